@@ -1,0 +1,24 @@
+// The `autobuild` command line: the services (up, orchestrator) and the client commands.
+import { Command } from 'commander';
+import { VERSION } from '../platform/version.js';
+import { registerJobCommands } from './jobs.js';
+import { serve } from './serve.js';
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('autobuild')
+    .description('Run AI coding agents at scale')
+    .version(VERSION)
+    .showHelpAfterError();
+
+  program
+    .command('up')
+    .description('start the whole platform on the embedded database (or DATABASE_URL)')
+    .action(() => serve('up'));
+  program
+    .command('orchestrator')
+    .description('start the agent orchestrator alone')
+    .action(() => serve('orchestrator'));
+
+  registerJobCommands(program);
+  await program.parseAsync(argv);
+}

@@ -1,0 +1,96 @@
+// Runs one agent process in its own process group, its output to the job log, and stops the whole
+// group (SIGTERM, then SIGKILL after a grace period) on cancel, timeout or shutdown. Shared by the
+// local executor and the GitHub Actions runner.
+import { spawn } from 'node:child_process';
+import type { JobLogWriter } from '../logs/jobLogs.js';
+import type { AgentInvocation } from './agentCommand.js';
+
+export type StopReason = 'cancelled' | 'timed_out' | 'shutdown' | 'lease_lost';
+
+export interface AgentRunResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** Why the orchestrator stopped it, if it did. */
+  stoppedFor: StopReason | null;
+  /** The process could not be started at all (e.g. the command does not exist). */
+  spawnError: string | null;
+}
+
+export interface AgentRunOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  log: JobLogWriter;
+  timeoutMs: number;
+  killGraceMs: number;
+  /** Aborting with a StopReason as the reason stops the process group. */
+  signal: AbortSignal;
+  onStart?: (pid: number) => void;
+}
+
+export function killProcessGroup(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function runAgentProcess(invocation: AgentInvocation, options: AgentRunOptions): Promise<AgentRunResult> {
+  return new Promise((resolve) => {
+    let stoppedFor: StopReason | null = null;
+    let settled = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const child = spawn(invocation.file, invocation.args, {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true, // its own process group, so the whole tree can be signalled
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const pid = child.pid;
+
+    const stop = (reason: StopReason) => {
+      if (stoppedFor || settled || pid === undefined) return;
+      stoppedFor = reason;
+      options.log.note(`stopping the agent (${reason.replace('_', ' ')}): SIGTERM to its process group`);
+      killProcessGroup(pid, 'SIGTERM');
+      killTimer = setTimeout(() => {
+        options.log.note('the agent did not exit in time: SIGKILL to its process group');
+        killProcessGroup(pid, 'SIGKILL');
+      }, options.killGraceMs);
+    };
+    const onAbort = () => stop((options.signal.reason as StopReason) ?? 'cancelled');
+    const timeout = setTimeout(() => stop('timed_out'), options.timeoutMs);
+
+    const finish = (result: AgentRunResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timeout);
+      clearTimeout(killTimer);
+      options.signal.removeEventListener('abort', onAbort);
+      // Whatever the agent left running in its group (daemons, stray children) goes with it.
+      if (pid !== undefined) killProcessGroup(pid, 'SIGKILL');
+      resolve(result);
+    };
+
+    child.stdout.on('data', (chunk: Buffer) => options.log.write(chunk));
+    child.stderr.on('data', (chunk: Buffer) => options.log.write(chunk));
+    child.on('error', (error) => {
+      options.log.note(`could not start the agent: ${error.message}`);
+      finish({ exitCode: null, signal: null, stoppedFor, spawnError: error.message });
+    });
+    // On 'exit' the rest of the group is killed at once, so a grandchild holding the pipes open
+    // cannot keep the job running; 'close' then delivers the last output (or a short wait gives up).
+    let exited: AgentRunResult | undefined;
+    child.on('exit', (code, signal) => {
+      exited = { exitCode: code, signal, stoppedFor, spawnError: null };
+      if (pid !== undefined) killProcessGroup(pid, 'SIGKILL');
+      setTimeout(() => finish(exited!), 2000).unref();
+    });
+    child.on('close', (code, signal) => finish(exited ?? { exitCode: code, signal, stoppedFor, spawnError: null }));
+
+    if (pid !== undefined) options.onStart?.(pid);
+    if (options.signal.aborted) onAbort();
+    else options.signal.addEventListener('abort', onAbort);
+  });
+}

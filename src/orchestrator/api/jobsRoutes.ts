@@ -1,0 +1,134 @@
+// /api/v1/jobs: submit, list, get, cancel, logs (plain text, or live over SSE).
+import type { HttpApp } from '../../platform/http/app.js';
+import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
+import { AppError } from '../../platform/errors.js';
+import type { Database } from '../../platform/database/database.js';
+import type { Config } from '../../platform/config.js';
+import { isTerminal, toJob, type JobRow } from '../jobs/job.js';
+import { getJobRow, listJobRows, requestCancel } from '../jobs/jobQueries.js';
+import { queuePositionOf, queuePositions } from '../jobs/queue.js';
+import { submitJob } from '../jobs/submitJob.js';
+import type { JobLogs } from '../logs/jobLogs.js';
+import { JobIdParams, ListJobsQuery, SubmitJobBody } from './schemas.js';
+
+export interface JobsRouteDeps {
+  db: Database;
+  config: Config;
+  logs: JobLogs;
+}
+
+export async function withQueuePosition(db: Database, row: JobRow) {
+  return toJob(row, row.status === 'queued' ? await queuePositionOf(db, row.id) : null);
+}
+
+export function registerJobRoutes(app: HttpApp, deps: JobsRouteDeps): void {
+  const { db, config, logs } = deps;
+
+  app.post(
+    '/api/v1/jobs',
+    {
+      schema: {
+        summary: 'Submit a job',
+        tags: ['jobs'],
+        body: SubmitJobBody,
+        headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 255 } } },
+      },
+    },
+    async (request, reply) => {
+      const headerKey = request.headers['idempotency-key'];
+      const key = (typeof headerKey === 'string' ? headerKey : undefined) ?? request.body.idempotency_key;
+      if (typeof headerKey === 'string' && request.body.idempotency_key && headerKey !== request.body.idempotency_key) {
+        throw new AppError('validation_failed', 'the Idempotency-Key header and idempotency_key differ', [{ field: 'idempotency_key', message: 'differs from the header' }]);
+      }
+      const { job, created } = await submitJob(db, config, { ...request.body, idempotency_key: key });
+      if (!created) reply.header('idempotent-replayed', 'true');
+      return reply.status(created ? 201 : 200).send(await withQueuePosition(db, job));
+    },
+  );
+
+  app.get('/api/v1/jobs', { schema: { summary: 'List jobs, newest first', tags: ['jobs'], querystring: ListJobsQuery } }, async (request) => {
+    const { limit = 50, cursor, status, project_id } = request.query;
+    const after = cursor ? decodeCursor<{ seq: string }>(cursor, { seq: 'digits' }) : undefined;
+    const rows = await listJobRows(db, { limit: limit + 1, beforeSeq: after?.seq, status, projectId: project_id });
+    const page = rows.slice(0, limit);
+    const positions = await queuePositions(db, page.filter((r) => r.status === 'queued').map((r) => r.id));
+    const last = page[page.length - 1];
+    return {
+      jobs: page.map((row) => toJob(row, positions.get(row.id) ?? null)),
+      next_cursor: rows.length > limit && last ? encodeCursor({ seq: String(last.seq) }) : null,
+    };
+  });
+
+  app.get('/api/v1/jobs/:id', { schema: { summary: 'One job', tags: ['jobs'], params: JobIdParams } }, async (request) =>
+    withQueuePosition(db, await getJobRow(db, request.params.id)),
+  );
+
+  app.delete('/api/v1/jobs/:id', { schema: { summary: 'Cancel a job', tags: ['jobs'], params: JobIdParams } }, async (request, reply) => {
+    const { job, active } = await requestCancel(db, request.params.id);
+    let current = job;
+    if (active) {
+      // Give the running replica time to stop the process group, so the answer usually shows the end.
+      const deadline = Date.now() + config.jobs.killGraceMs + 5000;
+      while (!isTerminal(current.status) && Date.now() < deadline) {
+        await logs.waitForChange(job.id, 100);
+        current = await getJobRow(db, job.id);
+      }
+    }
+    return reply.status(202).send(await withQueuePosition(db, current));
+  });
+
+  app.get('/api/v1/jobs/:id/logs', { schema: { summary: "The job's log (text/plain, or text/event-stream live)", tags: ['jobs'], params: JobIdParams } }, async (request, reply) => {
+    const job = await getJobRow(db, request.params.id);
+    const wantsStream = (request.headers.accept ?? '').includes('text/event-stream');
+    if (!wantsStream) {
+      const size = await logs.size(job.id);
+      const content = await logs.readFrom(job.id, 0, size);
+      return reply.type('text/plain; charset=utf-8').send(content);
+    }
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    const closed = new AbortController();
+    request.raw.on('close', () => closed.abort());
+    let offset = 0;
+    let pending = '';
+    const send = (event: string, data: string) => res.write(`event: ${event}\n${data.split('\n').map((line) => `data: ${line}`).join('\n')}\n\n`);
+    let lastBeat = Date.now();
+    try {
+      for (;;) {
+        const chunk = await logs.readFrom(job.id, offset);
+        if (chunk.length > 0) {
+          offset += chunk.length;
+          pending += chunk.toString('utf8');
+          const cut = pending.lastIndexOf('\n');
+          if (cut >= 0) {
+            send('log', pending.slice(0, cut));
+            pending = pending.slice(cut + 1);
+          }
+          continue;
+        }
+        const status = (await getJobRow(db, job.id)).status;
+        if (isTerminal(status)) {
+          // One more read: the last output may have landed after the previous one.
+          const tail = await logs.readFrom(job.id, offset);
+          pending += tail.toString('utf8');
+          if (pending) send('log', pending.replace(/\n$/, ''));
+          send('end', JSON.stringify({ status }));
+          break;
+        }
+        if (closed.signal.aborted) break;
+        if (Date.now() - lastBeat > 15_000) {
+          res.write(': keep-alive\n\n');
+          lastBeat = Date.now();
+        }
+        // Woken at once by writes in this process; another replica's writes are seen within 500 ms.
+        await logs.waitForChange(job.id, 500, closed.signal);
+        if (closed.signal.aborted) break;
+      }
+    } catch (error) {
+      request.log.warn({ err: (error as Error).message }, 'log stream ended with an error');
+    } finally {
+      res.end();
+    }
+  });
+}

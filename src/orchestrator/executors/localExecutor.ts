@@ -1,0 +1,146 @@
+// Runs a claimed job on this machine: a worktree on the job's branch, the agent in it, then the
+// leftovers committed on the branch, the result collected, and the worktree removed — in that
+// order, whatever the outcome, so the branch always holds the work.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../../platform/config.js';
+import type { Database } from '../../platform/database/database.js';
+import type { Logger } from '../../platform/logger.js';
+import { agentInvocation } from '../agents/agentCommand.js';
+import { runAgentProcess, type StopReason } from '../agents/agentProcess.js';
+import type { JobResult, JobRow } from '../jobs/job.js';
+import type { JobLogs } from '../logs/jobLogs.js';
+import type { AttemptOutcome } from '../scheduler/finishJob.js';
+import type { WorktreeManager } from '../worktrees/worktreeManager.js';
+
+/** Variables the orchestrator holds that an agent must never inherit. */
+const WITHHELD_ENV = ['AUTOBUILD_API_TOKEN', 'AUTOBUILD_CALLBACK_SECRET', 'DATABASE_URL', 'GITHUB_TOKEN'];
+
+export type ContextProvider = (job: JobRow) => Promise<string>;
+
+export interface LocalExecutorDeps {
+  db: Database;
+  config: Config;
+  logger: Logger;
+  logs: JobLogs;
+  worktrees: WorktreeManager;
+  workerId: string;
+  context: ContextProvider;
+  /** The parent environment agents start from (normally process.env, handed in by the CLI). */
+  baseEnv: NodeJS.ProcessEnv;
+}
+
+/** The outcome to record, or 'requeue' (shutdown) / 'abandon' (lease lost: someone else owns the job now). */
+export type LocalRunOutcome = AttemptOutcome | { status: 'requeue' } | { status: 'abandon' };
+
+const OUTCOME_BY_STOP: Record<StopReason, LocalRunOutcome['status']> = {
+  cancelled: 'cancelled',
+  timed_out: 'timed_out',
+  shutdown: 'requeue',
+  lease_lost: 'abandon',
+};
+
+export class LocalExecutor {
+  constructor(private readonly deps: LocalExecutorDeps) {}
+
+  async run(job: JobRow, signal: AbortSignal): Promise<LocalRunOutcome> {
+    const { db, logs, worktrees, workerId, config, logger } = this.deps;
+    const log = logs.open(job.id);
+    const scoped = logger.child({ jobId: job.id });
+    log.note(`attempt ${job.attempt} of ${job.max_attempts} on ${workerId}`);
+    let worktree;
+    try {
+      worktree = await worktrees.create(job, workerId);
+    } catch (error) {
+      const message = `could not create the worktree: ${(error as Error).message}`;
+      log.note(message);
+      await log.close();
+      return { status: 'failed', exitCode: null, error: message, result: null };
+    }
+
+    let outcome: LocalRunOutcome;
+    let result: JobResult | null = null;
+    try {
+      log.note(`worktree ${worktree.path} on branch ${job.branch} (from ${job.base_branch})`);
+      const contextFile = path.join(config.home, 'jobs', job.id, 'context.md');
+      await mkdir(path.dirname(contextFile), { recursive: true });
+      const context = await this.deps.context(job).catch((error: Error) => {
+        log.note(`memory context unavailable: ${error.message}`);
+        return '';
+      });
+      await writeFile(contextFile, context);
+
+      const started = await db.query(
+        `update orchestrator.jobs set status = 'running', worktree_id = $3, worktree_path = $4, updated_at = now()
+          where id = $1 and locked_by = $2 and status = 'preparing' and cancel_requested_at is null returning id`,
+        [job.id, workerId, worktree.id, worktree.path],
+      );
+      if (started.length === 0) {
+        // Cancelled while preparing (still ours: record it), or recovered by another replica.
+        const mine = await db.query(`select 1 from orchestrator.jobs where id = $1 and locked_by = $2`, [job.id, workerId]);
+        outcome = mine.length > 0 ? { status: 'cancelled', exitCode: null, error: 'cancelled by request', result: null } : { status: 'abandon' };
+      } else {
+        const invocation = agentInvocation(job.agent, { prompt: job.prompt, context }, config.agents);
+        const env: NodeJS.ProcessEnv = { ...this.deps.baseEnv };
+        for (const name of WITHHELD_ENV) delete env[name];
+        Object.assign(env, invocation.env, {
+          AUTOBUILD_JOB_ID: job.id,
+          AUTOBUILD_PROMPT: job.prompt,
+          AUTOBUILD_BRANCH: job.branch,
+          AUTOBUILD_CONTEXT_FILE: contextFile,
+          AUTOBUILD_PROJECT_ID: job.project_id,
+          AUTOBUILD_ATTEMPT: String(job.attempt),
+        });
+        log.note(`starting ${job.agent.type} agent: ${invocation.file}`);
+        const run = await runAgentProcess(invocation, {
+          cwd: worktree.path,
+          env,
+          log,
+          timeoutMs: job.timeout_s * 1000,
+          killGraceMs: config.jobs.killGraceMs,
+          signal,
+          onStart: (pid) => {
+            void db
+              .query(`update orchestrator.jobs set agent_pid = $2 where id = $1 and locked_by = $3`, [job.id, pid, workerId])
+              .catch(() => undefined);
+          },
+        });
+        log.note(`agent exited: ${run.exitCode !== null ? `code ${run.exitCode}` : `signal ${run.signal ?? 'none'}`}`);
+        if (run.stoppedFor) {
+          const status = OUTCOME_BY_STOP[run.stoppedFor];
+          outcome =
+            status === 'cancelled' || status === 'timed_out'
+              ? { status, exitCode: run.exitCode, error: status === 'timed_out' ? `timed out after ${job.timeout_s}s` : 'cancelled by request', result: null }
+              : ({ status } as LocalRunOutcome);
+        } else if (run.spawnError) {
+          outcome = { status: 'failed', exitCode: null, error: `could not start the agent: ${run.spawnError}`, result: null };
+        } else if (run.exitCode === 0) {
+          outcome = { status: 'succeeded', exitCode: 0, error: null, result: null };
+        } else {
+          outcome = { status: 'failed', exitCode: run.exitCode, error: run.exitCode === null ? `agent killed by ${run.signal}` : `agent exited with code ${run.exitCode}`, result: null };
+        }
+      }
+    } catch (error) {
+      scoped.error({ err: (error as Error).message }, 'job run failed');
+      outcome = { status: 'failed', exitCode: null, error: (error as Error).message, result: null };
+    } finally {
+      // Never lose work: save, collect, then remove — whatever happened above.
+      try {
+        const label = 'status' in (outcome! ?? {}) ? outcome!.status : 'interrupted';
+        const sha = await worktrees.saveWork(worktree.path, `autobuild: ${job.title}\n\nUncommitted work left by the agent (${label}).\nJob: ${job.id}`);
+        if (sha) log.note(`committed the agent's uncommitted changes on ${job.branch}: ${sha}`);
+        const collected = await worktrees.collectResult(worktree.path, job.base_branch);
+        result = { ...collected, qa: null, pr_url: null, summary: null };
+        if (config.worktrees.retainFinished === 0) await worktrees.saveAndRemove(worktree, 'job finished', workerId);
+        log.note(`branch ${job.branch}: ${collected.commits.length} commit(s), ${collected.files_changed.length} file(s) changed`);
+      } catch (error) {
+        // The janitor retries later; the worktree stays until its work is saved.
+        log.note(`could not save or remove the worktree: ${(error as Error).message}`);
+        scoped.error({ err: (error as Error).message }, 'worktree cleanup failed');
+      }
+      await log.close();
+    }
+    if ('result' in outcome) outcome = { ...outcome, result };
+    return outcome;
+  }
+}

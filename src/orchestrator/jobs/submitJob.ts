@@ -1,0 +1,139 @@
+// Submitting a job: defaults from the project and the configuration, the repository and refs
+// checked before anything is stored, and the idempotency key honoured (same key, same job).
+import { createHash, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { Config } from '../../platform/config.js';
+import type { Database } from '../../platform/database/database.js';
+import { AppError, invalid } from '../../platform/errors.js';
+import { git, isValidBranchName, refExists, repositoryTopLevel } from '../../platform/git.js';
+import { getProject } from '../projects/projects.js';
+import { priorityRank, type AgentSpec, type ExecutorName, type JobRow, type Priority } from './job.js';
+
+export interface SubmitJobInput {
+  project_id: string;
+  prompt: string;
+  repo?: string;
+  title?: string;
+  ticket_id?: string;
+  priority?: Priority;
+  agent?: AgentSpec;
+  executor?: ExecutorName;
+  base_branch?: string;
+  branch?: string;
+  timeout_s?: number;
+  max_attempts?: number;
+  idempotency_key?: string;
+}
+
+export function slugify(text: string, max = 40): string {
+  const slug = text
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, max)
+    .replace(/-+$/, '');
+  return slug || 'job';
+}
+
+function defaultTitle(prompt: string): string {
+  const firstLine = prompt.trim().split('\n')[0] ?? '';
+  return firstLine.length > 80 ? `${firstLine.slice(0, 77)}...` : firstLine || 'Untitled job';
+}
+
+function requestHash(input: SubmitJobInput): string {
+  const { idempotency_key: _ignored, ...rest } = input;
+  const canonical = JSON.stringify(rest, Object.keys(rest).sort());
+  return createHash('sha256').update(canonical + JSON.stringify(rest.agent ?? null)).digest('hex');
+}
+
+async function resolveRepository(repo: string): Promise<string> {
+  const absolute = path.resolve(repo);
+  const top = await repositoryTopLevel(absolute);
+  if (!top) throw invalid('repo', `${repo} does not exist or is not a git repository`);
+  return top;
+}
+
+async function currentBranch(repo: string): Promise<string> {
+  try {
+    return await git(['symbolic-ref', '--short', 'HEAD'], { cwd: repo });
+  } catch {
+    throw invalid('base_branch', 'the repository has a detached HEAD; name a base_branch');
+  }
+}
+
+export async function submitJob(db: Database, config: Config, input: SubmitJobInput): Promise<{ job: JobRow; created: boolean }> {
+  const hash = requestHash(input);
+  if (input.idempotency_key) {
+    const existing = await findByIdempotencyKey(db, input.idempotency_key, hash);
+    if (existing) return { job: existing, created: false };
+  }
+
+  const executor = input.executor ?? 'local';
+  if (executor === 'github-actions') {
+    throw new AppError('unprocessable', 'the github-actions executor is not available in this version of the orchestrator', [
+      { field: 'executor', message: 'not available yet' },
+    ]);
+  }
+  const project = await getProject(db, input.project_id);
+  const repoInput = input.repo ?? project?.repo;
+  if (!repoInput) throw invalid('repo', 'is required unless the project is registered');
+  const repo = await resolveRepository(repoInput);
+  const baseBranch = input.base_branch ?? project?.default_branch ?? (await currentBranch(repo));
+  if (baseBranch.startsWith('-') || !(await refExists(repo, baseBranch))) {
+    throw invalid('base_branch', `${baseBranch} is not a branch or commit of ${repo}`);
+  }
+  const id = randomUUID();
+  const title = input.title?.trim() || defaultTitle(input.prompt);
+  const branch = input.branch ?? `autobuild/${id.slice(0, 8)}-${slugify(title)}`;
+  if (!(await isValidBranchName(branch))) throw invalid('branch', `${branch} is not a valid branch name`);
+  const agent: AgentSpec = input.agent ?? ({ type: config.jobs.defaultAgent } as AgentSpec);
+  if (agent.type === "command" && agent.command.length === 0) throw invalid('agent.command', 'needs at least one element');
+
+  const rows = await db.query<JobRow>(
+    `with inserted as (
+       insert into orchestrator.jobs
+         (id, project_id, ticket_id, title, prompt, priority, status, executor, agent, repo, base_branch, branch,
+          timeout_s, max_attempts, idempotency_key, request_hash)
+       values ($1, $2, $3, $4, $5, $6, 'queued', $7, $8::jsonb, $9, $10, $11, $12, $13, $14, $15)
+       on conflict (idempotency_key) do nothing
+       returning *
+     ), notified as (
+       select pg_notify('autobuild_jobs', 'queued') from inserted
+     )
+     select inserted.* from inserted left join notified on true`,
+    [
+      id,
+      input.project_id,
+      input.ticket_id ?? null,
+      title,
+      input.prompt,
+      priorityRank(input.priority ?? 'normal'),
+      executor,
+      JSON.stringify(agent),
+      repo,
+      baseBranch,
+      branch,
+      input.timeout_s ?? config.jobs.defaultTimeoutS,
+      input.max_attempts ?? 1,
+      input.idempotency_key ?? null,
+      hash,
+    ],
+  );
+  if (rows[0]) return { job: rows[0], created: true };
+  // Lost a race with the same key: the other request's job is the answer.
+  const existing = await findByIdempotencyKey(db, input.idempotency_key!, hash);
+  if (!existing) throw new AppError('state_conflict', 'the job could not be stored; try again');
+  return { job: existing, created: false };
+}
+
+async function findByIdempotencyKey(db: Database, key: string, hash: string): Promise<JobRow | undefined> {
+  const rows = await db.query<JobRow>(`select * from orchestrator.jobs where idempotency_key = $1`, [key]);
+  const job = rows[0];
+  if (job && job.request_hash !== hash) {
+    throw new AppError('idempotency_key_reused', 'this Idempotency-Key was already used for a different request', [
+      { field: 'idempotency_key', message: `already names job ${job.id}` },
+    ]);
+  }
+  return job;
+}

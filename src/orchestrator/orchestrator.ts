@@ -1,0 +1,108 @@
+// Builds the orchestrator service: its API, scheduler, executor, worktrees and janitor over one
+// database handle. `up` and `autobuild orchestrator` call this; so do the tests.
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { assertSafeBind, type Config } from '../platform/config.js';
+import type { Database } from '../platform/database/database.js';
+import { migrate } from '../platform/database/migrate.js';
+import { createHttpApp, type HttpApp } from '../platform/http/app.js';
+import type { Logger } from '../platform/logger.js';
+import { VERSION } from '../platform/version.js';
+import { registerJobRoutes } from './api/jobsRoutes.js';
+import { registerOtherRoutes } from './api/otherRoutes.js';
+import { LocalExecutor, type ContextProvider } from './executors/localExecutor.js';
+import { JobLogs } from './logs/jobLogs.js';
+import { JobMetrics } from './metrics.js';
+import { JobScheduler } from './scheduler/jobScheduler.js';
+import { WorktreeJanitor } from './worktrees/worktreeJanitor.js';
+import { WorktreeManager } from './worktrees/worktreeManager.js';
+
+export interface OrchestratorOptions {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  /** The environment agents inherit (minus AutoBuild's secrets). */
+  agentEnv: NodeJS.ProcessEnv;
+  /** Memory context for a job; default: none. */
+  context?: ContextProvider;
+  /** Whether this process runs jobs (false: API only). */
+  runJobs?: boolean;
+}
+
+export interface Orchestrator {
+  app: HttpApp;
+  scheduler: JobScheduler;
+  workerId: string;
+  /** Listen on config.orchestratorPort; returns the bound URL. */
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function buildOrchestrator(options: OrchestratorOptions): Promise<Orchestrator> {
+  const { config, db, logger } = options;
+  assertSafeBind(config);
+  await migrate(db, 'orchestrator');
+
+  const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const logs = new JobLogs(path.join(config.home, 'logs'));
+  const worktrees = new WorktreeManager(db, config.worktrees.root, logger);
+  const janitor = new WorktreeJanitor(db, worktrees, logger, {
+    root: config.worktrees.root,
+    retainFinished: config.worktrees.retainFinished,
+    maxAgeS: config.worktrees.maxAgeS,
+    owner: workerId,
+  });
+  const executor = new LocalExecutor({
+    db,
+    config,
+    logger,
+    logs,
+    worktrees,
+    workerId,
+    context: options.context ?? (async () => ''),
+    baseEnv: options.agentEnv,
+  });
+  let scheduler: JobScheduler;
+  const metrics = new JobMetrics(db, () => scheduler?.runningCount ?? 0);
+  scheduler = new JobScheduler({ db, config, logger, logs, executor, janitor, workerId, metrics });
+
+  const app = await createHttpApp({
+    title: 'AutoBuild Agent Orchestrator',
+    version: VERSION,
+    description: 'Queues coding jobs by priority and runs each agent in its own git worktree and branch.',
+    logger,
+    apiToken: config.apiToken,
+    bodyLimitBytes: config.bodyLimitBytes,
+    publicPaths: ['/api/v1/health'],
+    registry: metrics.registry,
+  });
+  registerJobRoutes(app, { db, config, logs });
+  registerOtherRoutes(app, {
+    db,
+    config,
+    worktrees,
+    metrics,
+    version: VERSION,
+    startedAt: Date.now(),
+    memoryServiceUrl: () => config.memoryServiceUrl,
+  });
+
+  let listening = false;
+  return {
+    app,
+    scheduler,
+    workerId,
+    async start() {
+      if (options.runJobs !== false) await scheduler.start();
+      const address = await app.listen({ host: config.host, port: config.orchestratorPort });
+      listening = true;
+      logger.info({ address, workerId, database: db.kind }, 'orchestrator listening');
+      return address;
+    },
+    async stop() {
+      await scheduler.stop();
+      if (listening) await app.close();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+// Registered projects: the repository, default branch, per-project cap and GitHub coordinates
+// that jobs of the project inherit.
+import type { Queryable } from '../../platform/database/database.js';
+
+export interface ProjectRow {
+  id: string;
+  repo: string;
+  default_branch: string | null;
+  max_parallel: number | null;
+  github: { owner: string; repo: string; workflow: string } | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface Project {
+  id: string;
+  repo: string;
+  default_branch: string | null;
+  max_parallel: number | null;
+  github: ProjectRow['github'];
+  created_at: string;
+  updated_at: string;
+}
+
+export const toProject = (row: ProjectRow): Project => ({
+  id: row.id,
+  repo: row.repo,
+  default_branch: row.default_branch,
+  max_parallel: row.max_parallel,
+  github: row.github,
+  created_at: new Date(row.created_at).toISOString(),
+  updated_at: new Date(row.updated_at).toISOString(),
+});
+
+export async function getProject(db: Queryable, id: string): Promise<ProjectRow | undefined> {
+  return (await db.query<ProjectRow>(`select * from orchestrator.projects where id = $1`, [id]))[0];
+}
+
+/** Register or update a project; returns the row and whether it is new. */
+export async function upsertProject(
+  db: Queryable,
+  project: { id: string; repo: string; default_branch?: string | null; max_parallel?: number | null; github?: ProjectRow['github'] },
+): Promise<{ project: ProjectRow; created: boolean }> {
+  const rows = await db.query<ProjectRow & { created: boolean }>(
+    `insert into orchestrator.projects (id, repo, default_branch, max_parallel, github)
+     values ($1, $2, $3, $4, $5::jsonb)
+     on conflict (id) do update set repo = excluded.repo, default_branch = excluded.default_branch,
+       max_parallel = excluded.max_parallel, github = excluded.github, updated_at = now()
+     returning *, (xmax = 0) as created`,
+    [project.id, project.repo, project.default_branch ?? null, project.max_parallel ?? null, project.github ? JSON.stringify(project.github) : null],
+  );
+  const { created, ...row } = rows[0]!;
+  return { project: row, created };
+}
+
+export async function listProjects(db: Queryable, limit: number, afterId?: string): Promise<ProjectRow[]> {
+  return db.query<ProjectRow>(
+    `select * from orchestrator.projects where ($2::text is null or id > $2) order by id limit $1`,
+    [limit, afterId ?? null],
+  );
+}

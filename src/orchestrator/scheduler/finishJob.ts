@@ -1,0 +1,58 @@
+// Recording the outcome of an attempt: a terminal state, or back to the queue after a backoff when
+// attempts remain. Guarded by the lease owner, so a replica that lost its lease writes nothing.
+import type { Queryable } from '../../platform/database/database.js';
+import type { JobResult, JobRow, JobStatus } from '../jobs/job.js';
+
+export interface AttemptOutcome {
+  status: Extract<JobStatus, 'succeeded' | 'failed' | 'cancelled' | 'timed_out'>;
+  exitCode: number | null;
+  error: string | null;
+  result: JobResult | null;
+}
+
+export interface RetryPolicy {
+  backoffS: number;
+  backoffMaxS: number;
+}
+
+/** Exponential backoff: base, 2x base, 4x base ... capped. */
+export function retryDelayS(attempt: number, policy: RetryPolicy): number {
+  return Math.min(policy.backoffMaxS, policy.backoffS * 2 ** Math.max(0, attempt - 1));
+}
+
+export async function finishAttempt(
+  db: Queryable,
+  job: Pick<JobRow, 'id' | 'attempt' | 'max_attempts'>,
+  workerId: string,
+  outcome: AttemptOutcome,
+  policy: RetryPolicy,
+): Promise<JobRow | undefined> {
+  const retry = (outcome.status === 'failed' || outcome.status === 'timed_out') && job.attempt < job.max_attempts;
+  const rows = await db.query<JobRow>(
+    `update orchestrator.jobs
+        set status = case when $3::boolean and cancel_requested_at is null then 'queued' else $4 end,
+            run_at = now() + make_interval(secs => $5::double precision),
+            finished_at = case when $3::boolean and cancel_requested_at is null then null else now() end,
+            exit_code = $6, error = $7, result = $8::jsonb,
+            locked_by = null, locked_at = null, lease_expires_at = null, agent_pid = null, updated_at = now()
+      where id = $1 and locked_by = $2 and status in ('preparing', 'running')
+      returning *`,
+    [job.id, workerId, retry, outcome.status, retry ? retryDelayS(job.attempt, policy) : 0, outcome.exitCode, outcome.error, outcome.result === null ? null : JSON.stringify(outcome.result)],
+  );
+  return rows[0];
+}
+
+/** A graceful shutdown puts the job back without spending an attempt; its work is on its branch. */
+export async function requeueWithoutAttempt(db: Queryable, jobId: string, workerId: string, note: string): Promise<boolean> {
+  const rows = await db.query(
+    `update orchestrator.jobs
+        set status = case when cancel_requested_at is null then 'queued' else 'cancelled' end,
+            finished_at = case when cancel_requested_at is null then null else now() end,
+            attempt = greatest(0, attempt - 1), run_at = now(), error = $3,
+            locked_by = null, locked_at = null, lease_expires_at = null, agent_pid = null, updated_at = now()
+      where id = $1 and locked_by = $2 and status in ('preparing', 'running')
+      returning id`,
+    [jobId, workerId, note],
+  );
+  return rows.length > 0;
+}

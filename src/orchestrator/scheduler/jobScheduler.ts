@@ -1,0 +1,197 @@
+// The loop of one orchestrator replica: claim what the caps allow, run it, record the outcome,
+// renew leases, recover jobs whose replica died, and wait for a wake-up — a NOTIFY (a job was
+// submitted, finished or cancelled anywhere), a due retry, or its own finished job. Never a busy poll.
+import type { Config } from '../../platform/config.js';
+import type { Database } from '../../platform/database/database.js';
+import type { Logger } from '../../platform/logger.js';
+import type { JobRow } from '../jobs/job.js';
+import type { JobLogs } from '../logs/jobLogs.js';
+import type { StopReason } from '../agents/agentProcess.js';
+import { killProcessGroup } from '../agents/agentProcess.js';
+import type { LocalExecutor } from '../executors/localExecutor.js';
+import type { WorktreeJanitor } from '../worktrees/worktreeJanitor.js';
+import { claimJobs, nextDueAt } from './claimJobs.js';
+import { finishAttempt, requeueWithoutAttempt } from './finishJob.js';
+import { recoverJobs, renewLeases, type RecoveredJob } from './leases.js';
+import { isOrphanedAgent } from './orphanedAgents.js';
+import type { JobMetrics } from '../metrics.js';
+
+export const JOBS_CHANNEL = 'autobuild_jobs';
+export const CANCEL_CHANNEL = 'autobuild_cancel';
+
+export interface SchedulerDeps {
+  db: Database;
+  config: Config;
+  logger: Logger;
+  logs: JobLogs;
+  executor: LocalExecutor;
+  janitor: WorktreeJanitor;
+  workerId: string;
+  metrics: JobMetrics;
+}
+
+interface RunningJob {
+  job: JobRow;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export class JobScheduler {
+  private readonly running = new Map<string, RunningJob>();
+  private stopped = true;
+  private ticking = false;
+  private tickAgain = false;
+  private dueTimer: NodeJS.Timeout | undefined;
+  private intervals: NodeJS.Timeout[] = [];
+  private unlisten: Array<() => Promise<void>> = [];
+
+  constructor(private readonly deps: SchedulerDeps) {}
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  async start(): Promise<void> {
+    const { db, config, janitor, logger } = this.deps;
+    this.stopped = false;
+    this.unlisten.push(await db.listen(JOBS_CHANNEL, () => this.wake()));
+    this.unlisten.push(await db.listen(CANCEL_CHANNEL, (jobId) => this.abortJob(jobId, 'cancelled')));
+    // The embedded database belongs to this process alone: whatever was active belonged to a
+    // process that is gone. On a server, only lapsed leases are someone else's to recover.
+    await this.recover(db.kind === 'postgres');
+    await janitor.sweep().catch((error: Error) => logger.error({ err: error.message }, 'janitor sweep failed'));
+    const leaseMs = config.jobs.leaseS * 1000;
+    this.intervals.push(
+      setInterval(() => void this.renew(), Math.max(500, leaseMs / 3)),
+      setInterval(() => void this.recover(true), Math.max(1000, leaseMs / 2)),
+      setInterval(() => void janitor.sweep().catch(() => undefined), config.worktrees.janitorIntervalS * 1000),
+    );
+    this.wake();
+  }
+
+  /** Stop claiming; running agents are stopped, their work saved, their jobs put back in the queue. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.intervals) clearInterval(timer);
+    this.intervals = [];
+    clearTimeout(this.dueTimer);
+    for (const off of this.unlisten) await off().catch(() => undefined);
+    this.unlisten = [];
+    for (const entry of this.running.values()) entry.controller.abort('shutdown' satisfies StopReason);
+    await Promise.allSettled([...this.running.values()].map((entry) => entry.done));
+  }
+
+  /** Ask for a scheduling pass; passes never overlap, and a wake during one causes another. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.tickAgain = true;
+      return;
+    }
+    this.ticking = true;
+    void this.tick()
+      .catch((error: Error) => this.deps.logger.error({ err: error.message }, 'scheduling pass failed'))
+      .finally(() => {
+        this.ticking = false;
+        if (this.tickAgain) {
+          this.tickAgain = false;
+          this.wake();
+        }
+      });
+  }
+
+  /** Stop a job this replica runs (cancel from any replica arrives here through NOTIFY). */
+  abortJob(jobId: string, reason: StopReason): boolean {
+    const entry = this.running.get(jobId);
+    if (!entry) return false;
+    entry.controller.abort(reason);
+    return true;
+  }
+
+  private async tick(): Promise<void> {
+    const { db, config, workerId } = this.deps;
+    const claimed = await claimJobs(db, {
+      workerId,
+      limit: config.maxParallel,
+      maxParallel: config.maxParallel,
+      leaseS: config.jobs.leaseS,
+    });
+    for (const job of claimed) this.launch(job);
+    await this.scheduleDueWake();
+  }
+
+  private async scheduleDueWake(): Promise<void> {
+    clearTimeout(this.dueTimer);
+    const due = await nextDueAt(this.deps.db);
+    if (!due || this.stopped) return;
+    const delay = Math.max(10, Math.min(due.getTime() - Date.now() + 10, 2 ** 31 - 1));
+    this.dueTimer = setTimeout(() => this.wake(), delay);
+  }
+
+  private launch(job: JobRow): void {
+    const { db, config, logger, workerId, metrics, logs } = this.deps;
+    const controller = new AbortController();
+    const startedAt = Date.now();
+    const done = (async () => {
+      try {
+        const outcome = await this.deps.executor.run(job, controller.signal);
+        if (outcome.status === 'abandon') return;
+        if (outcome.status === 'requeue') {
+          await requeueWithoutAttempt(db, job.id, workerId, 'the orchestrator shut down while the job ran; its work is on its branch');
+          return;
+        }
+        const finished = await finishAttempt(db, job, workerId, outcome, {
+          backoffS: config.jobs.retryBackoffS,
+          backoffMaxS: config.jobs.retryBackoffMaxS,
+        });
+        if (finished) metrics.jobFinished(finished.status, (Date.now() - startedAt) / 1000);
+      } catch (error) {
+        logger.error({ jobId: job.id, err: (error as Error).message }, 'could not record the job outcome');
+      } finally {
+        this.running.delete(job.id);
+        logs.touch(job.id);
+        // A slot is free: this replica and the others may start the next job.
+        await db.query(`select pg_notify($1, 'finished')`, [JOBS_CHANNEL]).catch(() => undefined);
+        this.wake();
+      }
+    })();
+    this.running.set(job.id, { job, controller, done });
+  }
+
+  private async renew(): Promise<void> {
+    if (this.running.size === 0) return;
+    try {
+      const held = await renewLeases(this.deps.db, this.deps.workerId, this.deps.config.jobs.leaseS);
+      for (const [jobId, entry] of this.running) {
+        // Recovered elsewhere while we were cut off: stop our copy and write nothing.
+        if (!held.has(jobId) && !entry.controller.signal.aborted) {
+          this.deps.logger.warn({ jobId }, 'lost the lease of a running job; stopping it here');
+          entry.controller.abort('lease_lost' satisfies StopReason);
+        }
+      }
+    } catch (error) {
+      this.deps.logger.warn({ err: (error as Error).message }, 'lease renewal failed');
+    }
+  }
+
+  private async recover(expiredOnly: boolean): Promise<void> {
+    let recovered: RecoveredJob[];
+    try {
+      recovered = await recoverJobs(this.deps.db, { expiredOnly, exceptWorker: this.deps.workerId });
+    } catch (error) {
+      this.deps.logger.warn({ err: (error as Error).message }, 'recovery pass failed');
+      return;
+    }
+    if (recovered.length === 0) return;
+    for (const job of recovered) {
+      this.deps.logger.warn({ jobId: job.id, status: job.status, previousOwner: job.locked_by }, 'recovered a job whose orchestrator stopped');
+      // An agent that outlived its orchestrator (kill -9) is stopped before its worktree is saved.
+      if (job.agent_pid && (await isOrphanedAgent(job.agent_pid, job.id))) killProcessGroup(job.agent_pid, 'SIGKILL');
+      const log = this.deps.logs.open(job.id);
+      log.note(`the orchestrator running this job stopped; recovered as ${job.status}`);
+      await log.close();
+    }
+    await this.deps.janitor.sweep().catch(() => undefined);
+    if (recovered.some((job) => job.status === 'queued')) this.wake();
+  }
+}

@@ -1,0 +1,44 @@
+// Leases of running jobs: the owner renews them; a lease that lapses (its replica crashed or was
+// cut off) is recovered by whichever replica notices: back to the queue while attempts remain,
+// otherwise failed (or cancelled, if a cancel was asked for).
+import type { Queryable } from '../../platform/database/database.js';
+import type { JobRow } from '../jobs/job.js';
+
+/** Renews this worker's leases; returns the ids it still holds (a missing one was recovered elsewhere). */
+export async function renewLeases(db: Queryable, workerId: string, leaseS: number): Promise<Set<string>> {
+  const rows = await db.query<{ id: string }>(
+    `update orchestrator.jobs set lease_expires_at = now() + make_interval(secs => $2::int)
+      where locked_by = $1 and status in ('preparing', 'running') returning id`,
+    [workerId, leaseS],
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
+export type RecoveredJob = Pick<JobRow, 'id' | 'status' | 'locked_by' | 'agent_pid' | 'worktree_id' | 'worktree_path' | 'repo' | 'project_id'>;
+
+/**
+ * Recover active jobs whose lease lapsed, or (embedded database, where only one process can ever
+ * hold the data) every active job not owned by the current worker.
+ */
+export async function recoverJobs(db: Queryable, options: { expiredOnly: boolean; exceptWorker: string }): Promise<RecoveredJob[]> {
+  return db.query<RecoveredJob>(
+    `with lost as (
+       select id, locked_by as previous_owner from orchestrator.jobs
+        where status in ('preparing', 'running') and executor = 'local'
+          and locked_by is distinct from $2
+          and (not $1::boolean or lease_expires_at < now())
+        for update skip locked
+     )
+     update orchestrator.jobs j
+        set status = case when j.cancel_requested_at is not null then 'cancelled'
+                          when j.attempt < j.max_attempts then 'queued' else 'failed' end,
+            finished_at = case when j.cancel_requested_at is null and j.attempt < j.max_attempts then null else now() end,
+            run_at = now(),
+            error = 'the orchestrator process running this job stopped before it finished (attempt ' || j.attempt || ' of ' || j.max_attempts || ')',
+            locked_by = null, locked_at = null, lease_expires_at = null, updated_at = now()
+       from lost
+      where j.id = lost.id
+      returning j.id, j.status, lost.previous_owner as locked_by, j.agent_pid, j.worktree_id, j.worktree_path, j.repo, j.project_id`,
+    [options.expiredOnly, options.exceptWorker],
+  );
+}

@@ -1,0 +1,170 @@
+// One git worktree per job, on the job's branch, under $AUTOBUILD_HOME/worktrees/<project>/<job>.
+// Work is never lost: before a worktree is removed, whatever it holds is committed on its branch.
+// Worktree add/remove on one repository are serialised (git's own bookkeeping is not concurrent);
+// a lock held by another process is retried.
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Database } from '../../platform/database/database.js';
+import { git, GitError, KeyedMutex, refExists, retryOnGitLock } from '../../platform/git.js';
+import type { Logger } from '../../platform/logger.js';
+import type { JobResult } from '../jobs/job.js';
+
+export interface WorktreeRow {
+  id: string;
+  job_id: string;
+  project_id: string;
+  repo: string;
+  path: string;
+  branch: string;
+  base_branch: string;
+  status: 'active' | 'cleanup' | 'removed';
+  owner: string | null;
+  created_at: Date;
+  last_used_at: Date;
+}
+
+/** Identity for the orchestrator's own commits (saving leftovers). */
+const SAVE_IDENTITY = ['-c', 'user.name=AutoBuild', '-c', 'user.email=autobuild@localhost', '-c', 'commit.gpgsign=false'];
+
+export class WorktreeManager {
+  private readonly repoLocks = new KeyedMutex();
+
+  constructor(
+    private readonly db: Database,
+    private readonly root: string,
+    private readonly logger: Logger,
+  ) {}
+
+  pathFor(projectId: string, jobId: string): string {
+    return path.join(this.root, projectId, jobId);
+  }
+
+  /** Serialise git bookkeeping per repository (its common directory). */
+  withRepoLock<T>(repo: string, work: () => Promise<T>): Promise<T> {
+    return this.repoLocks.run(path.resolve(repo), work);
+  }
+
+  /**
+   * Create the job's worktree: a new branch from base_branch, or the existing branch when an
+   * earlier attempt (or the user) already made it, so that earlier work is the starting point.
+   */
+  async create(job: { id: string; project_id: string; repo: string; branch: string; base_branch: string }, owner: string): Promise<WorktreeRow> {
+    const worktreePath = this.pathFor(job.project_id, job.id);
+    // A worktree left by an earlier attempt of this job is saved and removed first.
+    const previous = await this.db.query<WorktreeRow>(
+      `select * from orchestrator.worktrees where job_id = $1 and status <> 'removed'`,
+      [job.id],
+    );
+    for (const row of previous) await this.saveAndRemove(row, 'left by an earlier attempt', owner);
+
+    await mkdir(path.dirname(worktreePath), { recursive: true });
+    const id = randomUUID();
+    await this.withRepoLock(job.repo, async () => {
+      if (existsSync(worktreePath)) await this.forceRemoveDirectory(job.repo, worktreePath);
+      const branchExists = await refExists(job.repo, `refs/heads/${job.branch}`);
+      const args = branchExists
+        ? ['worktree', 'add', '--', worktreePath, job.branch]
+        : ['worktree', 'add', '-b', job.branch, '--', worktreePath, job.base_branch];
+      await retryOnGitLock(() => git(args, { cwd: job.repo }));
+    });
+    const rows = await this.db.query<WorktreeRow>(
+      `insert into orchestrator.worktrees (id, job_id, project_id, repo, path, branch, base_branch, status, owner)
+       values ($1, $2, $3, $4, $5, $6, $7, 'active', $8) returning *`,
+      [id, job.id, job.project_id, job.repo, worktreePath, job.branch, job.base_branch, owner],
+    );
+    return rows[0]!;
+  }
+
+  /** Commit everything the worktree holds that is not committed yet; returns the new commit, if any. */
+  async saveWork(worktreePath: string, message: string): Promise<string | null> {
+    if (!existsSync(worktreePath)) return null;
+    await git(['add', '--all'], { cwd: worktreePath });
+    const staged = await git(['diff', '--cached', '--name-only'], { cwd: worktreePath });
+    if (!staged.trim()) return null;
+    await git([...SAVE_IDENTITY, 'commit', '--no-verify', '--quiet', '-m', message], { cwd: worktreePath });
+    return git(['rev-parse', 'HEAD'], { cwd: worktreePath });
+  }
+
+  /** What the job's branch holds beyond the commit it started from. */
+  async collectResult(worktreePath: string, baseBranch: string): Promise<Pick<JobResult, 'commits' | 'files_changed' | 'diff_stat'>> {
+    const base = await git(['merge-base', baseBranch, 'HEAD'], { cwd: worktreePath });
+    const log = await git(['log', '--reverse', '--format=%H%x1f%s', `${base}..HEAD`], { cwd: worktreePath });
+    const commits = log
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [sha = '', message = ''] = line.split('\x1f');
+        return { sha, message };
+      });
+    const files = (await git(['diff', '--name-only', base, 'HEAD'], { cwd: worktreePath })).split('\n').filter(Boolean);
+    const shortstat = await git(['diff', '--shortstat', base, 'HEAD'], { cwd: worktreePath });
+    const number = (pattern: RegExp) => Number(pattern.exec(shortstat)?.[1] ?? 0);
+    return {
+      commits,
+      files_changed: files,
+      diff_stat: { files: number(/(\d+) files? changed/), insertions: number(/(\d+) insertions?/), deletions: number(/(\d+) deletions?/) },
+    };
+  }
+
+  /**
+   * Save then remove a worktree, once: the row is claimed for cleanup atomically, so a janitor and
+   * a new attempt racing for the same worktree do not both act. Returns false if someone else has it.
+   */
+  async saveAndRemove(row: WorktreeRow, reason: string, owner: string): Promise<boolean> {
+    const claimed = await this.db.query<WorktreeRow>(
+      `update orchestrator.worktrees set status = 'cleanup', owner = $2, last_used_at = now()
+        where id = $1 and (status = 'active' or (status = 'cleanup' and (owner = $2 or last_used_at < now() - interval '5 minutes')))
+        returning *`,
+      [row.id, owner],
+    );
+    if (claimed.length === 0) return false;
+    if (existsSync(row.path)) {
+      try {
+        const sha = await this.saveWork(row.path, `autobuild: save uncommitted work (${reason})\n\nJob: ${row.job_id}`);
+        if (sha) this.logger.info({ jobId: row.job_id, sha, branch: row.branch }, 'saved uncommitted work on the job branch');
+      } catch (error) {
+        // Never delete what could not be saved: leave the worktree in 'cleanup' for a later try.
+        this.logger.error({ jobId: row.job_id, path: row.path, err: (error as Error).message }, 'could not save worktree; keeping it');
+        return false;
+      }
+    }
+    await this.remove(row.repo, row.path);
+    await this.db.query(`update orchestrator.worktrees set status = 'removed', removed_at = now() where id = $1`, [row.id]);
+    return true;
+  }
+
+  /** Remove a worktree whose work is saved (or that holds none). */
+  async remove(repo: string, worktreePath: string): Promise<void> {
+    await this.withRepoLock(repo, async () => {
+      if (existsSync(repo)) {
+        try {
+          await retryOnGitLock(() => git(['worktree', 'remove', '--force', '--force', '--', worktreePath], { cwd: repo }));
+        } catch (error) {
+          if (!(error instanceof GitError)) throw error;
+          // Not (or no longer) a registered worktree: remove the directory and git's record of it.
+        }
+      }
+      await this.forceRemoveDirectory(repo, worktreePath);
+    });
+  }
+
+  private async forceRemoveDirectory(repo: string, worktreePath: string): Promise<void> {
+    await rm(worktreePath, { recursive: true, force: true });
+    if (existsSync(repo)) await retryOnGitLock(() => git(['worktree', 'prune'], { cwd: repo })).catch(() => undefined);
+  }
+
+  async list(options: { limit: number; afterCreated?: { at: string; id: string }; includeRemoved: boolean }): Promise<WorktreeRow[]> {
+    const params: unknown[] = [options.limit];
+    let where = options.includeRemoved ? 'true' : `status <> 'removed'`;
+    if (options.afterCreated) {
+      params.push(options.afterCreated.at, options.afterCreated.id);
+      where += ` and (created_at, id) < ($2::timestamptz, $3::uuid)`;
+    }
+    return this.db.query<WorktreeRow>(
+      `select * from orchestrator.worktrees where ${where} order by created_at desc, id desc limit $1`,
+      params,
+    );
+  }
+}

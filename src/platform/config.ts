@@ -1,0 +1,191 @@
+// The one typed configuration object, read once at start from the environment and an optional
+// JSON config file whose keys are the same variable names. The environment wins. Nothing else
+// in the code base reads process.env.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export type AgentType = 'claude-code' | 'codex' | 'command';
+
+export interface Config {
+  home: string;
+  host: string;
+  orchestratorPort: number;
+  memoryPort: number;
+  webPort: number;
+  databaseUrl: string | undefined;
+  apiToken: string | undefined;
+  logLevel: string;
+  maxParallel: number;
+  memoryServiceUrl: string | undefined;
+  publicUrl: string | undefined;
+  callbackSecret: string | undefined;
+  github: { token: string | undefined; apiUrl: string };
+  anthropic: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
+  embedding: { provider: 'auto' | 'minilm' | 'openai' | 'hash'; model: string | undefined };
+  jobs: {
+    defaultAgent: AgentType;
+    defaultTimeoutS: number;
+    /** How long a claimed job's lease lasts without renewal before another replica may recover it. */
+    leaseS: number;
+    /** First retry delay; doubles each attempt up to retryBackoffMaxS. */
+    retryBackoffS: number;
+    retryBackoffMaxS: number;
+    /** Between SIGTERM and SIGKILL of an agent's process group. */
+    killGraceMs: number;
+  };
+  worktrees: {
+    root: string;
+    /** Finished jobs' worktrees kept for inspection (0: removed as soon as the job ends). */
+    retainFinished: number;
+    /** A finished worktree older than this is removed even if retained. */
+    maxAgeS: number;
+    janitorIntervalS: number;
+  };
+  agents: {
+    claudeCommand: string;
+    claudeModel: string | undefined;
+    claudeMaxTurns: number | undefined;
+    claudePermissionMode: string | undefined;
+    codexCommand: string;
+    codexModel: string | undefined;
+    codexSandbox: string | undefined;
+  };
+  bodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Source = Record<string, string | undefined>;
+
+function readConfigFile(file: string): Source {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`config file ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${file} must hold a JSON object of setting names to values`);
+  }
+  const out: Source = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (value === null || value === undefined) continue;
+    out[key] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  return out;
+}
+
+function int(source: Source, name: string, fallback: number, min: number, max: number): number {
+  const raw = source[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(source: Source, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = source[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, not "${raw}"`);
+  }
+  return raw as T;
+}
+
+function url(source: Source, name: string): string | undefined {
+  const raw = source[name];
+  if (raw === undefined || raw === '') return undefined;
+  try {
+    new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be a URL, not "${raw}"`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function text(source: Source, name: string): string | undefined {
+  const raw = source[name];
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+/**
+ * Build the configuration. `env` is normally process.env (passed in by the CLI, the only reader);
+ * tests pass their own object.
+ */
+export function loadConfig(env: Source): Config {
+  const home = path.resolve(env.AUTOBUILD_HOME || './.autobuild');
+  const configFile = env.AUTOBUILD_CONFIG || path.join(home, 'config.json');
+  const fromFile = env.AUTOBUILD_CONFIG || existsSync(configFile) ? readConfigFile(configFile) : {};
+  const source: Source = { ...fromFile };
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) source[key] = value;
+
+  const maxTurns = text(source, 'AUTOBUILD_CLAUDE_MAX_TURNS');
+  return {
+    home,
+    host: text(source, 'AUTOBUILD_HOST') ?? '127.0.0.1',
+    orchestratorPort: int(source, 'ORCHESTRATOR_PORT', 8080, 0, 65535),
+    memoryPort: int(source, 'MEMORY_PORT', 8000, 0, 65535),
+    webPort: int(source, 'WEB_PORT', 3000, 0, 65535),
+    databaseUrl: text(source, 'DATABASE_URL'),
+    apiToken: text(source, 'AUTOBUILD_API_TOKEN'),
+    logLevel: oneOf(source, 'AUTOBUILD_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    maxParallel: int(source, 'AUTOBUILD_MAX_PARALLEL', 12, 1, 10_000),
+    memoryServiceUrl: url(source, 'MEMORY_SERVICE_URL'),
+    publicUrl: url(source, 'AUTOBUILD_PUBLIC_URL'),
+    callbackSecret: text(source, 'AUTOBUILD_CALLBACK_SECRET'),
+    github: { token: text(source, 'GITHUB_TOKEN'), apiUrl: url(source, 'GITHUB_API_URL') ?? 'https://api.github.com' },
+    anthropic: {
+      apiKey: text(source, 'ANTHROPIC_API_KEY'),
+      baseUrl: url(source, 'ANTHROPIC_BASE_URL'),
+      model: text(source, 'AUTOBUILD_LLM_MODEL') ?? 'claude-sonnet-4-5',
+    },
+    embedding: {
+      provider: oneOf(source, 'EMBEDDING_PROVIDER', ['auto', 'minilm', 'openai', 'hash'] as const, 'auto'),
+      model: text(source, 'EMBEDDING_MODEL'),
+    },
+    jobs: {
+      defaultAgent: oneOf(source, 'AUTOBUILD_DEFAULT_AGENT', ['claude-code', 'codex', 'command'] as const, 'claude-code'),
+      defaultTimeoutS: int(source, 'AUTOBUILD_JOB_TIMEOUT_S', 1800, 1, 7 * 24 * 3600),
+      leaseS: int(source, 'AUTOBUILD_LEASE_S', 30, 2, 3600),
+      retryBackoffS: int(source, 'AUTOBUILD_RETRY_BACKOFF_S', 10, 0, 3600),
+      retryBackoffMaxS: int(source, 'AUTOBUILD_RETRY_BACKOFF_MAX_S', 600, 0, 24 * 3600),
+      killGraceMs: int(source, 'AUTOBUILD_KILL_GRACE_MS', 5000, 0, 600_000),
+    },
+    worktrees: {
+      root: path.join(home, 'worktrees'),
+      retainFinished: int(source, 'AUTOBUILD_WORKTREE_RETAIN', 0, 0, 10_000),
+      maxAgeS: int(source, 'AUTOBUILD_WORKTREE_MAX_AGE_S', 7 * 24 * 3600, 1, 365 * 24 * 3600),
+      janitorIntervalS: int(source, 'AUTOBUILD_JANITOR_INTERVAL_S', 300, 1, 24 * 3600),
+    },
+    agents: {
+      claudeCommand: text(source, 'AUTOBUILD_CLAUDE_COMMAND') ?? 'claude',
+      claudeModel: text(source, 'AUTOBUILD_CLAUDE_MODEL'),
+      claudeMaxTurns: maxTurns === undefined ? undefined : int(source, 'AUTOBUILD_CLAUDE_MAX_TURNS', 0, 1, 10_000),
+      claudePermissionMode: text(source, 'AUTOBUILD_CLAUDE_PERMISSION_MODE'),
+      codexCommand: text(source, 'AUTOBUILD_CODEX_COMMAND') ?? 'codex',
+      codexModel: text(source, 'AUTOBUILD_CODEX_MODEL'),
+      codexSandbox: text(source, 'AUTOBUILD_CODEX_SANDBOX'),
+    },
+    bodyLimitBytes: int(source, 'AUTOBUILD_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  };
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** A service bound beyond loopback must have a token (contract: "refuses to start without a token"). */
+export function assertSafeBind(config: Pick<Config, 'host' | 'apiToken'>): void {
+  if (!isLoopbackHost(config.host) && !config.apiToken) {
+    throw new ConfigError(
+      `refusing to listen on ${config.host} without AUTOBUILD_API_TOKEN: set a token, or bind to 127.0.0.1`,
+    );
+  }
+}

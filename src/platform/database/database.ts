@@ -1,0 +1,43 @@
+// What both services know of their database: parameterised queries, transactions, and
+// LISTEN/NOTIFY, the same over embedded PGlite and a PostgreSQL server.
+// Why no query builder: kysely's PGlite dialect does not support pglite 0.5, and the queries that
+// matter (the queue claim) are hand-written SQL either way, as in graphile-worker.
+
+export interface Queryable {
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Run a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Run fn in one transaction; rolled back if fn throws. Retried on serialization failures. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Subscribe to a NOTIFY channel; returns the unsubscribe function. */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** SQLSTATEs worth retrying a whole transaction for (graphile-worker's table). */
+const RETRYABLE_SQLSTATES = new Set(['40001', '40P01', '57P03', '08006', '08003', '08000']);
+
+export function isRetryableDatabaseError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && RETRYABLE_SQLSTATES.has(code);
+}
+
+export async function withTransactionRetry<T>(attempt: () => Promise<T>, tries = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (i >= tries || !isRetryableDatabaseError(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** i + Math.random() * 10));
+    }
+  }
+}
+
+/** Channel names are SQL identifiers we choose; keep them to a safe alphabet. */
+export function assertChannelName(channel: string): void {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name ${channel}`);
+}

@@ -1,0 +1,97 @@
+// A PostgreSQL server through a pg pool. LISTEN uses one dedicated connection that reconnects.
+import pg from 'pg';
+import type { Logger } from '../logger.js';
+import { assertChannelName, withTransactionRetry, type Database, type Queryable } from './database.js';
+
+export async function openPostgres(connectionString: string, logger: Logger, poolSize = 10): Promise<Database> {
+  const pool = new pg.Pool({ connectionString, max: poolSize });
+  // An idle client's error (server restart) must not crash the process.
+  pool.on('error', (error) => logger.warn({ err: error.message }, 'database pool client error'));
+  await pool.query('select 1');
+
+  const listeners = new Map<string, Set<(payload: string) => void>>();
+  let listenClient: pg.Client | undefined;
+  let connecting: Promise<pg.Client> | undefined;
+  let closed = false;
+
+  async function connectListener(): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString });
+    client.on('notification', (message) => {
+      for (const handler of listeners.get(message.channel) ?? []) handler(message.payload ?? '');
+    });
+    client.on('error', (error) => {
+      logger.warn({ err: error.message }, 'LISTEN connection lost; reconnecting');
+      listenClient = undefined;
+      connecting = undefined;
+      if (!closed) setTimeout(() => void ensureListener().catch(() => undefined), 1000).unref();
+    });
+    await client.connect();
+    for (const channel of listeners.keys()) await client.query(`LISTEN ${channel}`);
+    listenClient = client;
+    return client;
+  }
+
+  function ensureListener(): Promise<pg.Client> {
+    if (listenClient) return Promise.resolve(listenClient);
+    connecting ??= connectListener().finally(() => {
+      connecting = undefined;
+    });
+    return connecting;
+  }
+
+  const root: Queryable = {
+    async query<Row>(sql: string, params: readonly unknown[] = []) {
+      const result = await pool.query(sql, params as unknown[]);
+      return result.rows as Row[];
+    },
+    async exec(sql: string) {
+      await pool.query(sql);
+    },
+  };
+
+  return {
+    kind: 'postgres',
+    query: root.query,
+    exec: root.exec,
+    transaction<T>(fn: (tx: Queryable) => Promise<T>) {
+      return withTransactionRetry(async () => {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          const result = await fn({
+            async query<Row>(sql: string, params: readonly unknown[] = []) {
+              return (await client.query(sql, params as unknown[])).rows as Row[];
+            },
+            async exec(sql: string) {
+              await client.query(sql);
+            },
+          });
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        } finally {
+          client.release();
+        }
+      });
+    },
+    async listen(channel, onNotify) {
+      assertChannelName(channel);
+      let handlers = listeners.get(channel);
+      const first = !handlers;
+      if (!handlers) listeners.set(channel, (handlers = new Set()));
+      handlers.add(onNotify);
+      const client = await ensureListener();
+      if (first) await client.query(`LISTEN ${channel}`);
+      return async () => {
+        handlers.delete(onNotify);
+      };
+    },
+    async close() {
+      closed = true;
+      await listenClient?.end().catch(() => undefined);
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,101 @@
+// Git through the real binary with argument arrays (never a shell string), plus a per-key mutex
+// for operations git cannot run concurrently on one repository (worktree add/remove, prune).
+import { execa } from 'execa';
+
+export class GitError extends Error {
+  constructor(
+    message: string,
+    readonly args: string[],
+    readonly stderr: string,
+    readonly exitCode: number | undefined,
+  ) {
+    super(message);
+    this.name = 'GitError';
+  }
+}
+
+export interface GitOptions {
+  cwd: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+const BASE_ENV = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', GIT_OPTIONAL_LOCKS: '0' };
+
+export async function git(args: string[], options: GitOptions): Promise<string> {
+  const result = await execa('git', args, {
+    cwd: options.cwd,
+    env: { ...BASE_ENV, ...options.env },
+    reject: false,
+    timeout: options.timeoutMs ?? 120_000,
+    stripFinalNewline: true,
+  });
+  if (result.exitCode !== 0 || result.failed) {
+    const stderr = String(result.stderr ?? '').trim();
+    throw new GitError(`git ${args[0]} failed: ${stderr || result.shortMessage || 'unknown error'}`, args, stderr, result.exitCode);
+  }
+  return String(result.stdout ?? '');
+}
+
+/** Transient lock contention with another git process (another replica on the same repository). */
+export function isGitLockError(error: unknown): boolean {
+  return error instanceof GitError && /\.lock'?:? File exists|Unable to create .*\.lock|could not lock|cannot lock ref/i.test(error.stderr);
+}
+
+/** Retry an operation that lost a race for a git lock file, with a short jittered backoff. */
+export async function retryOnGitLock<T>(operation: () => Promise<T>, tries = 8): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (i >= tries || !isGitLockError(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25 * i + Math.random() * 50));
+    }
+  }
+}
+
+/** The top of the work tree containing dir, or undefined when dir is not in a git repository. */
+export async function repositoryTopLevel(dir: string): Promise<string | undefined> {
+  try {
+    return await git(['rev-parse', '--show-toplevel'], { cwd: dir, timeoutMs: 10_000 });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether name is a valid branch name; names starting with '-' are refused outright. */
+export async function isValidBranchName(name: string): Promise<boolean> {
+  if (!name || name.startsWith('-') || name.length > 200) return false;
+  try {
+    await git(['check-ref-format', '--branch', name], { cwd: '/', timeoutMs: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function refExists(repo: string, ref: string): Promise<boolean> {
+  if (ref.startsWith('-')) return false;
+  try {
+    await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: repo, timeoutMs: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Serialises async work per key (a repository's path); different keys run in parallel. */
+export class KeyedMutex {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(work);
+    this.tails.set(key, current);
+    try {
+      return await current;
+    } finally {
+      if (this.tails.get(key) === current) this.tails.delete(key);
+    }
+  }
+}

@@ -33,6 +33,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['test/**'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
     files: ['bin/**', '*.js'],
     languageOptions: { globals: { process: 'readonly' } },
   },

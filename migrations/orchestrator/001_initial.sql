@@ -61,7 +61,7 @@ create table orchestrator.worktrees (
   job_id uuid not null,
   project_id text not null,
   repo text not null,
-  path text not null unique,
+  path text not null,
   branch text not null,
   base_branch text not null,
   status text not null check (status in ('active','cleanup','removed')),
@@ -72,3 +72,6 @@ create table orchestrator.worktrees (
 );
 
 create index worktrees_status_idx on orchestrator.worktrees (status, created_at);
+-- One live worktree per path; removed ones stay as history.
+create unique index worktrees_live_path_idx on orchestrator.worktrees (path) where status <> 'removed';
+create index worktrees_job_idx on orchestrator.worktrees (job_id);

@@ -63,9 +63,8 @@ export async function buildOrchestrator(options: OrchestratorOptions): Promise<O
     context: options.context ?? (async () => ''),
     baseEnv: options.agentEnv,
   });
-  let scheduler: JobScheduler;
-  const metrics = new JobMetrics(db, () => scheduler?.runningCount ?? 0);
-  scheduler = new JobScheduler({ db, config, logger, logs, executor, janitor, workerId, metrics });
+  const metrics: JobMetrics = new JobMetrics(db, (): number => scheduler.runningCount);
+  const scheduler: JobScheduler = new JobScheduler({ db, config, logger, logs, executor, janitor, workerId, metrics });
 
   const app = await createHttpApp({
     title: 'AutoBuild Agent Orchestrator',

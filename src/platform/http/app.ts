@@ -1,6 +1,6 @@
 // The Fastify factory both services use: schema validation, the contract's error bodies, bearer
 // auth, OpenAPI at /openapi.json with docs at /docs, and HTTP request metrics.
-import fastify, { type FastifyError, type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
+import fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -79,7 +79,7 @@ function fromFastifyError(error: FastifyError): AppError | undefined {
 export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   const app = fastify({
     loggerInstance: options.logger as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Live log streams (SSE) must not hold a stopping server open.
     forceCloseConnections: true,
     bodyLimit: options.bodyLimitBytes,

@@ -1,0 +1,376 @@
+// Typed HTTP client of the orchestrator API (API.md), over global fetch. It imports no service
+// code: the wire types it needs are declared here, and errors come back as ApiError.
+
+export type Priority = 'critical' | 'high' | 'normal' | 'low';
+export type JobStatus = 'queued' | 'preparing' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
+export type ExecutorName = 'local' | 'github-actions';
+export type AgentType = 'claude-code' | 'codex' | 'command';
+
+export const PRIORITIES: readonly Priority[] = ['critical', 'high', 'normal', 'low'];
+export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'preparing', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out'];
+export const EXECUTORS: readonly ExecutorName[] = ['local', 'github-actions'];
+export const AGENT_TYPES: readonly AgentType[] = ['claude-code', 'codex', 'command'];
+
+export type AgentSpec =
+  | { type: 'command'; command: string[]; env?: Record<string, string> }
+  | { type: 'claude-code'; model?: string; max_turns?: number; allowed_tools?: string[]; permission_mode?: string }
+  | { type: 'codex'; model?: string; sandbox?: string };
+
+export interface JobResult {
+  commits: Array<{ sha: string; message: string }>;
+  files_changed: string[];
+  diff_stat: { files: number; insertions: number; deletions: number };
+  qa: { passed: boolean; checks: Array<{ name: string; passed: boolean }> } | null;
+  pr_url: string | null;
+  summary: string | null;
+}
+
+export interface Job {
+  id: string;
+  project_id: string;
+  ticket_id: string | null;
+  title: string;
+  prompt: string;
+  priority: Priority;
+  status: JobStatus;
+  executor: ExecutorName;
+  agent: AgentSpec;
+  repo: string;
+  base_branch: string;
+  branch: string;
+  worktree: { id: string; path: string } | null;
+  attempt: number;
+  max_attempts: number;
+  timeout_s?: number;
+  queue_position: number | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  exit_code: number | null;
+  error: string | null;
+  result: JobResult | null;
+}
+
+export interface SubmitJobRequest {
+  project_id: string;
+  prompt: string;
+  repo?: string;
+  title?: string;
+  ticket_id?: string;
+  priority?: Priority;
+  agent?: AgentSpec;
+  executor?: ExecutorName;
+  base_branch?: string;
+  branch?: string;
+  timeout_s?: number;
+  max_attempts?: number;
+  idempotency_key?: string;
+}
+
+export interface JobPage {
+  jobs: Job[];
+  next_cursor: string | null;
+}
+
+export interface QueueSnapshot {
+  max_parallel: number;
+  running: number;
+  queued: number;
+  by_priority: Record<Priority, number>;
+  queued_jobs: Array<{ id: string; priority: Priority; queue_position: number; project_id: string; title: string }>;
+}
+
+export interface Worktree {
+  id: string;
+  job_id: string | null;
+  project_id: string;
+  path: string;
+  branch: string;
+  status: 'active' | 'cleanup' | 'removed';
+  created_at: string;
+  last_used_at: string;
+}
+
+export interface Project {
+  id: string;
+  repo: string;
+  default_branch: string | null;
+  max_parallel: number | null;
+  github: { owner: string; repo: string; workflow: string } | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RegisterProjectRequest {
+  id: string;
+  repo: string;
+  default_branch?: string;
+  max_parallel?: number;
+  github?: { owner: string; repo: string; workflow: string };
+}
+
+export interface Health {
+  status: 'ok' | 'degraded' | 'down';
+  version: string;
+  uptime_s: number;
+  checks: Record<string, string>;
+}
+
+export interface ListJobsQuery {
+  status?: JobStatus;
+  project_id?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface PageQuery {
+  limit?: number;
+  cursor?: string;
+}
+
+/** A non-2xx answer, with the contract's error body (or what could be made of another body). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** The orchestrator could not be reached (refused, DNS, reset, timeout) or answered nonsense. */
+export class OrchestratorUnreachableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'OrchestratorUnreachableError';
+  }
+}
+
+export interface OrchestratorClientOptions {
+  baseUrl: string;
+  token?: string;
+  /** Per request, streams excepted (default 60 s: a cancel may wait for the agent to stop). */
+  timeoutMs?: number;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /** No timeout (live streams). */
+  stream?: boolean;
+}
+
+/** The URL without credentials, for messages. */
+function displayUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString().replace(/\/+$/, '');
+  } catch {
+    return url;
+  }
+}
+
+async function errorFrom(response: Response): Promise<ApiError> {
+  const text = await response.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; details?: unknown } };
+    const error = body.error;
+    if (error && typeof error.code === 'string' && typeof error.message === 'string') {
+      return new ApiError(response.status, error.code, error.message, error.details);
+    }
+  } catch {
+    // not the contract's error body
+  }
+  const reason = response.statusText || 'error';
+  return new ApiError(response.status, `http_${response.status}`, `HTTP ${response.status} ${reason}`);
+}
+
+export class OrchestratorClient {
+  readonly baseUrl: string;
+  private readonly token: string | undefined;
+  private readonly timeoutMs: number;
+
+  constructor(options: OrchestratorClientOptions) {
+    let parsed: URL;
+    try {
+      parsed = new URL(options.baseUrl);
+    } catch {
+      throw new TypeError(`the orchestrator URL must be an http(s) URL, not "${options.baseUrl}"`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new TypeError(`the orchestrator URL must be an http(s) URL, not "${displayUrl(options.baseUrl)}"`);
+    }
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.token = options.token || undefined;
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+  }
+
+  submitJob(body: SubmitJobRequest, options: { idempotencyKey?: string } = {}): Promise<Job> {
+    const headers: Record<string, string> = options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {};
+    return this.json<Job>('POST', '/api/v1/jobs', { body, headers });
+  }
+
+  listJobs(query: ListJobsQuery = {}): Promise<JobPage> {
+    return this.json<JobPage>('GET', '/api/v1/jobs', { query: { ...query } });
+  }
+
+  getJob(id: string): Promise<Job> {
+    return this.json<Job>('GET', `/api/v1/jobs/${encodeURIComponent(id)}`);
+  }
+
+  cancelJob(id: string): Promise<Job> {
+    return this.json<Job>('DELETE', `/api/v1/jobs/${encodeURIComponent(id)}`);
+  }
+
+  /** The log so far, as text. */
+  async getLogs(id: string): Promise<string> {
+    const response = await this.request('GET', `/api/v1/jobs/${encodeURIComponent(id)}/logs`, { headers: { accept: 'text/plain' } });
+    return this.read(() => response.text());
+  }
+
+  /**
+   * Stream the log live (SSE) until the job ends: onChunk gets raw log text as it arrives.
+   * Resolves with the job's final status; rejects if the stream breaks before the end.
+   */
+  async followLogs(id: string, onChunk: (text: string) => void, signal?: AbortSignal): Promise<JobStatus> {
+    const path = `/api/v1/jobs/${encodeURIComponent(id)}/logs`;
+    const response = await this.request('GET', path, { headers: { accept: 'text/event-stream' }, signal, stream: true });
+    if (!(response.headers.get('content-type') ?? '').includes('text/event-stream') || !response.body) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new OrchestratorUnreachableError(`the orchestrator at ${displayUrl(this.baseUrl)} did not answer with an event stream`);
+    }
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for (;;) {
+        const { done, value } = await this.read(() => reader.read());
+        buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
+        let boundary: number;
+        while ((boundary = buffer.indexOf('\n\n')) >= 0) {
+          const event = parseEvent(buffer.slice(0, boundary));
+          buffer = buffer.slice(boundary + 2);
+          if (event.name === 'log' && event.data !== undefined) onChunk(`${event.data}\n`);
+          if (event.name === 'end') return endStatus(event.data);
+        }
+        if (done) break;
+      }
+    } finally {
+      await reader.cancel().catch(() => undefined);
+    }
+    throw new OrchestratorUnreachableError(`the log stream from ${displayUrl(this.baseUrl)} ended before the job did`);
+  }
+
+  getQueue(): Promise<QueueSnapshot> {
+    return this.json<QueueSnapshot>('GET', '/api/v1/queue');
+  }
+
+  listWorktrees(query: PageQuery & { include_removed?: boolean } = {}): Promise<{ worktrees: Worktree[]; next_cursor: string | null }> {
+    return this.json('GET', '/api/v1/worktrees', { query: { ...query } });
+  }
+
+  listProjects(query: PageQuery = {}): Promise<{ projects: Project[]; next_cursor: string | null }> {
+    return this.json('GET', '/api/v1/projects', { query: { ...query } });
+  }
+
+  registerProject(body: RegisterProjectRequest): Promise<Project> {
+    return this.json<Project>('POST', '/api/v1/projects', { body });
+  }
+
+  /** Health answers 503 with its body when down: that body is returned, not thrown. */
+  async health(): Promise<Health> {
+    const response = await this.request('GET', '/api/v1/health', { allowStatus: 503 });
+    return this.read(() => response.json() as Promise<Health>);
+  }
+
+  private async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.request(method, path, options);
+    return this.read(() => response.json() as Promise<T>);
+  }
+
+  /** Body reads can fail too (connection reset, timeout): those are unreachable errors. */
+  private async read<T>(reading: () => Promise<T>): Promise<T> {
+    try {
+      return await reading();
+    } catch (error) {
+      throw this.transportError(error);
+    }
+  }
+
+  private async request(method: string, path: string, options: RequestOptions & { allowStatus?: number } = {}): Promise<Response> {
+    const url = new URL(`${this.baseUrl}${path}`);
+    for (const [name, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    }
+    const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const signals = [options.signal, options.stream ? undefined : AbortSignal.timeout(this.timeoutMs)].filter((s): s is AbortSignal => s !== undefined);
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
+      });
+    } catch (error) {
+      throw this.transportError(error);
+    }
+    if (!response.ok && response.status !== options.allowStatus) throw await errorFrom(response);
+    return response;
+  }
+
+  private transportError(error: unknown): Error {
+    const where = displayUrl(this.baseUrl);
+    if (error instanceof Error && error.name === 'TimeoutError') {
+      return new OrchestratorUnreachableError(`the orchestrator at ${where} did not answer within ${Math.round(this.timeoutMs / 1000)} s`, { cause: error });
+    }
+    if (error instanceof Error && error.name === 'AbortError') return error;
+    const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+    return new OrchestratorUnreachableError(`could not reach the orchestrator at ${where}: ${cause}`, { cause: error });
+  }
+}
+
+interface ServerEvent {
+  name: string;
+  data: string | undefined;
+}
+
+/**
+ * One SSE event block. Lines are split on "\n" only: the server writes each log line as a data
+ * line, so a "\r" inside the log is content, not a line break.
+ */
+function parseEvent(block: string): ServerEvent {
+  let name = 'message';
+  const data: string[] = [];
+  for (const line of block.split('\n')) {
+    if (line === '' || line.startsWith(':')) continue;
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? '' : line.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'event') name = value;
+    else if (field === 'data') data.push(value);
+  }
+  return { name, data: data.length > 0 ? data.join('\n') : undefined };
+}
+
+function endStatus(data: string | undefined): JobStatus {
+  try {
+    const status = (JSON.parse(data ?? '') as { status?: unknown }).status;
+    if (typeof status === 'string' && (JOB_STATUSES as readonly string[]).includes(status)) return status as JobStatus;
+  } catch {
+    // fall through
+  }
+  throw new OrchestratorUnreachableError(`the log stream ended with an unreadable end event: ${data ?? '(no data)'}`);
+}

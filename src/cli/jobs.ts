@@ -1,4 +1,294 @@
-// Placeholder: replaced by the client commands (jobs submit|list|show|logs|cancel).
-import type { Command } from 'commander';
+// The orchestrator's client commands: `autobuild jobs submit|list|show|cancel|logs` and
+// `autobuild queue`, over the typed client. Humans get tables, `--json` gets the API's JSON.
+import path from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import {
+  AGENT_TYPES,
+  ApiError,
+  EXECUTORS,
+  JOB_STATUSES,
+  OrchestratorClient,
+  OrchestratorUnreachableError,
+  PRIORITIES,
+  type AgentSpec,
+  type AgentType,
+  type ExecutorName,
+  type Job,
+  type JobStatus,
+  type Priority,
+  type QueueSnapshot,
+  type SubmitJobRequest,
+} from '../clients/orchestrator.js';
+import { cell, fields, json, shortTime, table } from './output.js';
 
-export function registerJobCommands(_program: Command): void {}
+const DEFAULT_URL = 'http://127.0.0.1:8080';
+
+interface ConnectionOptions {
+  url?: string;
+  token?: string;
+}
+
+interface SubmitOptions extends ConnectionOptions {
+  project: string;
+  prompt: string;
+  repo?: string;
+  title?: string;
+  priority?: Priority;
+  agent?: AgentType;
+  executor?: ExecutorName;
+  timeout?: number;
+  maxAttempts?: number;
+  baseBranch?: string;
+  branch?: string;
+  idempotencyKey?: string;
+  json?: boolean;
+}
+
+/** --url and --token, from the environment when not given (this is the process entry). */
+function withConnectionOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--url <url>', 'orchestrator base URL').env('AUTOBUILD_URL').default(DEFAULT_URL))
+    .addOption(new Option('--token <token>', 'API bearer token').env('AUTOBUILD_API_TOKEN'));
+}
+
+function clientOf(command: Command): OrchestratorClient {
+  const { url, token } = command.optsWithGlobals<ConnectionOptions>();
+  return new OrchestratorClient({ baseUrl: url || DEFAULT_URL, token: token || undefined });
+}
+
+function wholeNumber(min: number) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < min) throw new InvalidArgumentError(`must be a whole number of at least ${min}.`);
+    return Number(value);
+  };
+}
+
+/** Print a request's failure the contract's way and fail the process; anything else is a bug and is rethrown. */
+function reportFailure(error: unknown): void {
+  if (error instanceof ApiError) {
+    const hint = error.status === 401 ? ' (give the token with --token or AUTOBUILD_API_TOKEN)' : '';
+    process.stderr.write(`autobuild: ${error.message} [${error.code}, HTTP ${error.status}]${hint}\n`);
+    const problems = Array.isArray(error.details) ? (error.details as Array<{ field?: unknown; message?: unknown }>) : [];
+    if (problems.length > 1) {
+      for (const p of problems) process.stderr.write(`  ${cell(p.field)}: ${cell(p.message)}\n`);
+    }
+  } else if (error instanceof OrchestratorUnreachableError || error instanceof TypeError) {
+    process.stderr.write(`autobuild: ${error.message}\n`);
+  } else {
+    throw error;
+  }
+  process.exitCode = 1;
+}
+
+/** Wrap an action so that failed requests print and exit non-zero instead of a stack trace. */
+function run<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args) => {
+    try {
+      await action(...args);
+    } catch (error) {
+      reportFailure(error);
+    }
+  };
+}
+
+const out = (text: string) => process.stdout.write(text);
+
+/** An argv for display: words quoted only when the shell would need it. */
+function shellWords(argv: string[]): string {
+  return argv.map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+function agentText(agent: AgentSpec): string {
+  return agent.type === 'command' ? `command: ${shellWords(agent.command)}` : agent.type;
+}
+
+export function describeJob(job: Job): string {
+  const result = job.result;
+  const stat = result?.diff_stat;
+  return fields([
+    ['id', job.id],
+    ['status', job.status],
+    ['queue position', job.queue_position ?? undefined],
+    ['priority', job.priority],
+    ['project', job.project_id],
+    ['ticket', job.ticket_id ?? undefined],
+    ['title', job.title],
+    ['prompt', cell(job.prompt, 200)],
+    ['agent', agentText(job.agent)],
+    ['executor', job.executor],
+    ['repo', job.repo],
+    ['base branch', job.base_branch],
+    ['branch', job.branch],
+    ['worktree', job.worktree?.path],
+    ['attempt', `${job.attempt} of ${job.max_attempts}`],
+    ['created', job.created_at],
+    ['started', job.started_at ?? undefined],
+    ['finished', job.finished_at ?? undefined],
+    ['exit code', job.exit_code ?? undefined],
+    ['error', job.error ?? undefined],
+    ['commits', result?.commits.length ? result.commits.map((c) => `${c.sha.slice(0, 12)} ${c.message.split('\n')[0] ?? ''}`).join('; ') : undefined],
+    ['files changed', result?.files_changed.length ? result.files_changed.join(', ') : undefined],
+    ['diff', stat ? `${stat.files} files, +${stat.insertions} -${stat.deletions}` : undefined],
+    ['qa', result?.qa ? (result.qa.passed ? 'passed' : 'failed') : undefined],
+    ['pull request', result?.pr_url ?? undefined],
+    ['summary', result?.summary ?? undefined],
+  ]);
+}
+
+function jobsTable(jobs: Job[]): string {
+  return table(
+    ['ID', 'STATUS', 'PRIORITY', 'PROJECT', 'TITLE', 'CREATED'],
+    jobs.map((job) => [job.id, job.status, job.priority, job.project_id, cell(job.title, 50), shortTime(job.created_at)]),
+  );
+}
+
+function queueText(queue: QueueSnapshot): string {
+  const byPriority = PRIORITIES.map((p) => `${p} ${queue.by_priority[p] ?? 0}`).join(', ');
+  const head = `running ${queue.running} of ${queue.max_parallel}, queued ${queue.queued} (${byPriority})\n`;
+  if (queue.queued_jobs.length === 0) return head;
+  return `${head}\n${table(
+    ['POS', 'ID', 'PRIORITY', 'PROJECT', 'TITLE'],
+    queue.queued_jobs.map((q) => [q.queue_position, q.id, q.priority, q.project_id, cell(q.title, 50)]),
+  )}`;
+}
+
+/** A path is resolved against the user's directory (the orchestrator has its own); URLs pass through. */
+function repoArgument(repo: string): string {
+  const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[\w.-]+@[\w.-]+:/.test(repo);
+  return isUrl ? repo : path.resolve(repo);
+}
+
+/**
+ * The agent's argv must follow a literal `--`, so that an unquoted prompt never becomes a
+ * command by accident. Commander drops the `--`, so the root command's raw arguments tell.
+ */
+function followsDoubleDash(command: Command, words: string[]): boolean {
+  let root = command;
+  while (root.parent) root = root.parent;
+  const raw = (root as unknown as { rawArgs?: unknown }).rawArgs;
+  if (!Array.isArray(raw)) return true;
+  const at = raw.length - words.length - 1;
+  return at >= 0 && raw[at] === '--' && words.every((word, i) => raw[at + 1 + i] === word);
+}
+
+function agentFrom(words: string[], type: AgentType | undefined, command: Command): AgentSpec | undefined {
+  if (words.length > 0) {
+    if (!followsDoubleDash(command, words)) command.error(`error: unexpected argument '${words[0]}': put the agent's command after --`);
+    if (type && type !== 'command') command.error(`error: --agent ${type} cannot take a command; words after -- make a command agent`);
+    return { type: 'command', command: words };
+  }
+  if (type === 'command') command.error("error: --agent command needs the command to run after --, e.g. -- sh -c 'make test'");
+  return type ? ({ type } as AgentSpec) : undefined;
+}
+
+function registerSubmit(jobs: Command): void {
+  jobs
+    .command('submit')
+    .description('submit a job; words after -- make a command agent with that argv')
+    .argument('[command...]', "the agent's command and its arguments, after --")
+    .requiredOption('--project <id>', 'project id')
+    .requiredOption('--prompt <text>', 'what the agent should do')
+    .option('--repo <path>', 'repository (a path, resolved against this directory, or a git URL); required unless the project is registered')
+    .option('--title <title>', 'title (default: the prompt\'s first line)')
+    .addOption(new Option('--priority <priority>', 'priority').choices(PRIORITIES))
+    .addOption(new Option('--agent <type>', 'agent type (default from the configuration)').choices(AGENT_TYPES))
+    .addOption(new Option('--executor <executor>', 'where the job runs').choices(EXECUTORS))
+    .option('--timeout <seconds>', 'time limit in seconds', wholeNumber(1))
+    .option('--max-attempts <n>', 'attempts before the job fails', wholeNumber(1))
+    .option('--base-branch <branch>', 'branch the work starts from')
+    .option('--branch <branch>', 'branch the work is committed on')
+    .option('--idempotency-key <key>', 'the same key submits the job once and returns it after')
+    .option('--json', 'print the API JSON')
+    .action(
+      run(async (words: string[], options: SubmitOptions, command: Command) => {
+        const agent = agentFrom(words, options.agent, command);
+        const body: SubmitJobRequest = {
+          project_id: options.project,
+          prompt: options.prompt,
+          ...(options.repo !== undefined && { repo: repoArgument(options.repo) }),
+          ...(options.title !== undefined && { title: options.title }),
+          ...(options.priority && { priority: options.priority }),
+          ...(agent && { agent }),
+          ...(options.executor && { executor: options.executor }),
+          ...(options.timeout !== undefined && { timeout_s: options.timeout }),
+          ...(options.maxAttempts !== undefined && { max_attempts: options.maxAttempts }),
+          ...(options.baseBranch !== undefined && { base_branch: options.baseBranch }),
+          ...(options.branch !== undefined && { branch: options.branch }),
+        };
+        const job = await clientOf(command).submitJob(body, { idempotencyKey: options.idempotencyKey });
+        out(options.json ? json(job) : describeJob(job));
+      }),
+    );
+}
+
+function registerReads(jobs: Command): void {
+  jobs
+    .command('list')
+    .description('list jobs, newest first')
+    .addOption(new Option('--status <status>', 'only jobs in this status').choices(JOB_STATUSES))
+    .option('--project <id>', 'only jobs of this project')
+    .option('--limit <n>', 'at most this many (default 50, at most 500)', wholeNumber(1))
+    .option('--json', 'print the API JSON')
+    .action(
+      run(async (options: { status?: JobStatus; project?: string; limit?: number; json?: boolean }, command: Command) => {
+        const page = await clientOf(command).listJobs({ status: options.status, project_id: options.project, limit: options.limit });
+        if (options.json) return void out(json(page));
+        if (page.jobs.length === 0) return void out('no jobs\n');
+        out(jobsTable(page.jobs));
+        if (page.next_cursor) out(`(more jobs than shown; raise --limit, at most 500)\n`);
+      }),
+    );
+
+  jobs
+    .command('show')
+    .description('one job')
+    .argument('<id>', 'job id')
+    .option('--json', 'print the API JSON')
+    .action(
+      run(async (id: string, options: { json?: boolean }, command: Command) => {
+        const job = await clientOf(command).getJob(id);
+        out(options.json ? json(job) : describeJob(job));
+      }),
+    );
+
+  jobs
+    .command('cancel')
+    .description('cancel a queued or running job')
+    .argument('<id>', 'job id')
+    .option('--json', 'print the API JSON')
+    .action(
+      run(async (id: string, options: { json?: boolean }, command: Command) => {
+        const job = await clientOf(command).cancelJob(id);
+        out(options.json ? json(job) : describeJob(job));
+      }),
+    );
+
+  jobs
+    .command('logs')
+    .description("the job's log; --follow streams it until the job ends")
+    .argument('<id>', 'job id')
+    .option('-f, --follow', 'stream live until the job ends')
+    .action(
+      run(async (id: string, options: { follow?: boolean }, command: Command) => {
+        const client = clientOf(command);
+        if (!options.follow) return void out(await client.getLogs(id));
+        const status = await client.followLogs(id, out);
+        if (process.stderr.isTTY) process.stderr.write(`autobuild: job ${id} ended: ${status}\n`);
+      }),
+    );
+}
+
+export function registerJobCommands(program: Command): void {
+  const jobs = withConnectionOptions(program.command('jobs').description('submit, list, inspect and cancel jobs on the orchestrator'));
+  registerSubmit(jobs);
+  registerReads(jobs);
+
+  withConnectionOptions(program.command('queue').description('the queue in start order'))
+    .option('--json', 'print the API JSON')
+    .action(
+      run(async (options: { json?: boolean }, command: Command) => {
+        const queue = await clientOf(command).getQueue();
+        out(options.json ? json(queue) : queueText(queue));
+      }),
+    );
+}

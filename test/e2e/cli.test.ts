@@ -1,0 +1,258 @@
+// The built `autobuild jobs ...` CLI as a child process against a real orchestrator on a real port.
+// Needs dist/ built (`npm test` builds before vitest).
+import { execFile, spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, isDone, startTestOrchestrator, waitForJob, type TestOrchestrator } from '../support/orchestrator.js';
+import { createTestRepo, gitIn } from '../support/repo.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = path.join(ROOT, 'bin/autobuild.js');
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The runner's own AUTOBUILD_* variables must not leak into the CLI under test. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.AUTOBUILD_URL;
+  delete env.AUTOBUILD_API_TOKEN;
+  return { ...env, ...extra };
+}
+
+function cli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: cleanEnv(options.env ?? {}), timeout: 30_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+
+describe('autobuild jobs (no token)', () => {
+  let t: TestOrchestrator;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    t = await startTestOrchestrator();
+    env = { AUTOBUILD_URL: t.url };
+  });
+  afterAll(async () => t?.stop());
+
+  it('submits a command job with --repo relative to the cwd, and shows it succeeded with its work on the branch', async () => {
+    const repo = createTestRepo();
+    const submitted = await cli(
+      ['jobs', 'submit', '--project', 'demo', '--prompt', 'write a file', '--repo', path.basename(repo), '--priority', 'high', '--json', '--', 'sh', '-c', 'echo hello > out.txt; echo "agent says hi"'],
+      { env, cwd: path.dirname(repo) },
+    );
+    expect(submitted.stderr).toBe('');
+    expect(submitted.code).toBe(0);
+    const job = JSON.parse(submitted.stdout);
+    expect(job.id).toMatch(UUID);
+    expect(job.repo).toBe(repo);
+    expect(job.priority).toBe('high');
+    expect(job.agent).toEqual({ type: 'command', command: ['sh', '-c', 'echo hello > out.txt; echo "agent says hi"'] });
+
+    await waitForJob(t.url, job.id, isDone);
+    const shown = await cli(['jobs', 'show', job.id, '--json'], { env });
+    expect(shown.code).toBe(0);
+    const done = JSON.parse(shown.stdout);
+    expect(done.status).toBe('succeeded');
+    expect(done.result.files_changed).toEqual(['out.txt']);
+    expect(gitIn(repo, 'show', `${done.branch}:out.txt`)).toBe('hello');
+
+    const human = await cli(['jobs', 'show', job.id], { env });
+    expect(human.code).toBe(0);
+    expect(human.stdout.split('\n')[0]).toMatch(new RegExp(`^id\\s+${job.id}$`));
+    expect(human.stdout).toMatch(/status\s+succeeded/);
+    expect(human.stdout).toMatch(/files changed\s+out\.txt/);
+
+    const logs = await cli(['jobs', 'logs', job.id], { env });
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toContain('agent says hi\n');
+
+    const list = await cli(['jobs', 'list', '--url', t.url], { env: {} });
+    expect(list.code).toBe(0);
+    const lines = list.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ID\s+STATUS\s+PRIORITY\s+PROJECT\s+TITLE\s+CREATED$/);
+    const row = lines.find((line) => line.startsWith(job.id));
+    expect(row).toMatch(/succeeded\s+high\s+demo\s+write a file/);
+
+    const filtered = await cli(['jobs', 'list', '--status', 'failed', '--project', 'demo', '--json'], { env });
+    expect(JSON.parse(filtered.stdout)).toEqual({ jobs: [], next_cursor: null });
+  });
+
+  it('prints a submitted job for humans with its id first', async () => {
+    const repo = createTestRepo();
+    const submitted = await cli(['jobs', 'submit', '--project', 'demo', '--prompt', 'say hi', '--repo', repo, '--', 'echo', 'hi'], { env });
+    expect(submitted.code).toBe(0);
+    const first = submitted.stdout.split('\n')[0] ?? '';
+    expect(first).toMatch(new RegExp(`^id\\s+${UUID.source}$`));
+    const id = UUID.exec(first)?.[0] ?? '';
+    await waitForJob(t.url, id, isDone);
+  });
+
+  it('follows a running job\'s log live until the job ends', async () => {
+    const repo = createTestRepo();
+    const submitted = await cli(['jobs', 'submit', '--project', 'demo', '--prompt', 'slow', '--repo', repo, '--json', '--', 'sh', '-c', 'echo first line; sleep 1; echo second line'], { env });
+    const id = JSON.parse(submitted.stdout).id as string;
+
+    const child = spawn(process.execPath, [BIN, 'jobs', 'logs', id, '--follow'], { cwd: ROOT, env: cleanEnv(env) });
+    const arrivals: Array<{ at: number; text: string }> = [];
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => {
+      stdout += text;
+      arrivals.push({ at: Date.now(), text: stdout });
+    });
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const exitedAt = Date.now();
+
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain('first line\n');
+    expect(stdout).toContain('second line\n');
+    expect(stdout.indexOf('first line')).toBeLessThan(stdout.indexOf('second line'));
+    // Streamed, not printed at the end: the first line arrived well before the second.
+    const firstAt = arrivals.find((a) => a.text.includes('first line'))?.at ?? exitedAt;
+    const secondAt = arrivals.find((a) => a.text.includes('second line'))?.at ?? exitedAt;
+    expect(secondAt - firstAt).toBeGreaterThan(500);
+    // It ran until the job ended.
+    const job = (await api(t.url, 'GET', `/api/v1/jobs/${id}`)).body;
+    expect(job.status).toBe('succeeded');
+  });
+
+  it('cancels a queued job and a running one; a finished job cannot be cancelled', async () => {
+    const repo = createTestRepo();
+    expect((await api(t.url, 'POST', '/api/v1/projects', { id: 'one-at-a-time', repo, max_parallel: 1 })).status).toBe(201);
+    const submit = async () => {
+      const r = await cli(['jobs', 'submit', '--project', 'one-at-a-time', '--prompt', 'wait', '--json', '--', 'sleep', '30'], { env });
+      expect(r.code).toBe(0);
+      return JSON.parse(r.stdout).id as string;
+    };
+    const running = await submit();
+    await waitForJob(t.url, running, (job) => job.status === 'running');
+    const queued = await submit();
+    expect((await api(t.url, 'GET', `/api/v1/jobs/${queued}`)).body.status).toBe('queued');
+
+    const cancelQueued = await cli(['jobs', 'cancel', queued, '--json'], { env });
+    expect(cancelQueued.code).toBe(0);
+    expect(JSON.parse(cancelQueued.stdout).status).toBe('cancelled');
+
+    const cancelRunning = await cli(['jobs', 'cancel', running], { env });
+    expect(cancelRunning.code).toBe(0);
+    expect(cancelRunning.stdout.split('\n')[0]).toContain(running);
+    expect(cancelRunning.stdout).toMatch(/status\s+cancelled/);
+
+    const again = await cli(['jobs', 'cancel', running], { env });
+    expect(again.code).not.toBe(0);
+    expect(again.stdout).toBe('');
+    expect(again.stderr).toContain(`autobuild: job ${running} already finished (cancelled)`);
+    expect(again.stderr).toContain('job_finished');
+  });
+
+  it('exits non-zero with the API message when a request fails', async () => {
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const missing = await cli(['jobs', 'show', unknown], { env });
+    expect(missing.code).not.toBe(0);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr).toContain(`autobuild: no job with id ${unknown}`);
+    expect(missing.stderr).toContain('job_not_found');
+    expect(missing.stderr).toContain('404');
+
+    const notUuid = await cli(['jobs', 'logs', 'not-a-uuid'], { env });
+    expect(notUuid.code).not.toBe(0);
+    expect(notUuid.stderr).toMatch(/^autobuild: .*\[validation_failed, HTTP 400\]/);
+
+    const noRepo = await cli(['jobs', 'submit', '--project', 'nowhere', '--prompt', 'x', '--', 'true'], { env });
+    expect(noRepo.code).not.toBe(0);
+    expect(noRepo.stderr).toContain('repo: is required unless the project is registered');
+
+    const unreachable = await cli(['jobs', 'list', '--url', 'http://127.0.0.1:1'], { env });
+    expect(unreachable.code).not.toBe(0);
+    expect(unreachable.stderr).toContain('could not reach the orchestrator at http://127.0.0.1:1');
+  });
+
+  it('rejects invalid flags before sending anything', async () => {
+    const before = (await api(t.url, 'GET', '/api/v1/jobs')).body.jobs.length;
+    const repo = createTestRepo();
+    const cases = [
+      ['jobs', 'submit', '--project', 'demo', '--prompt', 'x', '--repo', repo, '--priority', 'urgent', '--', 'true'],
+      ['jobs', 'submit', '--project', 'demo', '--prompt', 'x', '--repo', repo, '--timeout', 'soon', '--', 'true'],
+      ['jobs', 'submit', '--project', 'demo', '--prompt', 'fix', 'the', 'bug', '--repo', repo],
+      ['jobs', 'submit', '--project', 'demo', '--prompt', 'x', '--repo', repo, '--agent', 'command'],
+      ['jobs', 'submit', '--prompt', 'x', '--repo', repo, '--', 'true'],
+      ['jobs', 'list', '--status', 'sleeping'],
+      ['jobs', 'list', '--bogus'],
+    ];
+    for (const args of cases) {
+      const result = await cli(args, { env });
+      expect(result.code, args.join(' ')).not.toBe(0);
+      expect(result.stderr, args.join(' ')).toMatch(/error: /);
+    }
+    const priority = await cli(cases[0]!, { env });
+    expect(priority.stderr).toContain("argument 'urgent' is invalid");
+    expect((await api(t.url, 'GET', '/api/v1/jobs')).body.jobs.length).toBe(before);
+  });
+
+  it('shows the queue', async () => {
+    const queue = await cli(['queue', '--json'], { env });
+    expect(queue.code).toBe(0);
+    expect(JSON.parse(queue.stdout)).toMatchObject({ max_parallel: 12, queued_jobs: [] });
+    const human = await cli(['queue'], { env });
+    expect(human.stdout).toMatch(/^running \d+ of 12, queued 0/);
+  });
+});
+
+describe('autobuild jobs (with a token)', () => {
+  const TOKEN = 'secret-token';
+  let t: TestOrchestrator;
+  beforeAll(async () => {
+    t = await startTestOrchestrator({ env: { AUTOBUILD_API_TOKEN: TOKEN } });
+  });
+  afterAll(async () => t?.stop());
+
+  it('fails without the token with the 401 message, works with --token or the environment, and never prints it', async () => {
+    const outputs: string[] = [];
+    const without = await cli(['jobs', 'list', '--url', t.url]);
+    outputs.push(without.stdout, without.stderr);
+    expect(without.code).not.toBe(0);
+    expect(without.stderr).toContain('autobuild: a valid "Authorization: Bearer <token>" header is required');
+    expect(without.stderr).toContain('HTTP 401');
+
+    const wrong = await cli(['jobs', 'list', '--url', t.url, '--token', 'wrong-token']);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toContain('HTTP 401');
+    expect(wrong.stdout + wrong.stderr).not.toContain('wrong-token');
+
+    const repo = createTestRepo();
+    const submitted = await cli(['jobs', 'submit', '--url', t.url, '--token', TOKEN, '--project', 'demo', '--prompt', 'p', '--repo', repo, '--', 'echo', 'ok']);
+    outputs.push(submitted.stdout, submitted.stderr);
+    expect(submitted.code).toBe(0);
+    const id = UUID.exec(submitted.stdout)?.[0] ?? '';
+    await waitForJob(t.url, id, isDone, 30_000, { authorization: `Bearer ${TOKEN}` });
+
+    const withFlag = await cli(['jobs', 'list', '--url', t.url, '--token', TOKEN]);
+    outputs.push(withFlag.stdout, withFlag.stderr);
+    expect(withFlag.code).toBe(0);
+    expect(withFlag.stdout).toContain(id);
+
+    const withEnv = await cli(['jobs', 'show', id, '--json'], { env: { AUTOBUILD_URL: t.url, AUTOBUILD_API_TOKEN: TOKEN } });
+    outputs.push(withEnv.stdout, withEnv.stderr);
+    expect(withEnv.code).toBe(0);
+    expect(JSON.parse(withEnv.stdout).status).toBe('succeeded');
+
+    const logs = await cli(['jobs', 'logs', id, '--follow', '--token', TOKEN], { env: { AUTOBUILD_URL: t.url } });
+    outputs.push(logs.stdout, logs.stderr);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toContain('ok\n');
+
+    for (const output of outputs) expect(output).not.toContain(TOKEN);
+  });
+});

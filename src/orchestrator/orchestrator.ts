@@ -33,6 +33,7 @@ export interface OrchestratorOptions {
 export interface Orchestrator {
   app: HttpApp;
   scheduler: JobScheduler;
+  janitor: WorktreeJanitor;
   workerId: string;
   /** Listen on config.orchestratorPort; returns the bound URL. */
   start(): Promise<string>;
@@ -91,6 +92,7 @@ export async function buildOrchestrator(options: OrchestratorOptions): Promise<O
   return {
     app,
     scheduler,
+    janitor,
     workerId,
     async start() {
       if (options.runJobs !== false) await scheduler.start();

@@ -1,11 +1,12 @@
 // The built `autobuild jobs ...` CLI as a child process against a real orchestrator on a real port.
 // Needs dist/ built (`npm test` builds before vitest).
 import { execFile, spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, isDone, startTestOrchestrator, waitForJob, type TestOrchestrator } from '../support/orchestrator.js';
-import { createTestRepo, gitIn } from '../support/repo.js';
+import { createTestRepo, gitIn, tempDir } from '../support/repo.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/autobuild.js');
@@ -99,33 +100,38 @@ describe('autobuild jobs (no token)', () => {
 
   it('follows a running job\'s log live until the job ends', async () => {
     const repo = createTestRepo();
-    const submitted = await cli(['jobs', 'submit', '--project', 'demo', '--prompt', 'slow', '--repo', repo, '--json', '--', 'sh', '-c', 'echo first line; sleep 1; echo second line'], { env });
+    // The agent prints a line, then waits for a gate the test opens only once the CLI has printed
+    // that line: the second line can exist only if the first was streamed live.
+    const gate = path.join(tempDir('autobuild-gate-'), 'open');
+    const script = 'echo first line; i=0; while [ ! -e "$1" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; sleep 1; echo second line';
+    const submitted = await cli(['jobs', 'submit', '--project', 'demo', '--prompt', 'slow', '--repo', repo, '--json', '--', 'sh', '-c', script, 'agent', gate], { env });
     const id = JSON.parse(submitted.stdout).id as string;
 
     const child = spawn(process.execPath, [BIN, 'jobs', 'logs', id, '--follow'], { cwd: ROOT, env: cleanEnv(env) });
-    const arrivals: Array<{ at: number; text: string }> = [];
     let stdout = '';
     let stderr = '';
+    let firstAt = 0;
+    let secondAt = 0;
     child.stdout.setEncoding('utf8').on('data', (text: string) => {
       stdout += text;
-      arrivals.push({ at: Date.now(), text: stdout });
+      if (!firstAt && stdout.includes('first line\n')) {
+        firstAt = Date.now();
+        writeFileSync(gate, '');
+      }
+      if (!secondAt && stdout.includes('second line\n')) secondAt = Date.now();
     });
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    const exitedAt = Date.now();
 
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(stdout).toContain('first line\n');
-    expect(stdout).toContain('second line\n');
-    expect(stdout.indexOf('first line')).toBeLessThan(stdout.indexOf('second line'));
-    // Streamed, not printed at the end: the first line arrived well before the second.
-    const firstAt = arrivals.find((a) => a.text.includes('first line'))?.at ?? exitedAt;
-    const secondAt = arrivals.find((a) => a.text.includes('second line'))?.at ?? exitedAt;
-    expect(secondAt - firstAt).toBeGreaterThan(500);
+    expect(stdout).toContain('first line\nsecond line\n');
+    expect(firstAt).toBeGreaterThan(0);
+    expect(secondAt - firstAt).toBeGreaterThanOrEqual(900);
     // It ran until the job ended.
     const job = (await api(t.url, 'GET', `/api/v1/jobs/${id}`)).body;
     expect(job.status).toBe('succeeded');
+    rmSync(path.dirname(gate), { recursive: true, force: true });
   });
 
   it('cancels a queued job and a running one; a finished job cannot be cancelled', async () => {

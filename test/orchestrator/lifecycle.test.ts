@@ -207,4 +207,16 @@ describe('logs', () => {
     expect(plain.body).toContain('first line\n');
     expect(plain.body).toContain('second line\n');
   });
+
+  it('keeps a character whose bytes arrive in two writes whole, and splits \\r into lines', async () => {
+    t = await startTestOrchestrator();
+    const repo = createTestRepo();
+    const agent = { type: 'command', command: ['sh', '-c', 'printf "caf\\303"; sleep 0.3; printf "\\251\\n50%%\\r100%%\\n"'] };
+    const job = await submit({ project_id: 'p', prompt: 'utf8', repo, agent });
+    const response = await fetch(`${t.url}/api/v1/jobs/${job.body.id}/logs`, { headers: { accept: 'text/event-stream' } });
+    const text = await response.text();
+    expect(text).toContain('data: café');
+    expect(text).not.toContain('\uFFFD');
+    expect(text).toContain('data: 50%\ndata: 100%');
+  });
 });

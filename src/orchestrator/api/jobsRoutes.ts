@@ -1,4 +1,5 @@
 // /api/v1/jobs: submit, list, get, cancel, logs (plain text, or live over SSE).
+import { StringDecoder } from 'node:string_decoder';
 import type { HttpApp } from '../../platform/http/app.js';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
 import { AppError } from '../../platform/errors.js';
@@ -92,14 +93,17 @@ export function registerJobRoutes(app: HttpApp, deps: JobsRouteDeps): void {
     request.raw.on('close', () => closed.abort());
     let offset = 0;
     let pending = '';
-    const send = (event: string, data: string) => res.write(`event: ${event}\n${data.split('\n').map((line) => `data: ${line}`).join('\n')}\n\n`);
+    // One decoder across reads, so a character split between two reads arrives whole.
+    const decoder = new StringDecoder('utf8');
+    // SSE treats \r, \n and \r\n all as line ends; each becomes its own data line.
+    const send = (event: string, data: string) => res.write(`event: ${event}\n${data.split(/\r\n|\r|\n/).map((line) => `data: ${line}`).join('\n')}\n\n`);
     let lastBeat = Date.now();
     try {
       for (;;) {
         const chunk = await logs.readFrom(job.id, offset);
         if (chunk.length > 0) {
           offset += chunk.length;
-          pending += chunk.toString('utf8');
+          pending += decoder.write(chunk);
           const cut = pending.lastIndexOf('\n');
           if (cut >= 0) {
             send('log', pending.slice(0, cut));
@@ -111,7 +115,7 @@ export function registerJobRoutes(app: HttpApp, deps: JobsRouteDeps): void {
         if (isTerminal(status)) {
           // One more read: the last output may have landed after the previous one.
           const tail = await logs.readFrom(job.id, offset);
-          pending += tail.toString('utf8');
+          pending += decoder.write(tail) + decoder.end();
           if (pending) send('log', pending.replace(/\n$/, ''));
           send('end', JSON.stringify({ status }));
           break;

@@ -12,6 +12,9 @@ import { VERSION } from '../platform/version.js';
 import { registerJobRoutes } from './api/jobsRoutes.js';
 import { registerOtherRoutes } from './api/otherRoutes.js';
 import { LocalExecutor, type ContextProvider } from './executors/localExecutor.js';
+import { GithubActionsExecutor } from './executors/githubActionsExecutor.js';
+import { registerCallbackRoute } from './api/callbackRoute.js';
+import { createGithubClient } from '../platform/github.js';
 import { JobLogs } from './logs/jobLogs.js';
 import { JobMetrics } from './metrics.js';
 import { JobScheduler } from './scheduler/jobScheduler.js';
@@ -64,8 +67,16 @@ export async function buildOrchestrator(options: OrchestratorOptions): Promise<O
     context: options.context ?? (async () => ''),
     baseEnv: options.agentEnv,
   });
+  const remote = new GithubActionsExecutor({
+    db,
+    config,
+    logger,
+    logs,
+    workerId,
+    github: createGithubClient({ token: config.github.token, apiUrl: config.github.apiUrl, logger, writeIntervalMs: config.github.writeIntervalMs }),
+  });
   const metrics: JobMetrics = new JobMetrics(db, (): number => scheduler.runningCount);
-  const scheduler: JobScheduler = new JobScheduler({ db, config, logger, logs, executor, janitor, workerId, metrics });
+  const scheduler: JobScheduler = new JobScheduler({ db, config, logger, logs, executor, janitor, workerId, metrics, remote });
 
   const app = await createHttpApp({
     title: 'AutoBuild Agent Orchestrator',
@@ -77,7 +88,8 @@ export async function buildOrchestrator(options: OrchestratorOptions): Promise<O
     publicPaths: ['/api/v1/health'],
     registry: metrics.registry,
   });
-  registerJobRoutes(app, { db, config, logs });
+  registerJobRoutes(app, { db, config, logs, remote });
+  registerCallbackRoute(app, { db, config, logs });
   registerOtherRoutes(app, {
     db,
     config,

@@ -19,7 +19,18 @@ export interface Config {
   memoryServiceUrl: string | undefined;
   publicUrl: string | undefined;
   callbackSecret: string | undefined;
-  github: { token: string | undefined; apiUrl: string };
+  github: {
+    token: string | undefined;
+    apiUrl: string;
+    /** How often running GitHub Actions jobs are reconciled with their runs. */
+    pollS: number;
+    /** A dispatched run that has not started after this is given up (timed_out). */
+    startTimeoutS: number;
+    /** A run that completed without calling back is failed after this grace. */
+    callbackGraceS: number;
+    /** Between mutating GitHub requests (GitHub asks for about one second). */
+    writeIntervalMs: number;
+  };
   anthropic: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
   embedding: { provider: 'auto' | 'minilm' | 'openai' | 'hash'; model: string | undefined };
   jobs: {
@@ -140,7 +151,14 @@ export function loadConfig(env: Source): Config {
     memoryServiceUrl: url(source, 'MEMORY_SERVICE_URL'),
     publicUrl: url(source, 'AUTOBUILD_PUBLIC_URL'),
     callbackSecret: text(source, 'AUTOBUILD_CALLBACK_SECRET'),
-    github: { token: text(source, 'GITHUB_TOKEN'), apiUrl: url(source, 'GITHUB_API_URL') ?? 'https://api.github.com' },
+    github: {
+      token: text(source, 'GITHUB_TOKEN'),
+      apiUrl: url(source, 'GITHUB_API_URL') ?? 'https://api.github.com',
+      pollS: int(source, 'AUTOBUILD_GITHUB_POLL_S', 30, 1, 3600),
+      startTimeoutS: int(source, 'AUTOBUILD_GITHUB_START_TIMEOUT_S', 900, 1, 24 * 3600),
+      callbackGraceS: int(source, 'AUTOBUILD_GITHUB_CALLBACK_GRACE_S', 120, 0, 24 * 3600),
+      writeIntervalMs: int(source, 'AUTOBUILD_GITHUB_WRITE_INTERVAL_MS', 1000, 0, 60_000),
+    },
     anthropic: {
       apiKey: text(source, 'ANTHROPIC_API_KEY'),
       baseUrl: url(source, 'ANTHROPIC_BASE_URL'),

@@ -10,12 +10,14 @@ import { getJobRow, listJobRows, requestCancel } from '../jobs/jobQueries.js';
 import { queuePositionOf, queuePositions } from '../jobs/queue.js';
 import { submitJob } from '../jobs/submitJob.js';
 import type { JobLogs } from '../logs/jobLogs.js';
+import type { GithubActionsExecutor } from '../executors/githubActionsExecutor.js';
 import { JobIdParams, ListJobsQuery, SubmitJobBody } from './schemas.js';
 
 export interface JobsRouteDeps {
   db: Database;
   config: Config;
   logs: JobLogs;
+  remote: GithubActionsExecutor;
 }
 
 export async function withQueuePosition(db: Database, row: JobRow) {
@@ -23,7 +25,7 @@ export async function withQueuePosition(db: Database, row: JobRow) {
 }
 
 export function registerJobRoutes(app: HttpApp, deps: JobsRouteDeps): void {
-  const { db, config, logs } = deps;
+  const { db, config, logs, remote } = deps;
 
   app.post(
     '/api/v1/jobs',
@@ -67,6 +69,9 @@ export function registerJobRoutes(app: HttpApp, deps: JobsRouteDeps): void {
   app.delete('/api/v1/jobs/:id', { schema: { summary: 'Cancel a job', tags: ['jobs'], params: JobIdParams } }, async (request, reply) => {
     const { job, active } = await requestCancel(db, request.params.id);
     let current = job;
+    // A job on GitHub's runners: stop its run through the API (a job still being dispatched is
+    // stopped by the dispatcher when it sees the cancel).
+    if (active && job.executor === 'github-actions' && job.status === 'running') await remote.cancel(job);
     if (active) {
       // Give the running replica time to stop the process group, so the answer usually shows the end.
       const deadline = Date.now() + config.jobs.killGraceMs + 5000;

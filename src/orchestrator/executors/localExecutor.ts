@@ -7,14 +7,13 @@ import type { Config } from '../../platform/config.js';
 import type { Database } from '../../platform/database/database.js';
 import type { Logger } from '../../platform/logger.js';
 import { agentInvocation } from '../agents/agentCommand.js';
+import { agentEnvironment } from '../agents/agentEnvironment.js';
 import { runAgentProcess, type StopReason } from '../agents/agentProcess.js';
 import type { JobResult, JobRow } from '../jobs/job.js';
 import type { JobLogs } from '../logs/jobLogs.js';
 import type { AttemptOutcome } from '../scheduler/finishJob.js';
+import { collectBranchWork, saveWork } from '../worktrees/branchWork.js';
 import type { WorktreeManager } from '../worktrees/worktreeManager.js';
-
-/** Variables the orchestrator holds that an agent must never inherit. */
-const WITHHELD_ENV = ['AUTOBUILD_API_TOKEN', 'AUTOBUILD_CALLBACK_SECRET', 'DATABASE_URL', 'GITHUB_TOKEN'];
 
 export type ContextProvider = (job: JobRow) => Promise<string>;
 
@@ -81,16 +80,7 @@ export class LocalExecutor {
         outcome = mine.length > 0 ? { status: 'cancelled', exitCode: null, error: 'cancelled by request', result: null } : { status: 'abandon' };
       } else {
         const invocation = agentInvocation(job.agent, { prompt: job.prompt, context }, config.agents);
-        const env: NodeJS.ProcessEnv = { ...this.deps.baseEnv };
-        for (const name of WITHHELD_ENV) delete env[name];
-        Object.assign(env, invocation.env, {
-          AUTOBUILD_JOB_ID: job.id,
-          AUTOBUILD_PROMPT: job.prompt,
-          AUTOBUILD_BRANCH: job.branch,
-          AUTOBUILD_CONTEXT_FILE: contextFile,
-          AUTOBUILD_PROJECT_ID: job.project_id,
-          AUTOBUILD_ATTEMPT: String(job.attempt),
-        });
+        const env = agentEnvironment(this.deps.baseEnv, invocation.env, job, contextFile);
         log.note(`starting ${job.agent.type} agent: ${invocation.file}`);
         const run = await runAgentProcess(invocation, {
           cwd: worktree.path,
@@ -127,9 +117,9 @@ export class LocalExecutor {
       // Never lose work: save, collect, then remove — whatever happened above.
       try {
         const label = 'status' in (outcome! ?? {}) ? outcome!.status : 'interrupted';
-        const sha = await worktrees.saveWork(worktree.path, `autobuild: ${job.title}\n\nUncommitted work left by the agent (${label}).\nJob: ${job.id}`);
+        const sha = await saveWork(worktree.path, `autobuild: ${job.title}\n\nUncommitted work left by the agent (${label}).\nJob: ${job.id}`);
         if (sha) log.note(`committed the agent's uncommitted changes on ${job.branch}: ${sha}`);
-        const collected = await worktrees.collectResult(worktree.path, job.base_branch);
+        const collected = await collectBranchWork(worktree.path, job.base_branch);
         result = { ...collected, qa: null, pr_url: null, summary: null };
         if (config.worktrees.retainFinished === 0) await worktrees.saveAndRemove(worktree, 'job finished', workerId);
         log.note(`branch ${job.branch}: ${collected.commits.length} commit(s), ${collected.files_changed.length} file(s) changed`);

@@ -70,25 +70,39 @@ export async function submitJob(db: Database, config: Config, input: SubmitJobIn
   }
 
   const executor = input.executor ?? 'local';
-  if (executor === 'github-actions') {
-    throw new AppError('unprocessable', 'the github-actions executor is not available in this version of the orchestrator', [
-      { field: 'executor', message: 'not available yet' },
-    ]);
-  }
   const project = await getProject(db, input.project_id);
-  const repoInput = input.repo ?? project?.repo;
-  if (!repoInput) throw invalid('repo', 'is required unless the project is registered');
-  const repo = await resolveRepository(repoInput);
-  const baseBranch = input.base_branch ?? project?.default_branch ?? (await currentBranch(repo));
-  if (baseBranch.startsWith('-') || !(await refExists(repo, baseBranch))) {
-    throw invalid('base_branch', `${baseBranch} is not a branch or commit of ${repo}`);
+  let repo: string;
+  let baseBranch: string;
+  if (executor === 'github-actions') {
+    const missing = [
+      !project?.github && `project ${input.project_id} registered with github {owner, repo, workflow}`,
+      !config.publicUrl && 'AUTOBUILD_PUBLIC_URL',
+      !config.callbackSecret && 'AUTOBUILD_CALLBACK_SECRET',
+      !config.github.token && 'GITHUB_TOKEN',
+    ].filter((m): m is string => typeof m === 'string');
+    if (missing.length > 0) {
+      throw new AppError('unprocessable', `the github-actions executor needs: ${missing.join(', ')}`, missing.map((m) => ({ field: 'executor', message: `needs ${m}` })));
+    }
+    repo = input.repo ?? project?.repo ?? `${project!.github!.owner}/${project!.github!.repo}`;
+    baseBranch = input.base_branch ?? project?.default_branch ?? 'main';
+    if (!(await isValidBranchName(baseBranch))) throw invalid('base_branch', `${baseBranch} is not a valid branch name`);
+  } else {
+    const repoInput = input.repo ?? project?.repo;
+    if (!repoInput) throw invalid('repo', 'is required unless the project is registered');
+    repo = await resolveRepository(repoInput);
+    baseBranch = input.base_branch ?? project?.default_branch ?? (await currentBranch(repo));
+    if (baseBranch.startsWith('-') || !(await refExists(repo, baseBranch))) {
+      throw invalid('base_branch', `${baseBranch} is not a branch or commit of ${repo}`);
+    }
   }
   const id = randomUUID();
   const title = input.title?.trim() || defaultTitle(input.prompt);
   const branch = input.branch ?? `autobuild/${id.slice(0, 8)}-${slugify(title)}`;
   if (!(await isValidBranchName(branch))) throw invalid('branch', `${branch} is not a valid branch name`);
+  if (!input.agent && config.jobs.defaultAgent === 'command') {
+    throw invalid('agent', 'is required: the default agent type is "command", which needs an argv');
+  }
   const agent: AgentSpec = input.agent ?? ({ type: config.jobs.defaultAgent } as AgentSpec);
-  if (agent.type === "command" && agent.command.length === 0) throw invalid('agent.command', 'needs at least one element');
 
   const rows = await db.query<JobRow>(
     `with inserted as (

@@ -20,12 +20,18 @@ export function retryDelayS(attempt: number, policy: RetryPolicy): number {
   return Math.min(policy.backoffMaxS, policy.backoffS * 2 ** Math.max(0, attempt - 1));
 }
 
+/**
+ * Record an attempt's outcome. workerId guards local jobs (only the lease owner writes); remote
+ * (GitHub Actions) jobs pass null and are guarded by their status alone. externalRun, when given,
+ * replaces the job's record of its remote run.
+ */
 export async function finishAttempt(
   db: Queryable,
   job: Pick<JobRow, 'id' | 'attempt' | 'max_attempts'>,
-  workerId: string,
+  workerId: string | null,
   outcome: AttemptOutcome,
   policy: RetryPolicy,
+  externalRun?: Record<string, unknown>,
 ): Promise<JobRow | undefined> {
   const retry = (outcome.status === 'failed' || outcome.status === 'timed_out') && job.attempt < job.max_attempts;
   const rows = await db.query<JobRow>(
@@ -34,10 +40,21 @@ export async function finishAttempt(
             run_at = now() + make_interval(secs => $5::double precision),
             finished_at = case when $3::boolean and cancel_requested_at is null then null else now() end,
             exit_code = $6, error = $7, result = $8::jsonb,
+            external_run = coalesce($9::jsonb, external_run),
             locked_by = null, locked_at = null, lease_expires_at = null, agent_pid = null, updated_at = now()
-      where id = $1 and locked_by = $2 and status in ('preparing', 'running')
+      where id = $1 and ($2::text is null or locked_by = $2) and status in ('preparing', 'running')
       returning *`,
-    [job.id, workerId, retry, outcome.status, retry ? retryDelayS(job.attempt, policy) : 0, outcome.exitCode, outcome.error, outcome.result === null ? null : JSON.stringify(outcome.result)],
+    [
+      job.id,
+      workerId,
+      retry,
+      outcome.status,
+      retry ? retryDelayS(job.attempt, policy) : 0,
+      outcome.exitCode,
+      outcome.error,
+      outcome.result === null ? null : JSON.stringify(outcome.result),
+      externalRun === undefined ? null : JSON.stringify(externalRun),
+    ],
   );
   return rows[0];
 }

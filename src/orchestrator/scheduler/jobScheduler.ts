@@ -9,6 +9,7 @@ import type { JobLogs } from '../logs/jobLogs.js';
 import type { StopReason } from '../agents/agentProcess.js';
 import { killProcessGroup } from '../agents/agentProcess.js';
 import type { LocalExecutor } from '../executors/localExecutor.js';
+import type { GithubActionsExecutor } from '../executors/githubActionsExecutor.js';
 import type { WorktreeJanitor } from '../worktrees/worktreeJanitor.js';
 import { claimJobs, nextDueAt } from './claimJobs.js';
 import { finishAttempt, requeueWithoutAttempt } from './finishJob.js';
@@ -28,6 +29,8 @@ export interface SchedulerDeps {
   janitor: WorktreeJanitor;
   workerId: string;
   metrics: JobMetrics;
+  /** Runs jobs whose executor is github-actions. */
+  remote: GithubActionsExecutor;
 }
 
 interface RunningJob {
@@ -65,6 +68,7 @@ export class JobScheduler {
       setInterval(() => void this.renew(), Math.max(500, leaseMs / 3)),
       setInterval(() => void this.recover(true), Math.max(1000, leaseMs / 2)),
       setInterval(() => void janitor.sweep().catch(() => undefined), config.worktrees.janitorIntervalS * 1000),
+      setInterval(() => void this.deps.remote.reconcile().catch((error: Error) => logger.warn({ err: error.message }, 'reconcile failed')), config.github.pollS * 1000),
     );
     this.wake();
   }
@@ -130,6 +134,14 @@ export class JobScheduler {
 
   private launch(job: JobRow): void {
     const { db, config, logger, workerId, metrics, logs } = this.deps;
+    if (job.executor === 'github-actions') {
+      // Dispatching is quick; the job then runs on GitHub and holds its slot until it ends.
+      void this.deps.remote
+        .dispatch(job)
+        .catch((error: Error) => logger.error({ jobId: job.id, err: error.message }, 'dispatch failed'))
+        .finally(() => this.wake());
+      return;
+    }
     const controller = new AbortController();
     const startedAt = Date.now();
     const done = (async () => {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Database } from '../../platform/database/database.js';
 import { git } from '../../platform/git.js';
 import type { Logger } from '../../platform/logger.js';
+import { saveWork } from './branchWork.js';
 import type { WorktreeManager, WorktreeRow } from './worktreeManager.js';
 
 export interface JanitorOptions {
@@ -93,7 +94,7 @@ export class WorktreeJanitor {
         }
         if (repo) {
           try {
-            await this.worktrees.saveWork(dir, `autobuild: save uncommitted work (orphaned worktree)\n\nJob: ${jobId}`);
+            await saveWork(dir, `autobuild: save uncommitted work (orphaned worktree)\n\nJob: ${jobId}`);
           } catch (error) {
             this.logger.error({ dir, err: (error as Error).message }, 'could not save orphaned worktree; keeping it');
             continue;

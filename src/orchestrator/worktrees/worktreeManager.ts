@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Database } from '../../platform/database/database.js';
 import { git, GitError, KeyedMutex, refExists, retryOnGitLock } from '../../platform/git.js';
 import type { Logger } from '../../platform/logger.js';
-import type { JobResult } from '../jobs/job.js';
+import { saveWork } from './branchWork.js';
 
 export interface WorktreeRow {
   id: string;
@@ -24,9 +24,6 @@ export interface WorktreeRow {
   created_at: Date;
   last_used_at: Date;
 }
-
-/** Identity for the orchestrator's own commits (saving leftovers). */
-const SAVE_IDENTITY = ['-c', 'user.name=AutoBuild', '-c', 'user.email=autobuild@localhost', '-c', 'commit.gpgsign=false'];
 
 export class WorktreeManager {
   private readonly repoLocks = new KeyedMutex();
@@ -77,37 +74,6 @@ export class WorktreeManager {
     return rows[0]!;
   }
 
-  /** Commit everything the worktree holds that is not committed yet; returns the new commit, if any. */
-  async saveWork(worktreePath: string, message: string): Promise<string | null> {
-    if (!existsSync(worktreePath)) return null;
-    await git(['add', '--all'], { cwd: worktreePath });
-    const staged = await git(['diff', '--cached', '--name-only'], { cwd: worktreePath });
-    if (!staged.trim()) return null;
-    await git([...SAVE_IDENTITY, 'commit', '--no-verify', '--quiet', '-m', message], { cwd: worktreePath });
-    return git(['rev-parse', 'HEAD'], { cwd: worktreePath });
-  }
-
-  /** What the job's branch holds beyond the commit it started from. */
-  async collectResult(worktreePath: string, baseBranch: string): Promise<Pick<JobResult, 'commits' | 'files_changed' | 'diff_stat'>> {
-    const base = await git(['merge-base', baseBranch, 'HEAD'], { cwd: worktreePath });
-    const log = await git(['log', '--reverse', '--format=%H%x1f%s', `${base}..HEAD`], { cwd: worktreePath });
-    const commits = log
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => {
-        const [sha = '', message = ''] = line.split('\x1f');
-        return { sha, message };
-      });
-    const files = (await git(['diff', '--name-only', base, 'HEAD'], { cwd: worktreePath })).split('\n').filter(Boolean);
-    const shortstat = await git(['diff', '--shortstat', base, 'HEAD'], { cwd: worktreePath });
-    const number = (pattern: RegExp) => Number(pattern.exec(shortstat)?.[1] ?? 0);
-    return {
-      commits,
-      files_changed: files,
-      diff_stat: { files: number(/(\d+) files? changed/), insertions: number(/(\d+) insertions?/), deletions: number(/(\d+) deletions?/) },
-    };
-  }
-
   /**
    * Save then remove a worktree, once: the row is claimed for cleanup atomically, so a janitor and
    * a new attempt racing for the same worktree do not both act. Returns false if someone else has it.
@@ -122,7 +88,7 @@ export class WorktreeManager {
     if (claimed.length === 0) return false;
     if (existsSync(row.path)) {
       try {
-        const sha = await this.saveWork(row.path, `autobuild: save uncommitted work (${reason})\n\nJob: ${row.job_id}`);
+        const sha = await saveWork(row.path, `autobuild: save uncommitted work (${reason})\n\nJob: ${row.job_id}`);
         if (sha) this.logger.info({ jobId: row.job_id, sha, branch: row.branch }, 'saved uncommitted work on the job branch');
       } catch (error) {
         // Never delete what could not be saved: leave the worktree in 'cleanup' for a later try.

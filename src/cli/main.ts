@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../platform/version.js';
 import { registerJobCommands } from './jobs.js';
+import { registerRunnerCommand } from './runner.js';
 import { serve } from './serve.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -20,5 +21,6 @@ export async function main(argv: string[]): Promise<void> {
     .action(() => serve('orchestrator'));
 
   registerJobCommands(program);
+  registerRunnerCommand(program);
   await program.parseAsync(argv);
 }

@@ -8,6 +8,7 @@ import type { Database } from '../../platform/database/database.js';
 import type { Logger } from '../../platform/logger.js';
 import { agentInvocation } from '../agents/agentCommand.js';
 import { agentEnvironment } from '../agents/agentEnvironment.js';
+import { OutputTail } from '../agents/agentSummary.js';
 import { runAgentProcess, type StopReason } from '../agents/agentProcess.js';
 import type { JobResult, JobRow } from '../jobs/job.js';
 import type { JobLogs } from '../logs/jobLogs.js';
@@ -59,6 +60,7 @@ export class LocalExecutor {
 
     let outcome: LocalRunOutcome;
     let result: JobResult | null = null;
+    const tail = new OutputTail();
     try {
       log.note(`worktree ${worktree.path} on branch ${job.branch} (from ${job.base_branch})`);
       const contextFile = path.join(config.home, 'jobs', job.id, 'context.md');
@@ -85,7 +87,7 @@ export class LocalExecutor {
         const run = await runAgentProcess(invocation, {
           cwd: worktree.path,
           env,
-          log,
+          log: { ...log, write: (chunk) => (tail.push(chunk), log.write(chunk)) },
           timeoutMs: job.timeout_s * 1000,
           killGraceMs: config.jobs.killGraceMs,
           signal,
@@ -120,7 +122,7 @@ export class LocalExecutor {
         const sha = await saveWork(worktree.path, `autobuild: ${job.title}\n\nUncommitted work left by the agent (${label}).\nJob: ${job.id}`);
         if (sha) log.note(`committed the agent's uncommitted changes on ${job.branch}: ${sha}`);
         const collected = await collectBranchWork(worktree.path, job.base_branch);
-        result = { ...collected, qa: null, pr_url: null, summary: null };
+        result = { ...collected, qa: null, pr_url: null, summary: tail.summary() };
         if (config.worktrees.retainFinished === 0) await worktrees.saveAndRemove(worktree, 'job finished', workerId);
         log.note(`branch ${job.branch}: ${collected.commits.length} commit(s), ${collected.files_changed.length} file(s) changed`);
       } catch (error) {

@@ -1,0 +1,216 @@
+// The runner side of the GitHub Actions executor (`autobuild runner`, run by the workflow): check
+// out the job's branch, run the agent with the same code as the local executor, commit what it
+// left, push, open the pull request, and call back with a signed result.
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { OrchestratorClient } from '../../clients/orchestrator.js';
+import type { Config } from '../../platform/config.js';
+import { createGithubClient, describeGithubError } from '../../platform/github.js';
+import { git } from '../../platform/git.js';
+import type { Logger } from '../../platform/logger.js';
+import { agentInvocation } from '../agents/agentCommand.js';
+import { agentEnvironment } from '../agents/agentEnvironment.js';
+import { runAgentProcess, type StopReason } from '../agents/agentProcess.js';
+import { OutputTail } from '../agents/agentSummary.js';
+import type { AgentSpec } from '../jobs/job.js';
+import type { JobLogWriter } from '../logs/jobLogs.js';
+import { collectBranchWork, saveWork, type BranchWork } from '../worktrees/branchWork.js';
+
+export interface RunnerSettings {
+  jobId: string;
+  branch: string;
+  baseBranch: string;
+  callbackUrl: string;
+  callbackSecret: string;
+  /** Where to fetch the job (prompt, agent, timeout); optional when the prompt came as an input. */
+  orchestratorUrl: string | undefined;
+  apiToken: string | undefined;
+  promptFallback: string | undefined;
+  agentFallback: AgentSpec | undefined;
+  workdir: string;
+  runId: string;
+  github: { token: string | undefined; apiUrl: string; repository: string | undefined };
+  agents: Config['agents'];
+  defaultAgent: Config['jobs']['defaultAgent'];
+  defaultTimeoutS: number;
+  killGraceMs: number;
+  baseEnv: NodeJS.ProcessEnv;
+  /** Between callback delivery attempts (ms), doubling. */
+  callbackRetryMs?: number;
+}
+
+export interface RunnerOutcome {
+  status: 'succeeded' | 'failed' | 'cancelled';
+  delivered: boolean;
+  body: Record<string, unknown>;
+}
+
+interface JobFacts {
+  prompt: string;
+  title: string;
+  agent: AgentSpec;
+  timeoutS: number;
+  projectId: string;
+  attempt: number;
+}
+
+const stdoutLog = (): JobLogWriter => ({
+  write: (chunk) => void process.stdout.write(chunk),
+  note: (message) => void process.stdout.write(`[autobuild ${new Date().toISOString()}] ${message}\n`),
+  close: async () => undefined,
+});
+
+async function jobFacts(settings: RunnerSettings, log: JobLogWriter): Promise<JobFacts> {
+  if (settings.orchestratorUrl) {
+    try {
+      const job = await new OrchestratorClient({ baseUrl: settings.orchestratorUrl, token: settings.apiToken }).getJob(settings.jobId);
+      return { prompt: job.prompt, title: job.title, agent: job.agent as AgentSpec, timeoutS: job.timeout_s ?? settings.defaultTimeoutS, projectId: job.project_id, attempt: Math.max(1, job.attempt) };
+    } catch (error) {
+      if (!settings.promptFallback) throw new Error(`could not fetch job ${settings.jobId} from the orchestrator: ${(error as Error).message}`);
+      log.note(`could not fetch the job from the orchestrator (${(error as Error).message}); using the prompt input`);
+    }
+  }
+  if (!settings.promptFallback) throw new Error('no prompt: set AUTOBUILD_URL (to fetch the job) or pass the prompt input');
+  const firstLine = settings.promptFallback.split('\n')[0] ?? '';
+  return {
+    prompt: settings.promptFallback,
+    title: firstLine.slice(0, 80) || 'AutoBuild job',
+    agent: settings.agentFallback ?? ({ type: settings.defaultAgent } as AgentSpec),
+    timeoutS: settings.defaultTimeoutS,
+    projectId: 'github',
+    attempt: 1,
+  };
+}
+
+/** Check out the job's branch: continue it if it exists on origin, else start it from the base. */
+async function checkoutBranch(settings: RunnerSettings): Promise<string> {
+  const cwd = settings.workdir;
+  await git(['fetch', '--quiet', 'origin', `+refs/heads/${settings.baseBranch}:refs/remotes/origin/${settings.baseBranch}`], { cwd });
+  const remote = await git(['ls-remote', '--heads', 'origin', settings.branch], { cwd });
+  if (remote.trim()) {
+    await git(['fetch', '--quiet', 'origin', `+refs/heads/${settings.branch}:refs/remotes/origin/${settings.branch}`], { cwd });
+    await git(['checkout', '--quiet', '-B', settings.branch, `origin/${settings.branch}`], { cwd });
+  } else {
+    await git(['checkout', '--quiet', '-B', settings.branch, `origin/${settings.baseBranch}`], { cwd });
+  }
+  return `origin/${settings.baseBranch}`;
+}
+
+async function openPullRequest(settings: RunnerSettings, facts: JobFacts, summary: string | null, logger: Logger): Promise<{ url: string; number: number } | null> {
+  const { token, apiUrl, repository } = settings.github;
+  if (!token || !repository?.includes('/')) return null;
+  const [owner = '', repo = ''] = repository.split('/');
+  const github = createGithubClient({ token, apiUrl, logger, writeIntervalMs: 0 });
+  const body = [summary ?? '', '', `AutoBuild job \`${settings.jobId}\`${settings.orchestratorUrl ? ` (${settings.orchestratorUrl}/api/v1/jobs/${settings.jobId})` : ''}.`].join('\n').trim();
+  try {
+    const { data } = await github.rest.pulls.create({ owner, repo, head: settings.branch, base: settings.baseBranch, title: facts.title, body });
+    return { url: data.html_url, number: data.number };
+  } catch (error) {
+    const { status, message } = describeGithubError(error);
+    if (status !== 422) throw new Error(`could not open the pull request: ${status ?? ''} ${message}`.trim());
+    // Already open for this branch (an earlier attempt): report that one.
+    const { data } = await github.rest.pulls.list({ owner, repo, head: `${owner}:${settings.branch}`, state: 'open' });
+    const existing = data[0];
+    return existing ? { url: existing.html_url, number: existing.number } : null;
+  }
+}
+
+/** POST the signed result, retrying network failures and 5xx with backoff. */
+export async function deliverCallback(url: string, secret: string, body: Record<string, unknown>, apiToken: string | undefined, retryMs = 2000, tries = 6): Promise<boolean> {
+  const raw = JSON.stringify(body);
+  const signature = `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
+  for (let attempt = 1; attempt <= tries; attempt++) {
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-autobuild-signature-256': signature, ...(apiToken ? { authorization: `Bearer ${apiToken}` } : {}) },
+        body: raw,
+        signal: AbortSignal.timeout(30_000),
+      });
+      if (response.ok) return true;
+      if (response.status < 500 && response.status !== 429) {
+        throw new Error(`the orchestrator refused the callback: HTTP ${response.status} ${await response.text()}`);
+      }
+    } catch (error) {
+      if ((error as Error).message.startsWith('the orchestrator refused')) throw error;
+    }
+    if (attempt < tries) await new Promise((resolve) => setTimeout(resolve, retryMs * 2 ** (attempt - 1)));
+  }
+  return false;
+}
+
+export async function runRemoteJob(settings: RunnerSettings, logger: Logger, signal: AbortSignal): Promise<RunnerOutcome> {
+  const log = stdoutLog();
+  const tail = new OutputTail();
+  let status: RunnerOutcome['status'] = 'failed';
+  let exitCode: number | null = null;
+  let error: string | null = null;
+  let work: BranchWork = { commits: [], files_changed: [], diff_stat: { files: 0, insertions: 0, deletions: 0 } };
+  let pull: { url: string; number: number } | null = null;
+  let facts: JobFacts | undefined;
+  try {
+    facts = await jobFacts(settings, log);
+    const baseRef = await checkoutBranch(settings);
+    log.note(`job ${settings.jobId}: ${facts.agent.type} agent on branch ${settings.branch} (from ${settings.baseBranch})`);
+    const contextFile = path.join(mkdtempSync(path.join(tmpdir(), 'autobuild-')), 'context.md');
+    writeFileSync(contextFile, '');
+    const invocation = agentInvocation(facts.agent, { prompt: facts.prompt, context: '' }, settings.agents);
+    const env = agentEnvironment(settings.baseEnv, invocation.env, { id: settings.jobId, prompt: facts.prompt, branch: settings.branch, project_id: facts.projectId, attempt: facts.attempt }, contextFile);
+    const run = await runAgentProcess(invocation, {
+      cwd: settings.workdir,
+      env,
+      log: { ...log, write: (chunk) => (tail.push(chunk), log.write(chunk)) },
+      timeoutMs: facts.timeoutS * 1000,
+      killGraceMs: settings.killGraceMs,
+      signal,
+    });
+    exitCode = run.exitCode;
+    const stopped: StopReason | null = run.stoppedFor;
+    if (stopped === 'cancelled' || stopped === 'shutdown') {
+      status = 'cancelled';
+      error = 'the workflow run was cancelled';
+    } else if (stopped === 'timed_out') {
+      error = `timed out after ${facts.timeoutS}s`;
+    } else if (run.spawnError) {
+      error = `could not start the agent: ${run.spawnError}`;
+    } else if (run.exitCode === 0) {
+      status = 'succeeded';
+    } else {
+      error = `agent exited with code ${run.exitCode ?? `signal ${run.signal}`}`;
+    }
+    // Never lose work: commit, push, and only then report.
+    const sha = await saveWork(settings.workdir, `autobuild: ${facts.title}\n\nUncommitted work left by the agent (${status}).\nJob: ${settings.jobId}`);
+    if (sha) log.note(`committed the agent's uncommitted changes: ${sha}`);
+    work = await collectBranchWork(settings.workdir, baseRef);
+    if (work.commits.length > 0) {
+      await git(['push', '--quiet', 'origin', `HEAD:refs/heads/${settings.branch}`], { cwd: settings.workdir });
+      log.note(`pushed ${work.commits.length} commit(s) to ${settings.branch}`);
+      if (status === 'succeeded') {
+        pull = await openPullRequest(settings, facts, tail.summary(), logger);
+        if (pull) log.note(`pull request: ${pull.url}`);
+      }
+    }
+  } catch (caught) {
+    status = 'failed';
+    error = (caught as Error).message;
+    log.note(error);
+  }
+  const body: Record<string, unknown> = {
+    job_id: settings.jobId,
+    status,
+    run_id: settings.runId,
+    exit_code: exitCode,
+    commits: work.commits,
+    files_changed: work.files_changed,
+    diff_stat: work.diff_stat,
+    pr_url: pull?.url ?? null,
+    pr_number: pull?.number ?? null,
+    summary: tail.summary(),
+    error,
+  };
+  const delivered = await deliverCallback(settings.callbackUrl, settings.callbackSecret, body, settings.apiToken, settings.callbackRetryMs);
+  log.note(delivered ? `reported ${status} to the orchestrator` : 'could not deliver the callback; the orchestrator will notice the run ended');
+  return { status, delivered, body };
+}

@@ -1,0 +1,142 @@
+// The runner side for real: `autobuild runner` (the built CLI, as the workflow runs it) against a
+// local bare repository as origin and the fake GitHub API, ending with a signed callback that
+// completes the job on a real orchestrator. Plus the workflow file users copy.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { api, isDone, startTestOrchestrator, waitForJob, type TestOrchestrator } from '../support/orchestrator.js';
+import { createTestRepo, gitIn, tempDir } from '../support/repo.js';
+import { CLI, freePort } from '../support/processes.js';
+import { startFakeGithub, type FakeGithub } from '../fakes/githubServer.js';
+
+const run = promisify(execFile);
+const SECRET = 'runner-callback-secret';
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+let gh: FakeGithub;
+let t: TestOrchestrator | undefined;
+beforeAll(async () => {
+  gh = await startFakeGithub();
+});
+afterAll(async () => gh.close());
+afterEach(async () => {
+  await t?.stop();
+  t = undefined;
+});
+
+async function setup() {
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  t = await startTestOrchestrator({
+    env: {
+      ORCHESTRATOR_PORT: String(port),
+      GITHUB_TOKEN: 'gh-test-token',
+      GITHUB_API_URL: gh.url,
+      AUTOBUILD_PUBLIC_URL: publicUrl,
+      AUTOBUILD_CALLBACK_SECRET: SECRET,
+      AUTOBUILD_API_TOKEN: 'orchestrator-token',
+      AUTOBUILD_GITHUB_WRITE_INTERVAL_MS: '0',
+    },
+  });
+  const auth = { authorization: 'Bearer orchestrator-token' };
+  const source = createTestRepo();
+  const origin = path.join(tempDir(), 'origin.git');
+  gitIn(path.dirname(origin), 'clone', '-q', '--bare', source, origin);
+  await api(t.url, 'POST', '/api/v1/projects', { id: 'gh', repo: source, github: { owner: 'acme', repo: 'widgets', workflow: 'autobuild-agent.yml' } }, auth);
+  const workspace = path.join(tempDir(), 'workspace');
+  gitIn(path.dirname(workspace), 'clone', '-q', origin, workspace);
+  return { auth, origin, workspace };
+}
+
+/** Run the CLI the way the workflow's step does: inputs and secrets as environment variables. */
+function runner(inputs: Record<string, string>, runId: number, workspace: string, extra: Record<string, string> = {}) {
+  return run(process.execPath, [CLI, 'runner'], {
+    cwd: workspace,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      AUTOBUILD_JOB_ID: inputs.job_id!,
+      AUTOBUILD_BRANCH: inputs.branch!,
+      AUTOBUILD_BASE_BRANCH: inputs.base_branch!,
+      AUTOBUILD_CALLBACK_URL: inputs.callback_url!,
+      AUTOBUILD_URL: inputs.orchestrator_url!,
+      AUTOBUILD_PROMPT: inputs.prompt!,
+      AUTOBUILD_CALLBACK_SECRET: SECRET,
+      AUTOBUILD_API_TOKEN: 'orchestrator-token',
+      AUTOBUILD_CALLBACK_RETRY_MS: '100',
+      AUTOBUILD_LOG_LEVEL: 'warn',
+      GITHUB_TOKEN: 'gh-test-token',
+      GITHUB_API_URL: gh.url,
+      GITHUB_REPOSITORY: 'acme/widgets',
+      GITHUB_RUN_ID: String(runId),
+      GITHUB_WORKSPACE: workspace,
+      ...extra,
+    },
+  });
+}
+
+describe('autobuild runner', () => {
+  it('runs the agent, pushes the branch, opens the PR and completes the job with a signed callback', async () => {
+    const { auth, origin, workspace } = await setup();
+    const job = await api(t!.url, 'POST', '/api/v1/jobs', {
+      project_id: 'gh', prompt: 'Add a fix', executor: 'github-actions',
+      agent: { type: 'command', command: ['sh', '-c', 'echo "$AUTOBUILD_PROMPT" > fix.txt; echo \'{"type":"result","result":"Added fix.txt"}\''] },
+    }, auth);
+    expect(job.status).toBe(201);
+    await waitForJob(t!.url, job.body.id, (j) => j.status === 'running', 10_000, auth);
+    const dispatched = gh.runs.find((r) => r.inputs.job_id === job.body.id)!;
+
+    const { stdout } = await runner(dispatched.inputs, dispatched.id, workspace);
+    expect(stdout).toContain('reported succeeded');
+
+    const done = await waitForJob(t!.url, job.body.id, isDone, 10_000, auth);
+    expect(done.status).toBe('succeeded');
+    const pull = gh.pulls.find((p) => p.head === done.branch)!;
+    expect(pull).toMatchObject({ base: 'main', title: 'Add a fix', owner: 'acme', repo: 'widgets' });
+    expect(pull.body).toContain('Added fix.txt');
+    expect(done.result).toMatchObject({ pr_url: pull.html_url, files_changed: ['fix.txt'], summary: 'Added fix.txt' });
+    expect(done.result.commits).toHaveLength(1);
+    expect(gitIn(origin, 'show', `${done.branch}:fix.txt`)).toBe('Add a fix');
+    const log = await api(t!.url, 'GET', `/api/v1/jobs/${done.id}/logs`, undefined, auth);
+    expect(log.body).toContain(`run ${dispatched.id} reported succeeded: ${pull.html_url}`);
+  });
+
+  it('keeps a failed agent\'s work on the pushed branch and reports the failure, with the prompt input when the API is unreachable', async () => {
+    const { auth, origin, workspace } = await setup();
+    const job = await api(t!.url, 'POST', '/api/v1/jobs', { project_id: 'gh', prompt: 'Try something', executor: 'github-actions', agent: { type: 'codex' } }, auth);
+    await waitForJob(t!.url, job.body.id, (j) => j.status === 'running', 10_000, auth);
+    const dispatched = gh.runs.find((r) => r.inputs.job_id === job.body.id)!;
+    const failing = JSON.stringify({ type: 'command', command: ['sh', '-c', 'echo half > half.txt; exit 4'] });
+    const result = await runner({ ...dispatched.inputs, orchestrator_url: 'http://127.0.0.1:1' }, dispatched.id, workspace, { AUTOBUILD_AGENT: failing }).catch((e) => e);
+    expect(result.code).toBe(1);
+    const done = await waitForJob(t!.url, job.body.id, isDone, 10_000, auth);
+    expect(done.status).toBe('failed');
+    expect(done.exit_code).toBe(4);
+    expect(done.error).toMatch(/code 4/);
+    expect(done.result.pr_url).toBeNull();
+    expect(gitIn(origin, 'show', `${done.branch}:half.txt`)).toBe('half');
+    expect(gh.pulls.some((p) => p.head === done.branch)).toBe(false);
+  });
+});
+
+describe('the workflow users copy', () => {
+  const workflow = parse(readFileSync(path.join(ROOT, 'examples/github/autobuild-agent.yml'), 'utf8'));
+
+  it('declares every input the executor dispatches and names runs by job id', () => {
+    expect(Object.keys(workflow.on.workflow_dispatch.inputs).sort()).toEqual(['base_branch', 'branch', 'callback_url', 'job_id', 'orchestrator_url', 'prompt']);
+    expect(workflow['run-name']).toContain('${{ inputs.job_id }}');
+  });
+
+  it('never interpolates an expression inside a run: script', () => {
+    const steps = Object.values(workflow.jobs).flatMap((job: any) => job.steps);
+    const scripts = steps.filter((s: any) => s.run).map((s: any) => s.run as string);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const script of scripts) expect(script).not.toContain('${{');
+    const runStep = steps.find((s: any) => s.run === 'autobuild runner');
+    expect(runStep.env.AUTOBUILD_PROMPT).toBe('${{ inputs.prompt }}');
+  });
+});

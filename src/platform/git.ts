@@ -8,6 +8,7 @@ export class GitError extends Error {
     readonly args: string[],
     readonly stderr: string,
     readonly exitCode: number | undefined,
+    readonly stdout = '',
   ) {
     super(message);
     this.name = 'GitError';
@@ -32,7 +33,8 @@ export async function git(args: string[], options: GitOptions): Promise<string> 
   });
   if (result.exitCode !== 0 || result.failed) {
     const stderr = String(result.stderr ?? '').trim();
-    throw new GitError(`git ${args[0]} failed: ${stderr || result.shortMessage || 'unknown error'}`, args, stderr, result.exitCode);
+    const stdout = String(result.stdout ?? '').trim();
+    throw new GitError(`git ${args[0]} failed: ${stderr || stdout || result.shortMessage || 'unknown error'}`, args, stderr, result.exitCode, stdout);
   }
   return String(result.stdout ?? '');
 }
@@ -58,6 +60,16 @@ export async function retryOnGitLock<T>(operation: () => Promise<T>, tries = 8):
 export async function repositoryTopLevel(dir: string): Promise<string | undefined> {
   try {
     return await git(['rev-parse', '--show-toplevel'], { cwd: dir, timeoutMs: 10_000 });
+  } catch {
+    return undefined;
+  }
+}
+
+/** The work tree's top and its checked-out branch (null when HEAD is detached), in one call. */
+export async function repositoryHead(dir: string): Promise<{ top: string; branch: string | null } | undefined> {
+  try {
+    const [top = '', branch = ''] = (await git(['rev-parse', '--show-toplevel', '--abbrev-ref', 'HEAD'], { cwd: dir, timeoutMs: 10_000 })).split('\n');
+    return { top, branch: branch && branch !== 'HEAD' ? branch : null };
   } catch {
     return undefined;
   }

@@ -32,8 +32,20 @@ async function checkMemoryService(url: string | undefined): Promise<'ok' | 'unre
   }
 }
 
+/** `git --version` costs a process; health answers from a result at most 30 s old. */
+function cachedGitCheck(): () => Promise<'ok' | 'missing'> {
+  let last: { at: number; value: Promise<'ok' | 'missing'> } | undefined;
+  return () => {
+    if (!last || Date.now() - last.at > 30_000) {
+      last = { at: Date.now(), value: git(['--version'], { cwd: '/' }).then(() => 'ok' as const, () => 'missing' as const) };
+    }
+    return last.value;
+  };
+}
+
 export function registerOtherRoutes(app: HttpApp, deps: OtherRouteDeps): void {
   const { db, config, worktrees, metrics } = deps;
+  const gitCheck = cachedGitCheck();
 
   app.get('/api/v1/queue', { schema: { summary: 'The queue in start order', tags: ['queue'] } }, async () => ({
     max_parallel: config.maxParallel,
@@ -105,17 +117,17 @@ export function registerOtherRoutes(app: HttpApp, deps: OtherRouteDeps): void {
   });
 
   app.get('/api/v1/health', { schema: { summary: 'Health of the orchestrator and what it depends on', tags: ['health'] } }, async (_request, reply) => {
-    const [database, gitCheck, memory] = await Promise.all([
+    const [database, gitStatus, memory] = await Promise.all([
       db.query('select 1').then(() => 'ok' as const, () => 'down' as const),
-      git(['--version'], { cwd: '/' }).then(() => 'ok' as const, () => 'missing' as const),
+      gitCheck(),
       checkMemoryService(deps.memoryServiceUrl()),
     ]);
-    const status = database !== 'ok' || gitCheck !== 'ok' ? 'down' : memory === 'unreachable' ? 'degraded' : 'ok';
+    const status = database !== 'ok' || gitStatus !== 'ok' ? 'down' : memory === 'unreachable' ? 'degraded' : 'ok';
     return reply.status(status === 'down' ? 503 : 200).send({
       status,
       version: deps.version,
       uptime_s: Math.round((Date.now() - deps.startedAt) / 1000),
-      checks: { database, git: gitCheck, memory_service: memory },
+      checks: { database, git: gitStatus, memory_service: memory },
     });
   });
 

@@ -230,6 +230,5 @@ export class GithubActionsExecutor {
   private async end(job: JobRow, run: ExternalRun, status: AttemptOutcome['status'], error: string): Promise<void> {
     await this.note(job.id, error);
     await finishAttempt(this.deps.db, job, null, { status, exitCode: null, error, result: null }, this.policy(), run as unknown as Record<string, unknown>);
-    await this.deps.db.query(`select pg_notify('autobuild_jobs', 'finished')`);
   }
 }

@@ -123,7 +123,7 @@ export class LocalExecutor {
         if (sha) log.note(`committed the agent's uncommitted changes on ${job.branch}: ${sha}`);
         const collected = await collectBranchWork(worktree.path, job.base_branch);
         result = { ...collected, qa: null, pr_url: null, summary: tail.summary() };
-        if (config.worktrees.retainFinished === 0) await worktrees.saveAndRemove(worktree, 'job finished', workerId);
+        if (config.worktrees.retainFinished === 0) await worktrees.saveAndRemove(worktree, 'job finished', workerId, true);
         log.note(`branch ${job.branch}: ${collected.commits.length} commit(s), ${collected.files_changed.length} file(s) changed`);
       } catch (error) {
         // The janitor retries later; the worktree stays until its work is saved.

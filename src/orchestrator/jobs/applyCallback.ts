@@ -66,6 +66,5 @@ export async function applyCallback(db: Database, body: CallbackBody, digest: st
     if ((current.external_run as ExternalRun | null)?.callback?.digest === digest) return { job: current, changed: false };
     throw new AppError('callback_conflict', `job ${job.id} already finished (${current.status}) with a different outcome`);
   }
-  await db.query(`select pg_notify('autobuild_jobs', 'finished')`);
   return { job: updated, changed: true };
 }

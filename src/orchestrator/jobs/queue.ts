@@ -6,14 +6,15 @@ import { priorityName, type Priority } from './job.js';
 const QUEUE_ORDER = 'priority, seq';
 
 export async function queuePositionOf(db: Queryable, jobId: string): Promise<number | null> {
-  const rows = await db.query<{ position: number }>(
-    `select count(*)::int as position from orchestrator.jobs q, orchestrator.jobs me
-      where me.id = $1 and me.status = 'queued' and q.status = 'queued'
-        and (q.priority, q.seq) <= (me.priority, me.seq)`,
+  // Look the job up first, then count the queue ahead of it through the partial queue index.
+  // (One statement joining the job to the queue lets the planner rescan the queue per row.)
+  const rows = await db.query<{ position: number | null }>(
+    `select (select count(*)::int from orchestrator.jobs q
+              where q.status = 'queued' and (q.priority, q.seq) <= (me.priority, me.seq)) as position
+       from orchestrator.jobs me where me.id = $1 and me.status = 'queued'`,
     [jobId],
   );
-  const position = rows[0]?.position ?? 0;
-  return position > 0 ? position : null;
+  return rows[0]?.position ?? null;
 }
 
 /** Positions for several queued jobs at once (list pages). */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Config } from '../../platform/config.js';
 import type { Database } from '../../platform/database/database.js';
 import { AppError, invalid } from '../../platform/errors.js';
-import { git, isValidBranchName, refExists, repositoryTopLevel } from '../../platform/git.js';
+import { isValidBranchName, refExists, repositoryHead } from '../../platform/git.js';
 import { getProject } from '../projects/projects.js';
 import { priorityRank, type AgentSpec, type ExecutorName, type JobRow, type Priority } from './job.js';
 
@@ -47,19 +47,10 @@ function requestHash(input: SubmitJobInput): string {
   return createHash('sha256').update(canonical + JSON.stringify(rest.agent ?? null)).digest('hex');
 }
 
-async function resolveRepository(repo: string): Promise<string> {
-  const absolute = path.resolve(repo);
-  const top = await repositoryTopLevel(absolute);
-  if (!top) throw invalid('repo', `${repo} does not exist or is not a git repository`);
-  return top;
-}
-
-async function currentBranch(repo: string): Promise<string> {
-  try {
-    return await git(['symbolic-ref', '--short', 'HEAD'], { cwd: repo });
-  } catch {
-    throw invalid('base_branch', 'the repository has a detached HEAD; name a base_branch');
-  }
+async function resolveRepository(repo: string): Promise<{ top: string; branch: string | null }> {
+  const head = await repositoryHead(path.resolve(repo));
+  if (!head) throw invalid('repo', `${repo} does not exist or is not a git repository`);
+  return head;
 }
 
 export async function submitJob(db: Database, config: Config, input: SubmitJobInput): Promise<{ job: JobRow; created: boolean }> {
@@ -89,16 +80,24 @@ export async function submitJob(db: Database, config: Config, input: SubmitJobIn
   } else {
     const repoInput = input.repo ?? project?.repo;
     if (!repoInput) throw invalid('repo', 'is required unless the project is registered');
-    repo = await resolveRepository(repoInput);
-    baseBranch = input.base_branch ?? project?.default_branch ?? (await currentBranch(repo));
-    if (baseBranch.startsWith('-') || !(await refExists(repo, baseBranch))) {
-      throw invalid('base_branch', `${baseBranch} is not a branch or commit of ${repo}`);
+    const head = await resolveRepository(repoInput);
+    repo = head.top;
+    const named = input.base_branch ?? project?.default_branch;
+    if (named === undefined || named === null) {
+      if (!head.branch) throw invalid('base_branch', 'the repository has a detached HEAD; name a base_branch');
+      baseBranch = head.branch;
+    } else {
+      baseBranch = named;
+      if (baseBranch.startsWith('-') || !(await refExists(repo, baseBranch))) {
+        throw invalid('base_branch', `${baseBranch} is not a branch or commit of ${repo}`);
+      }
     }
   }
   const id = randomUUID();
   const title = input.title?.trim() || defaultTitle(input.prompt);
+  // A generated name is valid by construction (a slug of [a-z0-9-]); a given one is checked by git.
   const branch = input.branch ?? `autobuild/${id.slice(0, 8)}-${slugify(title)}`;
-  if (!(await isValidBranchName(branch))) throw invalid('branch', `${branch} is not a valid branch name`);
+  if (input.branch !== undefined && !(await isValidBranchName(branch))) throw invalid('branch', `${branch} is not a valid branch name`);
   if (!input.agent && config.jobs.defaultAgent === 'command') {
     throw invalid('agent', 'is required: the default agent type is "command", which needs an argv');
   }

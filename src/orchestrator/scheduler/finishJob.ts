@@ -34,16 +34,24 @@ export async function finishAttempt(
   externalRun?: Record<string, unknown>,
 ): Promise<JobRow | undefined> {
   const retry = (outcome.status === 'failed' || outcome.status === 'timed_out') && job.attempt < job.max_attempts;
+  // The NOTIFY tells every replica a slot is free, or when the retry becomes due.
   const rows = await db.query<JobRow>(
-    `update orchestrator.jobs
-        set status = case when $3::boolean and cancel_requested_at is null then 'queued' else $4 end,
-            run_at = now() + make_interval(secs => $5::double precision),
-            finished_at = case when $3::boolean and cancel_requested_at is null then null else now() end,
-            exit_code = $6, error = $7, result = $8::jsonb,
-            external_run = coalesce($9::jsonb, external_run),
-            locked_by = null, locked_at = null, lease_expires_at = null, agent_pid = null, updated_at = now()
-      where id = $1 and ($2::text is null or locked_by = $2) and status in ('preparing', 'running')
-      returning *`,
+    `with updated as (
+       update orchestrator.jobs
+          set status = case when $3::boolean and cancel_requested_at is null then 'queued' else $4 end,
+              run_at = now() + make_interval(secs => $5::double precision),
+              finished_at = case when $3::boolean and cancel_requested_at is null then null else now() end,
+              exit_code = $6, error = $7, result = $8::jsonb,
+              external_run = coalesce($9::jsonb, external_run),
+              locked_by = null, locked_at = null, lease_expires_at = null, agent_pid = null, updated_at = now()
+        where id = $1 and ($2::text is null or locked_by = $2) and status in ('preparing', 'running')
+        returning *
+     ), notified as (
+       select pg_notify('autobuild_jobs', case when status = 'queued'
+                 then 'retry:' || (extract(epoch from run_at) * 1000)::bigint else 'finished' end)
+         from updated
+     )
+     select updated.* from updated left join notified on true`,
     [
       job.id,
       workerId,

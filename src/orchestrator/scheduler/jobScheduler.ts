@@ -45,6 +45,7 @@ export class JobScheduler {
   private ticking = false;
   private tickAgain = false;
   private dueTimer: NodeJS.Timeout | undefined;
+  private dueAt: number | undefined;
   private intervals: NodeJS.Timeout[] = [];
   private unlisten: Array<() => Promise<void>> = [];
 
@@ -57,17 +58,28 @@ export class JobScheduler {
   async start(): Promise<void> {
     const { db, config, janitor, logger } = this.deps;
     this.stopped = false;
-    this.unlisten.push(await db.listen(JOBS_CHANNEL, () => this.wake()));
+    this.unlisten.push(
+      await db.listen(JOBS_CHANNEL, (payload) => {
+        // 'retry:<epoch ms>': a job waits out a backoff until then; anything else: claim now.
+        const due = /^retry:(\d+)$/.exec(payload);
+        if (due) this.wakeAt(Number(due[1]));
+        else this.wake();
+      }),
+    );
     this.unlisten.push(await db.listen(CANCEL_CHANNEL, (jobId) => this.abortJob(jobId, 'cancelled')));
     // The embedded database belongs to this process alone: whatever was active belonged to a
     // process that is gone. On a server, only lapsed leases are someone else's to recover.
     await this.recover(db.kind === 'postgres');
+    const due = await nextDueAt(db);
+    if (due) this.wakeAt(due.getTime());
     await janitor.sweep().catch((error: Error) => logger.error({ err: error.message }, 'janitor sweep failed'));
     const leaseMs = config.jobs.leaseS * 1000;
     this.intervals.push(
       setInterval(() => void this.renew(), Math.max(500, leaseMs / 3)),
       setInterval(() => void this.recover(true), Math.max(1000, leaseMs / 2)),
       setInterval(() => void janitor.sweep().catch(() => undefined), config.worktrees.janitorIntervalS * 1000),
+      // PGlite has no autovacuum: refresh the planner's statistics of the queue now and then.
+      setInterval(() => void db.query('analyze orchestrator.jobs').catch(() => undefined), 60_000),
       setInterval(() => void this.deps.remote.reconcile().catch((error: Error) => logger.warn({ err: error.message }, 'reconcile failed')), config.github.pollS * 1000),
     );
     this.wake();
@@ -121,15 +133,20 @@ export class JobScheduler {
       leaseS: config.jobs.leaseS,
     });
     for (const job of claimed) this.launch(job);
-    await this.scheduleDueWake();
   }
 
-  private async scheduleDueWake(): Promise<void> {
+  /** Wake at a due time (a retry's backoff ends), keeping the earliest one pending. */
+  private wakeAt(epochMs: number): void {
+    if (this.stopped) return;
+    if (this.dueTimer && this.dueAt !== undefined && this.dueAt <= epochMs) return;
     clearTimeout(this.dueTimer);
-    const due = await nextDueAt(this.deps.db);
-    if (!due || this.stopped) return;
-    const delay = Math.max(10, Math.min(due.getTime() - Date.now() + 10, 2 ** 31 - 1));
-    this.dueTimer = setTimeout(() => this.wake(), delay);
+    this.dueAt = epochMs;
+    const delay = Math.max(10, Math.min(epochMs - Date.now() + 10, 2 ** 31 - 1));
+    this.dueTimer = setTimeout(() => {
+      this.dueTimer = undefined;
+      this.dueAt = undefined;
+      this.wake();
+    }, delay);
   }
 
   private launch(job: JobRow): void {
@@ -145,6 +162,7 @@ export class JobScheduler {
     const controller = new AbortController();
     const startedAt = Date.now();
     const done = (async () => {
+      let recorded = false;
       try {
         const outcome = await this.deps.executor.run(job, controller.signal);
         if (outcome.status === 'abandon') return;
@@ -156,14 +174,18 @@ export class JobScheduler {
           backoffS: config.jobs.retryBackoffS,
           backoffMaxS: config.jobs.retryBackoffMaxS,
         });
-        if (finished) metrics.jobFinished(finished.status, (Date.now() - startedAt) / 1000);
+        if (finished) {
+          recorded = true;
+          metrics.jobFinished(finished.status, (Date.now() - startedAt) / 1000);
+        }
       } catch (error) {
         logger.error({ jobId: job.id, err: (error as Error).message }, 'could not record the job outcome');
       } finally {
         this.running.delete(job.id);
         logs.touch(job.id);
-        // A slot is free: this replica and the others may start the next job.
-        await db.query(`select pg_notify($1, 'finished')`, [JOBS_CHANNEL]).catch(() => undefined);
+        // A slot is free: this replica and the others may start the next job (finishAttempt
+        // already told the others when it recorded the outcome).
+        if (!recorded) await db.query(`select pg_notify($1, 'finished')`, [JOBS_CHANNEL]).catch(() => undefined);
         this.wake();
       }
     })();

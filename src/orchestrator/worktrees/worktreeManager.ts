@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from '../../platform/database/database.js';
-import { git, GitError, KeyedMutex, refExists, retryOnGitLock } from '../../platform/git.js';
+import { git, GitError, KeyedMutex, retryOnGitLock } from '../../platform/git.js';
 import type { Logger } from '../../platform/logger.js';
 import { saveWork } from './branchWork.js';
 
@@ -60,11 +60,13 @@ export class WorktreeManager {
     const id = randomUUID();
     await this.withRepoLock(job.repo, async () => {
       if (existsSync(worktreePath)) await this.forceRemoveDirectory(job.repo, worktreePath);
-      const branchExists = await refExists(job.repo, `refs/heads/${job.branch}`);
-      const args = branchExists
-        ? ['worktree', 'add', '--', worktreePath, job.branch]
-        : ['worktree', 'add', '-b', job.branch, '--', worktreePath, job.base_branch];
-      await retryOnGitLock(() => git(args, { cwd: job.repo }));
+      // New branch from the base; if the branch exists (an earlier attempt, or the user's), use it.
+      try {
+        await retryOnGitLock(() => git(['worktree', 'add', '--quiet', '-b', job.branch, '--', worktreePath, job.base_branch], { cwd: job.repo }));
+      } catch (error) {
+        if (!(error instanceof GitError) || !/already exists/.test(error.stderr) || existsSync(worktreePath)) throw error;
+        await retryOnGitLock(() => git(['worktree', 'add', '--quiet', '--', worktreePath, job.branch], { cwd: job.repo }));
+      }
     });
     const rows = await this.db.query<WorktreeRow>(
       `insert into orchestrator.worktrees (id, job_id, project_id, repo, path, branch, base_branch, status, owner)
@@ -78,7 +80,7 @@ export class WorktreeManager {
    * Save then remove a worktree, once: the row is claimed for cleanup atomically, so a janitor and
    * a new attempt racing for the same worktree do not both act. Returns false if someone else has it.
    */
-  async saveAndRemove(row: WorktreeRow, reason: string, owner: string): Promise<boolean> {
+  async saveAndRemove(row: WorktreeRow, reason: string, owner: string, alreadySaved = false): Promise<boolean> {
     const claimed = await this.db.query<WorktreeRow>(
       `update orchestrator.worktrees set status = 'cleanup', owner = $2, last_used_at = now()
         where id = $1 and (status = 'active' or (status = 'cleanup' and (owner = $2 or last_used_at < now() - interval '5 minutes')))
@@ -86,7 +88,7 @@ export class WorktreeManager {
       [row.id, owner],
     );
     if (claimed.length === 0) return false;
-    if (existsSync(row.path)) {
+    if (!alreadySaved && existsSync(row.path)) {
       try {
         const sha = await saveWork(row.path, `autobuild: save uncommitted work (${reason})\n\nJob: ${row.job_id}`);
         if (sha) this.logger.info({ jobId: row.job_id, sha, branch: row.branch }, 'saved uncommitted work on the job branch');
@@ -104,13 +106,12 @@ export class WorktreeManager {
   /** Remove a worktree whose work is saved (or that holds none). */
   async remove(repo: string, worktreePath: string): Promise<void> {
     await this.withRepoLock(repo, async () => {
-      if (existsSync(repo)) {
-        try {
-          await retryOnGitLock(() => git(['worktree', 'remove', '--force', '--force', '--', worktreePath], { cwd: repo }));
-        } catch (error) {
-          if (!(error instanceof GitError)) throw error;
-          // Not (or no longer) a registered worktree: remove the directory and git's record of it.
-        }
+      try {
+        await retryOnGitLock(() => git(['worktree', 'remove', '--force', '--force', '--', worktreePath], { cwd: repo }));
+        return;
+      } catch (error) {
+        if (!(error instanceof GitError) && existsSync(repo)) throw error;
+        // Not (or no longer) a registered worktree: remove the directory and git's record of it.
       }
       await this.forceRemoveDirectory(repo, worktreePath);
     });

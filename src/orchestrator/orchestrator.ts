@@ -15,6 +15,7 @@ import { LocalExecutor, type ContextProvider } from './executors/localExecutor.j
 import { GithubActionsExecutor } from './executors/githubActionsExecutor.js';
 import { registerCallbackRoute } from './api/callbackRoute.js';
 import { createGithubClient } from '../platform/github.js';
+import { acquireProcessLauncher } from '../platform/processes/processLauncher.js';
 import { JobLogs } from './logs/jobLogs.js';
 import { JobMetrics } from './metrics.js';
 import { JobScheduler } from './scheduler/jobScheduler.js';
@@ -101,12 +102,16 @@ export async function buildOrchestrator(options: OrchestratorOptions): Promise<O
   });
 
   let listening = false;
+  let releaseLauncher: (() => void) | undefined;
   return {
     app,
     scheduler,
     janitor,
     workerId,
     async start() {
+      // Git and agents start from a small launcher process: forking this one (which may hold the
+      // embedded database) for every child would stall the event loop.
+      releaseLauncher = await acquireProcessLauncher();
       if (options.runJobs !== false) await scheduler.start();
       const address = await app.listen({ host: config.host, port: config.orchestratorPort });
       listening = true;
@@ -116,6 +121,7 @@ export async function buildOrchestrator(options: OrchestratorOptions): Promise<O
     async stop() {
       await scheduler.stop();
       if (listening) await app.close();
+      releaseLauncher?.();
     },
   };
 }

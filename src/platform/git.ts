@@ -1,6 +1,7 @@
-// Git through the real binary with argument arrays (never a shell string), plus a per-key mutex
+// Git through the real binary with argument arrays (never a shell string), started through the
+// process launcher when one is held (see processes/processLauncher.ts), plus a per-key mutex
 // for operations git cannot run concurrently on one repository (worktree add/remove, prune).
-import { execa } from 'execa';
+import { processStarter } from './processes/processLauncher.js';
 
 export class GitError extends Error {
   constructor(
@@ -24,19 +25,19 @@ export interface GitOptions {
 const BASE_ENV = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', GIT_OPTIONAL_LOCKS: '0' };
 
 export async function git(args: string[], options: GitOptions): Promise<string> {
-  const result = await execa('git', args, {
+  const result = await processStarter().run('git', args, {
     cwd: options.cwd,
-    env: { ...BASE_ENV, ...options.env },
-    reject: false,
-    timeout: options.timeoutMs ?? 120_000,
-    stripFinalNewline: true,
+    env: { ...process.env, ...BASE_ENV, ...options.env },
+    timeoutMs: options.timeoutMs ?? 120_000,
   });
-  if (result.exitCode !== 0 || result.failed) {
-    const stderr = String(result.stderr ?? '').trim();
-    const stdout = String(result.stdout ?? '').trim();
-    throw new GitError(`git ${args[0]} failed: ${stderr || stdout || result.shortMessage || 'unknown error'}`, args, stderr, result.exitCode, stdout);
+  const stdout = result.stdout.replace(/\n$/, '');
+  if (result.exitCode !== 0 || result.error) {
+    const stderr = result.stderr.trim();
+    const command = args.find((arg, i) => !arg.startsWith('-') && args[i - 1] !== '-c') ?? args[0];
+    const reason = stderr || stdout.trim() || result.error || (result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`);
+    throw new GitError(`git ${command} failed: ${reason}`, args, stderr, result.exitCode ?? undefined, stdout);
   }
-  return String(result.stdout ?? '');
+  return stdout;
 }
 
 /** Transient lock contention with another git process (another replica on the same repository). */

@@ -1,7 +1,7 @@
 // Runs one agent process in its own process group, its output to the job log, and stops the whole
 // group (SIGTERM, then SIGKILL after a grace period) on cancel, timeout or shutdown. Shared by the
 // local executor and the GitHub Actions runner.
-import { spawn } from 'node:child_process';
+import { processStarter } from '../../platform/processes/processLauncher.js';
 import type { JobLogWriter } from '../logs/jobLogs.js';
 import type { AgentInvocation } from './agentCommand.js';
 
@@ -41,27 +41,28 @@ export function runAgentProcess(invocation: AgentInvocation, options: AgentRunOp
     let stoppedFor: StopReason | null = null;
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
-    const child = spawn(invocation.file, invocation.args, {
-      cwd: options.cwd,
-      env: options.env,
-      detached: true, // its own process group, so the whole tree can be signalled
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const pid = child.pid;
+    let pid: number | undefined;
+    // Its own process group (detached), so that the whole tree can be signalled.
+    const child = processStarter().start(invocation.file, invocation.args, { cwd: options.cwd, env: options.env, detached: true });
 
     const stop = (reason: StopReason) => {
-      if (stoppedFor || settled || pid === undefined) return;
+      if (stoppedFor || settled) return;
       stoppedFor = reason;
       options.log.note(`stopping the agent (${reason.replace('_', ' ')}): SIGTERM to its process group`);
-      killProcessGroup(pid, 'SIGTERM');
-      killTimer = setTimeout(() => {
-        options.log.note('the agent did not exit in time: SIGKILL to its process group');
-        killProcessGroup(pid, 'SIGKILL');
-      }, options.killGraceMs);
+      void child.pid.then((known) => {
+        if (known === undefined || settled) return;
+        killProcessGroup(known, 'SIGTERM');
+        killTimer = setTimeout(() => {
+          options.log.note('the agent did not exit in time: SIGKILL to its process group');
+          killProcessGroup(known, 'SIGKILL');
+        }, options.killGraceMs);
+      });
     };
     const onAbort = () => stop((options.signal.reason as StopReason) ?? 'cancelled');
     const timeout = setTimeout(() => stop('timed_out'), options.timeoutMs);
 
+    let spawnError: string | null = null;
+    let exited: AgentRunResult | undefined;
     const finish = (result: AgentRunResult) => {
       if (settled) return;
       settled = true;
@@ -73,23 +74,27 @@ export function runAgentProcess(invocation: AgentInvocation, options: AgentRunOp
       resolve(result);
     };
 
-    child.stdout.on('data', (chunk: Buffer) => options.log.write(chunk));
-    child.stderr.on('data', (chunk: Buffer) => options.log.write(chunk));
-    child.on('error', (error) => {
-      options.log.note(`could not start the agent: ${error.message}`);
-      finish({ exitCode: null, signal: null, stoppedFor, spawnError: error.message });
+    child.on('stdout', (chunk: Buffer) => options.log.write(chunk));
+    child.on('stderr', (chunk: Buffer) => options.log.write(chunk));
+    child.on('error', (error: Error) => {
+      spawnError ??= error.message;
+      if (pid === undefined) options.log.note(`could not start the agent: ${error.message}`);
     });
     // On 'exit' the rest of the group is killed at once, so a grandchild holding the pipes open
     // cannot keep the job running; 'close' then delivers the last output (or a short wait gives up).
-    let exited: AgentRunResult | undefined;
-    child.on('exit', (code, signal) => {
+    child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
       exited = { exitCode: code, signal, stoppedFor, spawnError: null };
       if (pid !== undefined) killProcessGroup(pid, 'SIGKILL');
       setTimeout(() => finish(exited!), 2000).unref();
     });
-    child.on('close', (code, signal) => finish(exited ?? { exitCode: code, signal, stoppedFor, spawnError: null }));
+    child.on('close', (code: number | null, signal: NodeJS.Signals | null) =>
+      finish(exited ?? { exitCode: code, signal, stoppedFor, spawnError: pid === undefined ? (spawnError ?? 'the process did not start') : spawnError }),
+    );
 
-    if (pid !== undefined) options.onStart?.(pid);
+    void child.pid.then((known) => {
+      pid = known;
+      if (known !== undefined) options.onStart?.(known);
+    });
     if (options.signal.aborted) onAbort();
     else options.signal.addEventListener('abort', onAbort);
   });

@@ -71,46 +71,51 @@ export class LocalExecutor {
       });
       await writeFile(contextFile, context);
 
-      const started = await db.query(
-        `update orchestrator.jobs set status = 'running', worktree_id = $3, worktree_path = $4, updated_at = now()
-          where id = $1 and locked_by = $2 and status = 'preparing' and cancel_requested_at is null returning id`,
-        [job.id, workerId, worktree.id, worktree.path],
-      );
-      if (started.length === 0) {
-        // Cancelled while preparing (still ours: record it), or recovered by another replica.
-        const mine = await db.query(`select 1 from orchestrator.jobs where id = $1 and locked_by = $2`, [job.id, workerId]);
-        outcome = mine.length > 0 ? { status: 'cancelled', exitCode: null, error: 'cancelled by request', result: null } : { status: 'abandon' };
+      const invocation = agentInvocation(job.agent, { prompt: job.prompt, context }, config.agents);
+      const env = agentEnvironment(this.deps.baseEnv, invocation.env, job, contextFile);
+      log.note(`starting ${job.agent.type} agent: ${invocation.file}`);
+      // The job becomes 'running' (with the agent's pid, for recovery after a crash) in one
+      // statement once the agent has started; a cancel or a lost lease meanwhile stops it again.
+      const control = new AbortController();
+      const forward = () => control.abort(signal.reason);
+      signal.addEventListener('abort', forward, { once: true });
+      const run = await runAgentProcess(invocation, {
+        cwd: worktree.path,
+        env,
+        log: { ...log, write: (chunk) => (tail.push(chunk), log.write(chunk)) },
+        timeoutMs: job.timeout_s * 1000,
+        killGraceMs: config.jobs.killGraceMs,
+        signal: control.signal,
+        onStart: (pid) => {
+          void db
+            .query(
+              `update orchestrator.jobs set status = 'running', worktree_id = $3, worktree_path = $4, agent_pid = $5, updated_at = now()
+                where id = $1 and locked_by = $2 and status = 'preparing' and cancel_requested_at is null returning id`,
+              [job.id, workerId, worktree.id, worktree.path, pid],
+            )
+            .then(async (rows) => {
+              if (rows.length > 0) return;
+              // Cancelled while preparing (still ours: record it), or recovered by another replica.
+              const mine = await db.query(`select 1 from orchestrator.jobs where id = $1 and locked_by = $2`, [job.id, workerId]);
+              control.abort(mine.length > 0 ? 'cancelled' : 'lease_lost');
+            })
+            .catch((error: Error) => scoped.error({ err: error.message }, 'could not mark the job running'));
+        },
+      });
+      signal.removeEventListener('abort', forward);
+      log.note(`agent exited: ${run.exitCode !== null ? `code ${run.exitCode}` : `signal ${run.signal ?? 'none'}`}`);
+      if (run.stoppedFor) {
+        const status = OUTCOME_BY_STOP[run.stoppedFor];
+        outcome =
+          status === 'cancelled' || status === 'timed_out'
+            ? { status, exitCode: run.exitCode, error: status === 'timed_out' ? `timed out after ${job.timeout_s}s` : 'cancelled by request', result: null }
+            : ({ status } as LocalRunOutcome);
+      } else if (run.spawnError) {
+        outcome = { status: 'failed', exitCode: null, error: `could not start the agent: ${run.spawnError}`, result: null };
+      } else if (run.exitCode === 0) {
+        outcome = { status: 'succeeded', exitCode: 0, error: null, result: null };
       } else {
-        const invocation = agentInvocation(job.agent, { prompt: job.prompt, context }, config.agents);
-        const env = agentEnvironment(this.deps.baseEnv, invocation.env, job, contextFile);
-        log.note(`starting ${job.agent.type} agent: ${invocation.file}`);
-        const run = await runAgentProcess(invocation, {
-          cwd: worktree.path,
-          env,
-          log: { ...log, write: (chunk) => (tail.push(chunk), log.write(chunk)) },
-          timeoutMs: job.timeout_s * 1000,
-          killGraceMs: config.jobs.killGraceMs,
-          signal,
-          onStart: (pid) => {
-            void db
-              .query(`update orchestrator.jobs set agent_pid = $2 where id = $1 and locked_by = $3`, [job.id, pid, workerId])
-              .catch(() => undefined);
-          },
-        });
-        log.note(`agent exited: ${run.exitCode !== null ? `code ${run.exitCode}` : `signal ${run.signal ?? 'none'}`}`);
-        if (run.stoppedFor) {
-          const status = OUTCOME_BY_STOP[run.stoppedFor];
-          outcome =
-            status === 'cancelled' || status === 'timed_out'
-              ? { status, exitCode: run.exitCode, error: status === 'timed_out' ? `timed out after ${job.timeout_s}s` : 'cancelled by request', result: null }
-              : ({ status } as LocalRunOutcome);
-        } else if (run.spawnError) {
-          outcome = { status: 'failed', exitCode: null, error: `could not start the agent: ${run.spawnError}`, result: null };
-        } else if (run.exitCode === 0) {
-          outcome = { status: 'succeeded', exitCode: 0, error: null, result: null };
-        } else {
-          outcome = { status: 'failed', exitCode: run.exitCode, error: run.exitCode === null ? `agent killed by ${run.signal}` : `agent exited with code ${run.exitCode}`, result: null };
-        }
+        outcome = { status: 'failed', exitCode: run.exitCode, error: run.exitCode === null ? `agent killed by ${run.signal}` : `agent exited with code ${run.exitCode}`, result: null };
       }
     } catch (error) {
       scoped.error({ err: (error as Error).message }, 'job run failed');
@@ -123,7 +128,7 @@ export class LocalExecutor {
         if (sha) log.note(`committed the agent's uncommitted changes on ${job.branch}: ${sha}`);
         const collected = await collectBranchWork(worktree.path, job.base_branch);
         result = { ...collected, qa: null, pr_url: null, summary: tail.summary() };
-        if (config.worktrees.retainFinished === 0) await worktrees.saveAndRemove(worktree, 'job finished', workerId, true);
+        if (config.worktrees.retainFinished === 0) await worktrees.removeOwn(worktree);
         log.note(`branch ${job.branch}: ${collected.commits.length} commit(s), ${collected.files_changed.length} file(s) changed`);
       } catch (error) {
         // The janitor retries later; the worktree stays until its work is saved.

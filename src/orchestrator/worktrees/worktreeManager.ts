@@ -47,14 +47,13 @@ export class WorktreeManager {
    * Create the job's worktree: a new branch from base_branch, or the existing branch when an
    * earlier attempt (or the user) already made it, so that earlier work is the starting point.
    */
-  async create(job: { id: string; project_id: string; repo: string; branch: string; base_branch: string }, owner: string): Promise<WorktreeRow> {
+  async create(job: { id: string; project_id: string; repo: string; branch: string; base_branch: string; attempt: number }, owner: string): Promise<WorktreeRow> {
     const worktreePath = this.pathFor(job.project_id, job.id);
     // A worktree left by an earlier attempt of this job is saved and removed first.
-    const previous = await this.db.query<WorktreeRow>(
-      `select * from orchestrator.worktrees where job_id = $1 and status <> 'removed'`,
-      [job.id],
-    );
-    for (const row of previous) await this.saveAndRemove(row, 'left by an earlier attempt', owner);
+    if (job.attempt > 1) {
+      const previous = await this.db.query<WorktreeRow>(`select * from orchestrator.worktrees where job_id = $1 and status <> 'removed'`, [job.id]);
+      for (const row of previous) await this.saveAndRemove(row, 'left by an earlier attempt', owner);
+    }
 
     await mkdir(path.dirname(worktreePath), { recursive: true });
     const id = randomUUID();
@@ -80,7 +79,7 @@ export class WorktreeManager {
    * Save then remove a worktree, once: the row is claimed for cleanup atomically, so a janitor and
    * a new attempt racing for the same worktree do not both act. Returns false if someone else has it.
    */
-  async saveAndRemove(row: WorktreeRow, reason: string, owner: string, alreadySaved = false): Promise<boolean> {
+  async saveAndRemove(row: WorktreeRow, reason: string, owner: string): Promise<boolean> {
     const claimed = await this.db.query<WorktreeRow>(
       `update orchestrator.worktrees set status = 'cleanup', owner = $2, last_used_at = now()
         where id = $1 and (status = 'active' or (status = 'cleanup' and (owner = $2 or last_used_at < now() - interval '5 minutes')))
@@ -88,7 +87,7 @@ export class WorktreeManager {
       [row.id, owner],
     );
     if (claimed.length === 0) return false;
-    if (!alreadySaved && existsSync(row.path)) {
+    if (existsSync(row.path)) {
       try {
         const sha = await saveWork(row.path, `autobuild: save uncommitted work (${reason})\n\nJob: ${row.job_id}`);
         if (sha) this.logger.info({ jobId: row.job_id, sha, branch: row.branch }, 'saved uncommitted work on the job branch');
@@ -101,6 +100,15 @@ export class WorktreeManager {
     await this.remove(row.repo, row.path);
     await this.db.query(`update orchestrator.worktrees set status = 'removed', removed_at = now() where id = $1`, [row.id]);
     return true;
+  }
+
+  /**
+   * Remove the worktree of a job this replica is running, its work just saved. No cleanup claim is
+   * needed: the janitor leaves worktrees of active jobs alone.
+   */
+  async removeOwn(row: WorktreeRow): Promise<void> {
+    await this.remove(row.repo, row.path);
+    await this.db.query(`update orchestrator.worktrees set status = 'removed', removed_at = now() where id = $1`, [row.id]);
   }
 
   /** Remove a worktree whose work is saved (or that holds none). */

@@ -47,10 +47,40 @@ function requestHash(input: SubmitJobInput): string {
   return createHash('sha256').update(canonical + JSON.stringify(rest.agent ?? null)).digest('hex');
 }
 
+/**
+ * Submit-time checks of a repository and its refs, remembered for a few seconds: a burst of
+ * submissions to one repository asks git once. A repository or branch that disappears within that
+ * window fails the job at preparation instead, with git's own message.
+ */
+const CHECK_TTL_MS = 5000;
+const headChecks = new Map<string, { at: number; head: Promise<{ top: string; branch: string | null } | undefined> }>();
+const refChecks = new Map<string, { at: number; exists: Promise<boolean> }>();
+
+function remembered<T>(cache: Map<string, { at: number } & T>, key: string, make: () => T): T {
+  const now = Date.now();
+  const hit = cache.get(key);
+  if (hit && now - hit.at < CHECK_TTL_MS) return hit;
+  if (cache.size > 1000) cache.clear();
+  const entry = { at: now, ...make() };
+  cache.set(key, entry);
+  return entry;
+}
+
 async function resolveRepository(repo: string): Promise<{ top: string; branch: string | null }> {
-  const head = await repositoryHead(path.resolve(repo));
-  if (!head) throw invalid('repo', `${repo} does not exist or is not a git repository`);
+  const dir = path.resolve(repo);
+  const head = await remembered(headChecks, dir, () => ({ head: repositoryHead(dir) })).head;
+  if (!head) {
+    headChecks.delete(dir);
+    throw invalid('repo', `${repo} does not exist or is not a git repository`);
+  }
   return head;
+}
+
+async function baseExists(repo: string, ref: string): Promise<boolean> {
+  const key = `${repo}\0${ref}`;
+  const exists = await remembered(refChecks, key, () => ({ exists: refExists(repo, ref) })).exists;
+  if (!exists) refChecks.delete(key);
+  return exists;
 }
 
 export async function submitJob(db: Database, config: Config, input: SubmitJobInput): Promise<{ job: JobRow; created: boolean }> {
@@ -88,7 +118,7 @@ export async function submitJob(db: Database, config: Config, input: SubmitJobIn
       baseBranch = head.branch;
     } else {
       baseBranch = named;
-      if (baseBranch.startsWith('-') || !(await refExists(repo, baseBranch))) {
+      if (baseBranch.startsWith('-') || !(await baseExists(repo, baseBranch))) {
         throw invalid('base_branch', `${baseBranch} is not a branch or commit of ${repo}`);
       }
     }

@@ -176,29 +176,53 @@ class LauncherStarter implements ProcessStarter {
 }
 
 // Process-wide on purpose: forking is a property of the process, and every module that starts
-// processes (git helpers, the agent runner) should use the launcher while one is held.
-let shared: { starter: LauncherStarter; users: number } | undefined;
+// processes (git helpers, the agent runner) should use the launchers while they are held.
+let shared: { starters: LauncherStarter[]; users: number; next: number } | undefined;
 
-/** The starter in use: the launcher while someone holds it, else this process. */
+/** Two launchers: a fork costs CPU in the launcher, so two spread it over two cores. */
+const LAUNCHERS = 2;
+
+/** Round-robin over the live launchers, or this process when none is held. */
+const pooled: ProcessStarter = {
+  start(file, args, options) {
+    return pick().start(file, args, options);
+  },
+  run(file, args, options) {
+    return pick().run(file, args, options);
+  },
+};
+
+function pick(): ProcessStarter {
+  const live = shared?.starters.filter((s) => s.isAlive) ?? [];
+  if (!shared || live.length === 0) return localStarter;
+  shared.next = (shared.next + 1) % live.length;
+  return live[shared.next]!;
+}
+
+/** The starter in use: the launchers while someone holds them, else this process. */
 export function processStarter(): ProcessStarter {
-  return shared?.starter.isAlive ? shared.starter : localStarter;
+  return shared ? pooled : localStarter;
+}
+
+async function forkLauncher(): Promise<LauncherStarter> {
+  const child = fork(path.join(packageRoot(), 'bin', 'process-launcher.js'), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', () => resolve());
+    child.once('error', reject);
+  });
+  return new LauncherStarter(child);
 }
 
 /**
- * Start (or share) the launcher process; returns the function that lets go of it.
+ * Start (or share) the launcher processes; returns the function that lets go of them.
  * Used by the orchestrator, whose process holds the embedded database.
  */
 export async function acquireProcessLauncher(): Promise<() => void> {
-  if (!shared || !shared.starter.isAlive) {
-    const child = fork(path.join(packageRoot(), 'bin', 'process-launcher.js'), [], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: [],
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', () => resolve());
-      child.once('error', reject);
-    });
-    shared = { starter: new LauncherStarter(child), users: 0 };
+  if (!shared || !shared.starters.some((s) => s.isAlive)) {
+    shared = { starters: await Promise.all(Array.from({ length: LAUNCHERS }, forkLauncher)), users: 0, next: 0 };
   }
   const held = shared;
   held.users++;
@@ -208,7 +232,7 @@ export async function acquireProcessLauncher(): Promise<() => void> {
     released = true;
     held.users--;
     if (held.users === 0) {
-      held.starter.close();
+      for (const starter of held.starters) starter.close();
       if (shared === held) shared = undefined;
     }
   };

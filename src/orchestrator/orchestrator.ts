@@ -18,7 +18,8 @@ import { createGithubClient } from '../platform/github.js';
 import { acquireProcessLauncher } from '../platform/processes/processLauncher.js';
 import { JobLogs } from './logs/jobLogs.js';
 import { JobMetrics } from './metrics.js';
-import { JobScheduler } from './scheduler/jobScheduler.js';
+import { JOBS_CHANNEL, JobScheduler } from './scheduler/jobScheduler.js';
+import { QueueOrder } from './jobs/queue.js';
 import { WorktreeJanitor } from './worktrees/worktreeJanitor.js';
 import { WorktreeManager } from './worktrees/worktreeManager.js';
 
@@ -89,10 +90,12 @@ export async function buildOrchestrator(options: OrchestratorOptions): Promise<O
     publicPaths: ['/api/v1/health'],
     registry: metrics.registry,
   });
-  registerJobRoutes(app, { db, config, logs, remote });
+  const queue = new QueueOrder(db);
+  registerJobRoutes(app, { db, config, logs, remote, queue });
   registerCallbackRoute(app, { db, config, logs });
   registerOtherRoutes(app, {
     db,
+    queue,
     config,
     worktrees,
     metrics,
@@ -103,6 +106,7 @@ export async function buildOrchestrator(options: OrchestratorOptions): Promise<O
 
   let listening = false;
   let releaseLauncher: (() => void) | undefined;
+  let unlisten: (() => Promise<void>) | undefined;
   return {
     app,
     scheduler,
@@ -112,6 +116,8 @@ export async function buildOrchestrator(options: OrchestratorOptions): Promise<O
       // Git and agents start from a small launcher process: forking this one (which may hold the
       // embedded database) for every child would stall the event loop.
       releaseLauncher = await acquireProcessLauncher();
+      // Any change to the queued set, on any replica, is announced on this channel.
+      unlisten = await db.listen(JOBS_CHANNEL, () => queue.invalidate());
       if (options.runJobs !== false) await scheduler.start();
       const address = await app.listen({ host: config.host, port: config.orchestratorPort });
       listening = true;
@@ -121,6 +127,7 @@ export async function buildOrchestrator(options: OrchestratorOptions): Promise<O
     async stop() {
       await scheduler.stop();
       if (listening) await app.close();
+      await unlisten?.();
       releaseLauncher?.();
     },
   };

@@ -7,7 +7,7 @@ import type { Database } from '../../platform/database/database.js';
 import type { Config } from '../../platform/config.js';
 import { isTerminal, toJob, type JobRow } from '../jobs/job.js';
 import { getJobRow, listJobRows, requestCancel } from '../jobs/jobQueries.js';
-import { queuePositionOf, queuePositions } from '../jobs/queue.js';
+import type { QueueOrder } from '../jobs/queue.js';
 import { submitJob } from '../jobs/submitJob.js';
 import type { JobLogs } from '../logs/jobLogs.js';
 import type { GithubActionsExecutor } from '../executors/githubActionsExecutor.js';
@@ -15,17 +15,15 @@ import { JobIdParams, ListJobsQuery, SubmitJobBody } from './schemas.js';
 
 export interface JobsRouteDeps {
   db: Database;
+  queue: QueueOrder;
   config: Config;
   logs: JobLogs;
   remote: GithubActionsExecutor;
 }
 
-export async function withQueuePosition(db: Database, row: JobRow) {
-  return toJob(row, row.status === 'queued' ? await queuePositionOf(db, row.id) : null);
-}
-
 export function registerJobRoutes(app: HttpApp, deps: JobsRouteDeps): void {
-  const { db, config, logs, remote } = deps;
+  const { db, config, logs, remote, queue } = deps;
+  const withQueuePosition = async (row: JobRow) => toJob(row, row.status === 'queued' ? await queue.positionOf(row.id) : null);
 
   app.post(
     '/api/v1/jobs',
@@ -44,8 +42,9 @@ export function registerJobRoutes(app: HttpApp, deps: JobsRouteDeps): void {
         throw new AppError('validation_failed', 'the Idempotency-Key header and idempotency_key differ', [{ field: 'idempotency_key', message: 'differs from the header' }]);
       }
       const { job, created } = await submitJob(db, config, { ...request.body, idempotency_key: key });
+      if (created) queue.invalidate();
       if (!created) reply.header('idempotent-replayed', 'true');
-      return reply.status(created ? 201 : 200).send(await withQueuePosition(db, job));
+      return reply.status(created ? 201 : 200).send(await withQueuePosition(job));
     },
   );
 
@@ -54,7 +53,7 @@ export function registerJobRoutes(app: HttpApp, deps: JobsRouteDeps): void {
     const after = cursor ? decodeCursor<{ seq: string }>(cursor, { seq: 'digits' }) : undefined;
     const rows = await listJobRows(db, { limit: limit + 1, beforeSeq: after?.seq, status, projectId: project_id });
     const page = rows.slice(0, limit);
-    const positions = await queuePositions(db, page.filter((r) => r.status === 'queued').map((r) => r.id));
+    const positions = await queue.positionsOf(page.filter((r) => r.status === 'queued').map((r) => r.id));
     const last = page[page.length - 1];
     return {
       jobs: page.map((row) => toJob(row, positions.get(row.id) ?? null)),
@@ -63,11 +62,12 @@ export function registerJobRoutes(app: HttpApp, deps: JobsRouteDeps): void {
   });
 
   app.get('/api/v1/jobs/:id', { schema: { summary: 'One job', tags: ['jobs'], params: JobIdParams } }, async (request) =>
-    withQueuePosition(db, await getJobRow(db, request.params.id)),
+    withQueuePosition(await getJobRow(db, request.params.id)),
   );
 
   app.delete('/api/v1/jobs/:id', { schema: { summary: 'Cancel a job', tags: ['jobs'], params: JobIdParams } }, async (request, reply) => {
     const { job, active } = await requestCancel(db, request.params.id);
+    queue.invalidate();
     let current = job;
     // A job on GitHub's runners: stop its run through the API (a job still being dispatched is
     // stopped by the dispatcher when it sees the cancel).
@@ -80,7 +80,7 @@ export function registerJobRoutes(app: HttpApp, deps: JobsRouteDeps): void {
         current = await getJobRow(db, job.id);
       }
     }
-    return reply.status(202).send(await withQueuePosition(db, current));
+    return reply.status(202).send(await withQueuePosition(current));
   });
 
   app.get('/api/v1/jobs/:id/logs', { schema: { summary: "The job's log (text/plain, or text/event-stream live)", tags: ['jobs'], params: JobIdParams } }, async (request, reply) => {

@@ -8,12 +8,13 @@ import type { HttpApp } from '../../platform/http/app.js';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
 import type { JobMetrics } from '../metrics.js';
 import { listProjects, toProject, upsertProject, getProject } from '../projects/projects.js';
-import { queueSnapshot } from '../jobs/queue.js';
+import type { QueueOrder } from '../jobs/queue.js';
 import type { WorktreeManager } from '../worktrees/worktreeManager.js';
 import { ListQuery, ProjectId, RegisterProjectBody } from './schemas.js';
 
 export interface OtherRouteDeps {
   db: Database;
+  queue: QueueOrder;
   config: Config;
   worktrees: WorktreeManager;
   metrics: JobMetrics;
@@ -49,7 +50,7 @@ export function registerOtherRoutes(app: HttpApp, deps: OtherRouteDeps): void {
 
   app.get('/api/v1/queue', { schema: { summary: 'The queue in start order', tags: ['queue'] } }, async () => ({
     max_parallel: config.maxParallel,
-    ...(await queueSnapshot(db)),
+    ...(await deps.queue.snapshot()),
   }));
 
   app.get(

@@ -61,7 +61,10 @@ export async function claimJobs(db: Database, options: ClaimOptions): Promise<Jo
   if (options.limit <= 0) return [];
   const rows = await db.transaction(async (tx) => {
     await tx.query(`select pg_advisory_xact_lock(hashtext('autobuild:claim'))`);
-    return tx.query<JobRow>(CLAIM_SQL, [options.workerId, options.limit, options.maxParallel, options.leaseS]);
+    const claimed = await tx.query<JobRow>(CLAIM_SQL, [options.workerId, options.limit, options.maxParallel, options.leaseS]);
+    // Queue positions changed: every replica's snapshot is stale (this is not a wake-up).
+    if (claimed.length > 0) await tx.query(`select pg_notify('autobuild_jobs', 'claimed')`);
+    return claimed;
   });
   return rows.sort((a, b) => a.priority - b.priority || Number(a.seq) - Number(b.seq));
 }

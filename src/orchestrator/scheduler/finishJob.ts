@@ -70,13 +70,18 @@ export async function finishAttempt(
 /** A graceful shutdown puts the job back without spending an attempt; its work is on its branch. */
 export async function requeueWithoutAttempt(db: Queryable, jobId: string, workerId: string, note: string): Promise<boolean> {
   const rows = await db.query(
-    `update orchestrator.jobs
-        set status = case when cancel_requested_at is null then 'queued' else 'cancelled' end,
-            finished_at = case when cancel_requested_at is null then null else now() end,
-            attempt = greatest(0, attempt - 1), run_at = now(), error = $3,
-            locked_by = null, locked_at = null, lease_expires_at = null, agent_pid = null, updated_at = now()
-      where id = $1 and locked_by = $2 and status in ('preparing', 'running')
-      returning id`,
+    `with updated as (
+       update orchestrator.jobs
+          set status = case when cancel_requested_at is null then 'queued' else 'cancelled' end,
+              finished_at = case when cancel_requested_at is null then null else now() end,
+              attempt = greatest(0, attempt - 1), run_at = now(), error = $3,
+              locked_by = null, locked_at = null, lease_expires_at = null, agent_pid = null, updated_at = now()
+        where id = $1 and locked_by = $2 and status in ('preparing', 'running')
+        returning id
+     ), notified as (
+       select pg_notify('autobuild_jobs', 'requeued') from updated
+     )
+     select updated.id from updated left join notified on true`,
     [jobId, workerId, note],
   );
   return rows.length > 0;

@@ -63,7 +63,7 @@ export class JobScheduler {
         // 'retry:<epoch ms>': a job waits out a backoff until then; anything else: claim now.
         const due = /^retry:(\d+)$/.exec(payload);
         if (due) this.wakeAt(Number(due[1]));
-        else this.wake();
+        else if (payload !== 'claimed') this.wake();
       }),
     );
     this.unlisten.push(await db.listen(CANCEL_CHANNEL, (jobId) => this.abortJob(jobId, 'cancelled')));
@@ -78,8 +78,11 @@ export class JobScheduler {
       setInterval(() => void this.renew(), Math.max(500, leaseMs / 3)),
       setInterval(() => void this.recover(true), Math.max(1000, leaseMs / 2)),
       setInterval(() => void janitor.sweep().catch(() => undefined), config.worktrees.janitorIntervalS * 1000),
-      // PGlite has no autovacuum: refresh the planner's statistics of the queue now and then.
-      setInterval(() => void db.query('analyze orchestrator.jobs').catch(() => undefined), 60_000),
+      // PGlite has no autovacuum: reclaim dead rows and refresh the planner's statistics (and the
+      // visibility map the queue-position count's index-only scan relies on) now and then.
+      ...(db.kind === 'pglite'
+        ? [setInterval(() => void db.exec('vacuum analyze orchestrator.jobs, orchestrator.worktrees').catch(() => undefined), 60_000)]
+        : []),
       setInterval(() => void this.deps.remote.reconcile().catch((error: Error) => logger.warn({ err: error.message }, 'reconcile failed')), config.github.pollS * 1000),
     );
     this.wake();

@@ -29,6 +29,7 @@ export async function recoverJobs(db: Queryable, options: { expiredOnly: boolean
           and (not $1::boolean or lease_expires_at < now())
         for update skip locked
      )
+     , updated as (
      update orchestrator.jobs j
         set status = case when j.cancel_requested_at is not null then 'cancelled'
                           when j.attempt < j.max_attempts then 'queued' else 'failed' end,
@@ -38,7 +39,11 @@ export async function recoverJobs(db: Queryable, options: { expiredOnly: boolean
             locked_by = null, locked_at = null, lease_expires_at = null, updated_at = now()
        from lost
       where j.id = lost.id
-      returning j.id, j.status, lost.previous_owner as locked_by, j.agent_pid, j.worktree_id, j.worktree_path, j.repo, j.project_id`,
+      returning j.id, j.status, lost.previous_owner as locked_by, j.agent_pid, j.worktree_id, j.worktree_path, j.repo, j.project_id
+     ), notified as (
+       select pg_notify('autobuild_jobs', 'recovered') from (select 1 from updated limit 1) any_row
+     )
+     select updated.* from updated left join notified on true`,
     [options.expiredOnly, options.exceptWorker],
   );
 }

@@ -2,14 +2,15 @@
 // queue_position and GET /api/v1/queue both come from here, from the same snapshot, so they agree.
 //
 // Why a snapshot: counting the jobs ahead of one costs ~0.4 ms on PGlite, more than the rest of
-// reading a job; the ordered queue is loaded once per change instead. Every change to the set of
-// queued jobs sends NOTIFY autobuild_jobs (submit, claim, cancel, retry, recovery), which calls
-// invalidate(). Past LARGE_QUEUE jobs, reloading on every change would cost more than counting, so
-// positions are counted per job instead.
+// reading a job; while the queue is quiet, the ordered queue is loaded once and serves every read.
+// Every change to the set of queued jobs sends NOTIFY autobuild_jobs (submit, claim, cancel, retry,
+// recovery), which calls invalidate(). While changes keep coming (within QUIET_MS), or past
+// LARGE_QUEUE jobs, reloading per change would cost more than counting, so positions are counted.
 import type { Queryable } from '../../platform/database/database.js';
 import { priorityName, type Priority } from './job.js';
 
 const LARGE_QUEUE = 5000;
+const QUIET_MS = 250;
 
 interface QueuedRow {
   id: string;
@@ -34,12 +35,18 @@ export class QueueOrder {
   private version = 0;
   private loaded: { version: number; snapshot: Promise<Snapshot> } | undefined;
   private lastSize = 0;
+  private changedAt = 0;
 
   constructor(private readonly db: Queryable) {}
 
   /** The set of queued jobs changed (here or, through NOTIFY, on another replica). */
   invalidate(): void {
     this.version++;
+    this.changedAt = Date.now();
+  }
+
+  private snapshotUsable(): boolean {
+    return this.loaded?.version === this.version || (this.lastSize <= LARGE_QUEUE && Date.now() - this.changedAt >= QUIET_MS);
   }
 
   private load(): Promise<Snapshot> {
@@ -61,12 +68,10 @@ export class QueueOrder {
   /** Positions of jobs whose rows say they are queued; a job the snapshot lacks reloads it once. */
   async positionsOf(jobIds: string[]): Promise<Map<string, number>> {
     if (jobIds.length === 0) return new Map();
-    if (this.lastSize > LARGE_QUEUE) return this.countPositions(jobIds);
-    let snapshot = await this.load();
-    if (jobIds.some((id) => !snapshot.position.has(id))) {
-      this.invalidate();
-      snapshot = await this.load();
-    }
+    if (!this.snapshotUsable()) return this.countPositions(jobIds);
+    const snapshot = await this.load();
+    // A job the snapshot lacks was queued after it was taken (its NOTIFY not here yet): count.
+    if (jobIds.some((id) => !snapshot.position.has(id))) return this.countPositions(jobIds);
     const out = new Map<string, number>();
     for (const id of jobIds) {
       const position = snapshot.position.get(id);

@@ -51,6 +51,16 @@ describe('scheduling', () => {
     }
     expect(queue.body.queued_jobs.map((j: any) => j.queue_position)).toEqual([1, 2, 3, 4, 5, 6]);
 
+    // A change to the queue shows at once: cancel the head, everyone moves up, both views agree.
+    const extra = await submit({ project_id: 'p', prompt: 'extra', title: 'extra', repo, priority: 'critical', agent: recordName('extra', order) });
+    expect(extra.body.queue_position).toBe(3);
+    expect((await api(t.url, 'DELETE', `/api/v1/jobs/${extra.body.id}`)).status).toBe(202);
+    const head = (await api(t.url, 'GET', `/api/v1/jobs/${ids['high-1']}`)).body;
+    expect(head.queue_position).toBe(3);
+    const after = (await api(t.url, 'GET', '/api/v1/queue')).body;
+    expect(after.queued_jobs.map((j: any) => j.title)).toEqual(expected);
+    expect(after.queued_jobs.find((j: any) => j.id === ids['high-1']).queue_position).toBe(3);
+
     release(gate);
     for (const id of Object.values(ids)) await waitForJob(t.url, id, isDone);
     expect(lines(order)).toEqual(['blocker', ...expected]);

@@ -129,6 +129,8 @@ export class JobScheduler {
 
   private async tick(): Promise<void> {
     const { db, config, workerId } = this.deps;
+    // The deployment cannot have a free slot while this replica alone fills them all.
+    if (this.running.size >= config.maxParallel) return;
     const claimed = await claimJobs(db, {
       workerId,
       limit: config.maxParallel,
@@ -189,6 +191,7 @@ export class JobScheduler {
         // A slot is free: this replica and the others may start the next job (finishAttempt
         // already told the others when it recorded the outcome).
         if (!recorded) await db.query(`select pg_notify($1, 'finished')`, [JOBS_CHANNEL]).catch(() => undefined);
+        // The NOTIFY's own wake-up may have come while this job still held its local slot.
         this.wake();
       }
     })();

@@ -27,37 +27,48 @@ export async function saveWork(worktreePath: string, message: string): Promise<s
 
 export type BranchWork = Pick<JobResult, 'commits' | 'files_changed' | 'diff_stat'>;
 
+interface FileStat {
+  path: string;
+  insertions: number;
+  deletions: number;
+}
+
+/** "added<TAB>deleted<TAB>path" entries of `--numstat -z --no-renames` ("-" for binary files). */
+function parseNumstat(entries: string[]): FileStat[] {
+  const stats: FileStat[] = [];
+  for (const entry of entries) {
+    const match = /^(-|\d+)\t(-|\d+)\t(.+)$/s.exec(entry.replace(/^\n/, ''));
+    if (!match) continue;
+    stats.push({ path: match[3]!, insertions: match[1] === '-' ? 0 : Number(match[1]), deletions: match[2] === '-' ? 0 : Number(match[2]) });
+  }
+  return stats;
+}
+
+function summarise(stats: FileStat[]): Pick<BranchWork, 'files_changed' | 'diff_stat'> {
+  return {
+    files_changed: stats.map((s) => s.path),
+    diff_stat: { files: stats.length, insertions: stats.reduce((n, s) => n + s.insertions, 0), deletions: stats.reduce((n, s) => n + s.deletions, 0) },
+  };
+}
+
 /**
  * What HEAD holds beyond where it left baseRef: the commits (baseRef..HEAD) and the diff against
- * the merge base (baseRef...HEAD), in two git calls.
+ * the merge base. One git call when the branch holds a single ordinary commit (its own numstat is
+ * the whole diff), two otherwise. Renames count as a deletion and an addition (--no-renames).
  */
 export async function collectBranchWork(worktreePath: string, baseRef: string): Promise<BranchWork> {
-  const [log, numstat] = await Promise.all([
-    git(['log', '--reverse', '--format=%H%x1f%s', `${baseRef}..HEAD`, '--'], { cwd: worktreePath }),
-    git(['diff', '--numstat', '-z', `${baseRef}...HEAD`, '--'], { cwd: worktreePath }),
-  ]);
-  const commits = log
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [sha = '', message = ''] = line.split('\x1f');
-      return { sha, message };
-    });
-  const files: string[] = [];
-  let insertions = 0;
-  let deletions = 0;
-  // -z: "added<TAB>deleted<TAB>path\0", or for renames "added<TAB>deleted<TAB>\0old\0new\0".
-  const fields = numstat.split('\0');
-  for (let i = 0; i < fields.length; i++) {
-    const match = /^(-|\d+)\t(-|\d+)\t(.*)$/s.exec(fields[i]!);
-    if (!match) continue;
-    insertions += match[1] === '-' ? 0 : Number(match[1]);
-    deletions += match[2] === '-' ? 0 : Number(match[2]);
-    if (match[3]) files.push(match[3]);
-    else {
-      files.push(fields[i + 2] ?? '');
-      i += 2;
-    }
+  const log = await git(['log', '-z', '--reverse', '--no-renames', '--format=%x1e%H%x1f%P%x1f%s', '--numstat', `${baseRef}..HEAD`, '--'], { cwd: worktreePath });
+  const blocks = log.split('\x1e').filter((block) => block.length > 0);
+  const commits: BranchWork['commits'] = [];
+  let single: FileStat[] | undefined;
+  for (const block of blocks) {
+    const [header = '', ...entries] = block.split('\0');
+    const [sha = '', parents = '', message = ''] = header.split('\x1f');
+    commits.push({ sha, message });
+    single = blocks.length === 1 && !parents.includes(' ') ? parseNumstat(entries) : undefined;
   }
-  return { commits, files_changed: files, diff_stat: { files: files.length, insertions, deletions } };
+  if (commits.length === 0) return { commits, files_changed: [], diff_stat: { files: 0, insertions: 0, deletions: 0 } };
+  if (single) return { commits, ...summarise(single) };
+  const diff = await git(['diff', '--numstat', '-z', '--no-renames', `${baseRef}...HEAD`, '--'], { cwd: worktreePath });
+  return { commits, ...summarise(parseNumstat(diff.split('\0'))) };
 }

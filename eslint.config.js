@@ -38,6 +38,6 @@ export default tseslint.config(
   },
   {
     files: ['bin/**', '*.js'],
-    languageOptions: { globals: { process: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', console: 'readonly' } },
   },
 );

@@ -1,4 +1,4 @@
-// The `autobuild` command line: the services (up, orchestrator) and the client commands.
+// The `autobuild` command line: the services (up, orchestrator, memory) and the client commands.
 import { Command } from 'commander';
 import { VERSION } from '../platform/version.js';
 import { registerJobCommands } from './jobs.js';
@@ -19,6 +19,10 @@ export async function main(argv: string[]): Promise<void> {
     .command('orchestrator')
     .description('start the agent orchestrator alone')
     .action(() => serve('orchestrator'));
+  program
+    .command('memory')
+    .description('start the memory service alone')
+    .action(() => serve('memory'));
 
   registerJobCommands(program);
   registerRunnerCommand(program);

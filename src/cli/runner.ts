@@ -62,6 +62,7 @@ export function registerRunnerCommand(program: Command): void {
           killGraceMs: config.jobs.killGraceMs,
           baseEnv: env,
           callbackRetryMs: env.AUTOBUILD_CALLBACK_RETRY_MS ? Number(env.AUTOBUILD_CALLBACK_RETRY_MS) : undefined,
+          memoryServiceUrl: config.memoryServiceUrl,
         },
         logger,
         controller.signal,

@@ -1,5 +1,6 @@
-// `autobuild up` and `autobuild orchestrator`: open the database, build the services, serve until
-// SIGINT/SIGTERM, then stop gracefully (running jobs are saved on their branches and requeued).
+// `autobuild up`, `autobuild orchestrator` and `autobuild memory`: open the database, build the
+// services over that one handle, serve until SIGINT/SIGTERM, then stop gracefully (running jobs are
+// saved on their branches and requeued).
 import { loadConfig, type Config } from '../platform/config.js';
 import type { Database } from '../platform/database/database.js';
 import { lockEmbeddedDatabase } from '../platform/database/embeddedLock.js';
@@ -7,8 +8,19 @@ import { openDatabase } from '../platform/database/open.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { redactUrlCredentials } from '../platform/redact.js';
 import { buildOrchestrator } from '../orchestrator/orchestrator.js';
+import { buildMemory } from '../memory/memory.js';
+
+export type ServeMode = 'up' | 'orchestrator' | 'memory';
 
 interface Service {
+  stop(): Promise<void>;
+}
+
+export interface RunningServices {
+  orchestratorUrl?: string;
+  memoryUrl?: string;
+  logger: Logger;
+  /** Stops the services (orchestrator first: it may still be talking to the memory service), then the database. */
   stop(): Promise<void>;
 }
 
@@ -24,16 +36,57 @@ async function openShared(config: Config, logger: Logger): Promise<{ db: Databas
   }
 }
 
-function untilSignal(logger: Logger, services: Service[], db: Database, release: () => void): Promise<void> {
+/** A URL another local process can call: a wildcard bind address is reached through loopback. */
+function reachable(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.hostname === '0.0.0.0') parsed.hostname = '127.0.0.1';
+  if (parsed.hostname === '[::]') parsed.hostname = '[::1]';
+  return parsed.toString().replace(/\/+$/, '');
+}
+
+/** Start the services of `mode` over one database handle; `up` points the orchestrator at the memory service it started. */
+export async function startServices(mode: ServeMode, env: NodeJS.ProcessEnv = process.env): Promise<RunningServices> {
+  const config = loadConfig(env);
+  const logger = createLogger({
+    level: config.logLevel,
+    secrets: [config.apiToken, config.callbackSecret, config.github.token, config.anthropic.apiKey, config.embedding.openaiApiKey],
+  });
+  const { db, release } = await openShared(config, logger);
+  const started: Service[] = [];
+  const stop = async () => {
+    for (const service of [...started].reverse()) await service.stop().catch((error: Error) => logger.error({ err: error.message }, 'stop failed'));
+    await db.close().catch(() => undefined);
+    release();
+  };
+  try {
+    const running: RunningServices = { logger, stop };
+    if (mode !== 'orchestrator') {
+      const memory = await buildMemory({ config, db, logger });
+      started.push(memory);
+      running.memoryUrl = await memory.start();
+    }
+    if (mode !== 'memory') {
+      // MEMORY_SERVICE_URL wins; otherwise `up` hands the orchestrator the memory service it started.
+      const memoryServiceUrl = config.memoryServiceUrl ?? (running.memoryUrl ? reachable(running.memoryUrl) : undefined);
+      const orchestrator = await buildOrchestrator({ config: { ...config, memoryServiceUrl }, db, logger, agentEnv: env });
+      started.push(orchestrator);
+      running.orchestratorUrl = await orchestrator.start();
+    }
+    return running;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function untilSignal(running: RunningServices): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;
-      logger.info({ signal }, 'stopping');
-      for (const service of services) await service.stop().catch((error: Error) => logger.error({ err: error.message }, 'stop failed'));
-      await db.close().catch(() => undefined);
-      release();
+      running.logger.info({ signal }, 'stopping');
+      await running.stop();
       resolve();
     };
     process.once('SIGINT', () => void stop('SIGINT'));
@@ -41,21 +94,13 @@ function untilSignal(logger: Logger, services: Service[], db: Database, release:
   });
 }
 
-export async function serve(which: 'up' | 'orchestrator', env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const config = loadConfig(env);
-  const logger = createLogger({ level: config.logLevel, secrets: [config.apiToken, config.callbackSecret, config.github.token, config.anthropic.apiKey] });
-  const { db, release } = await openShared(config, logger);
-  const services: Service[] = [];
-  try {
-    const orchestrator = await buildOrchestrator({ config, db, logger, agentEnv: env });
-    services.push(orchestrator);
-    const url = await orchestrator.start();
-    process.stdout.write(`AutoBuild orchestrator on ${url}${which === 'up' ? ' (memory service and dashboard: not part of this version yet)' : ''}\n`);
-  } catch (error) {
-    for (const service of services) await service.stop().catch(() => undefined);
-    await db.close().catch(() => undefined);
-    release();
-    throw error;
-  }
-  await untilSignal(logger, services, db, release);
+export async function serve(mode: ServeMode, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const running = await startServices(mode, env);
+  const lines = [
+    running.orchestratorUrl ? `AutoBuild orchestrator on ${running.orchestratorUrl}` : undefined,
+    running.memoryUrl ? `AutoBuild memory service on ${running.memoryUrl}` : undefined,
+    mode === 'up' ? '(dashboard: not part of this version yet)' : undefined,
+  ].filter((line): line is string => line !== undefined);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  await untilSignal(running);
 }

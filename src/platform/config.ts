@@ -32,7 +32,24 @@ export interface Config {
     writeIntervalMs: number;
   };
   anthropic: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
-  embedding: { provider: 'auto' | 'minilm' | 'openai' | 'hash'; model: string | undefined };
+  embedding: {
+    provider: 'auto' | 'minilm' | 'openai' | 'hash';
+    model: string | undefined;
+    /** Root of local transformers.js models (`<modelDir>/<model>/config.json`, ...). */
+    modelDir: string;
+    /** Whether MiniLM may be downloaded from the Hugging Face Hub when it is not found locally. */
+    allowDownload: boolean;
+    /** The openai provider: an OpenAI-compatible API root, its key, and a vector size to ask for. */
+    openaiBaseUrl: string | undefined;
+    openaiApiKey: string | undefined;
+    dimensions: number | undefined;
+  };
+  memory: {
+    /** Largest body of POST /api/v1/index/files (inline files); other routes keep bodyLimitBytes. */
+    indexBodyLimitBytes: number;
+    /** Most inline files in one index request. */
+    maxInlineFiles: number;
+  };
   jobs: {
     defaultAgent: AgentType;
     defaultTimeoutS: number;
@@ -121,6 +138,14 @@ function url(source: Source, name: string): string | undefined {
   return raw.replace(/\/+$/, '');
 }
 
+function bool(source: Source, name: string, fallback: boolean): boolean {
+  const raw = source[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, not "${source[name]}"`);
+}
+
 function text(source: Source, name: string): string | undefined {
   const raw = source[name];
   return raw === undefined || raw === '' ? undefined : raw;
@@ -167,6 +192,15 @@ export function loadConfig(env: Source): Config {
     embedding: {
       provider: oneOf(source, 'EMBEDDING_PROVIDER', ['auto', 'minilm', 'openai', 'hash'] as const, 'auto'),
       model: text(source, 'EMBEDDING_MODEL'),
+      modelDir: path.resolve(text(source, 'EMBEDDING_MODEL_DIR') ?? path.join(home, 'models')),
+      allowDownload: bool(source, 'EMBEDDING_ALLOW_DOWNLOAD', false),
+      openaiBaseUrl: url(source, 'OPENAI_BASE_URL'),
+      openaiApiKey: text(source, 'OPENAI_API_KEY'),
+      dimensions: text(source, 'EMBEDDING_DIMENSIONS') === undefined ? undefined : int(source, 'EMBEDDING_DIMENSIONS', 0, 1, 16_000),
+    },
+    memory: {
+      indexBodyLimitBytes: int(source, 'MEMORY_INDEX_BODY_LIMIT_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      maxInlineFiles: int(source, 'MEMORY_INDEX_MAX_FILES', 10_000, 1, 1_000_000),
     },
     jobs: {
       defaultAgent: oneOf(source, 'AUTOBUILD_DEFAULT_AGENT', ['claude-code', 'codex', 'command'] as const, 'claude-code'),

@@ -1,0 +1,112 @@
+// Builds the memory service: its API (index, search, context, health) over one database handle,
+// with pgvector required and the configured embedder loaded at start. `up` and `autobuild memory`
+// call this; so do the tests.
+import { Registry } from 'prom-client';
+import { assertSafeBind, type Config } from '../platform/config.js';
+import type { Database } from '../platform/database/database.js';
+import { migrate } from '../platform/database/migrate.js';
+import { createHttpApp, type HttpApp } from '../platform/http/app.js';
+import type { Logger } from '../platform/logger.js';
+import { VERSION } from '../platform/version.js';
+import { registerHealthRoute } from './api/healthRoute.js';
+import { registerIndexRoutes } from './api/indexRoutes.js';
+import { registerSearchRoutes } from './api/searchRoutes.js';
+import { createEmbedder, describeEmbedder, type EmbeddingSettings } from './embeddings/embedder.js';
+import { EmbedderPool, type EmbedderFactory } from './embeddings/embedderPool.js';
+import { HASH_MODEL_PREFIX } from './embeddings/hashEmbedder.js';
+import { CodeIndexer } from './indexing/indexer.js';
+import { explainExtensionFailure, pgvectorFeatures, requirePgvector } from './pgvector.js';
+import type { SearchDeps } from './retrieval/search.js';
+import { TermStats } from './retrieval/termStats.js';
+
+export interface MemoryOptions {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  /** How embedders are made (default: the real backends); tests wrap it to count embeddings. */
+  embedderFactory?: EmbedderFactory;
+}
+
+export interface MemoryService {
+  app: HttpApp;
+  indexer: CodeIndexer;
+  embedders: EmbedderPool;
+  search: SearchDeps;
+  /** Listen on config.memoryPort; returns the bound URL. */
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Candidates examined per vector query (hnsw.ef_search). Measured on the openai package's 10,930
+ * chunks (hash embedder, 100 queries): recall@10 against exact search 0.92 at 40, 0.949 at 100,
+ * 0.982 at 200, for 2.5, 3.0 and 3.3 ms per query.
+ */
+const EF_SEARCH = 200;
+
+export function embeddingSettings(config: Config): EmbeddingSettings {
+  const { embedding } = config;
+  // EMBEDDING_DIMENSIONS sizes the built-in embedder too, when no model names a size.
+  const hashModel = embedding.provider === 'hash' && embedding.dimensions ? `${HASH_MODEL_PREFIX}${embedding.dimensions}` : undefined;
+  return {
+    provider: embedding.provider,
+    model: embedding.model ?? hashModel,
+    modelDir: embedding.modelDir,
+    allowDownload: embedding.allowDownload,
+    openai: { baseUrl: embedding.openaiBaseUrl, apiKey: embedding.openaiApiKey, dimensions: embedding.dimensions },
+  };
+}
+
+export async function buildMemory(options: MemoryOptions): Promise<MemoryService> {
+  const { config, db, logger } = options;
+  assertSafeBind(config);
+  await requirePgvector(db);
+  await migrate(db, 'memory').catch((error: unknown) => {
+    throw explainExtensionFailure(error);
+  });
+  const pgvector = await pgvectorFeatures(db);
+
+  const embedders = new EmbedderPool(embeddingSettings(config), options.embedderFactory ?? createEmbedder);
+  const terms = new TermStats(db);
+  const indexer = new CodeIndexer({ db, embedders, logger, limits: { maxInlineFiles: config.memory.maxInlineFiles }, onAnalyzed: () => terms.invalidate() });
+  const search: SearchDeps = { db, embedders, vector: { iterativeScan: pgvector.iterativeScan, efSearch: EF_SEARCH }, terms };
+
+  const app = await createHttpApp({
+    title: 'AutoBuild Memory & Insights Service',
+    version: VERSION,
+    description: 'Indexes code and finds what an agent needs for a task: hybrid (vector + full-text) search and token-budgeted context.',
+    logger,
+    apiToken: config.apiToken,
+    bodyLimitBytes: config.bodyLimitBytes,
+    publicPaths: ['/health'],
+    registry: new Registry(),
+  });
+  registerIndexRoutes(app, { indexer, bodyLimitBytes: Math.max(config.bodyLimitBytes, config.memory.indexBodyLimitBytes) });
+  registerSearchRoutes(app, search);
+  registerHealthRoute(app, { db, embedders, llmModel: config.anthropic.apiKey ? config.anthropic.model : undefined, version: VERSION, startedAt: Date.now() });
+
+  let listening = false;
+  return {
+    app,
+    indexer,
+    embedders,
+    search,
+    async start() {
+      try {
+        const embedder = await embedders.configured();
+        const note = embedders.current();
+        logger.info({ embedder: describeEmbedder(embedder), ...(note.state === 'ready' && note.note ? { note: note.note } : {}) }, 'embedder ready');
+      } catch (error) {
+        // The service still starts: /health says why, and index calls answer 503 until it loads.
+        logger.warn({ err: (error as Error).message }, 'embedder unavailable');
+      }
+      const address = await app.listen({ host: config.host, port: config.memoryPort });
+      listening = true;
+      logger.info({ address, database: db.kind, pgvector: pgvector.version }, 'memory service listening');
+      return address;
+    },
+    async stop() {
+      if (listening) await app.close();
+    },
+  };
+}

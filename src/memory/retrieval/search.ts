@@ -1,0 +1,91 @@
+// Owns hybrid code search over one project's index: the query embedded with the index's own
+// model, nearest chunks and full-text matches (and symbol-name matches for identifiers) fetched,
+// then fused and ranked (ranking.ts). Single halves can be asked for, to compare against.
+import type { Database } from '../../platform/database/database.js';
+import { AppError } from '../../platform/errors.js';
+import { embedTexts, type EmbedderPool } from '../embeddings/embedderPool.js';
+import { findCodeIndex } from '../store/codeIndexes.js';
+import { matchingChunks, nearestChunks, type CandidateFilters, type CandidateRow, type VectorSearchSettings } from './candidates.js';
+import { parseQuery } from './queryTerms.js';
+import { selectiveTextQuery, type TermStats } from './termStats.js';
+import { dedupeOverlapping, rankCandidates, type ListRun } from './ranking.js';
+
+export interface SearchRequest {
+  projectId: string;
+  query: string;
+  limit: number;
+  filters?: CandidateFilters;
+}
+
+export interface SearchHit {
+  path: string;
+  start_line: number;
+  end_line: number;
+  language: string;
+  symbol?: string;
+  kind: string;
+  content: string;
+  score: number;
+}
+
+export type SearchMode = 'hybrid' | 'vector' | 'text';
+
+export interface SearchDeps {
+  db: Database;
+  embedders: EmbedderPool;
+  vector: VectorSearchSettings;
+  terms: TermStats;
+}
+
+/** Candidates per list: enough for the ranking stage to reorder, few enough to stay fast. */
+function candidateCount(limit: number): number {
+  return Math.min(400, Math.max(40, limit * 4));
+}
+
+const SYMBOL_CANDIDATES = 20;
+
+export async function searchCode(deps: SearchDeps, request: SearchRequest, mode: SearchMode = 'hybrid'): Promise<SearchHit[]> {
+  const record = await findCodeIndex(deps.db, request.projectId);
+  if (!record) throw new AppError('project_not_found', `project "${request.projectId}" has no index; index it first (POST /api/v1/index/files)`);
+  if (record.chunkCount === 0) return [];
+  const terms = parseQuery(request.query);
+  const filters = request.filters ?? {};
+  const k = candidateCount(request.limit);
+
+  const vectorList = async (): Promise<ListRun | undefined> => {
+    if (mode === 'text') return undefined;
+    const embedder = await deps.embedders.forModel(record);
+    const [vector] = await embedTexts(embedder, [request.query]);
+    if (!vector) return undefined;
+    return { name: 'vector', rows: await nearestChunks(deps.db, record, vector, filters, k, deps.vector) };
+  };
+  const textList = async (): Promise<ListRun | undefined> => {
+    if (mode === 'vector' || terms.tokens.length === 0) return undefined;
+    const tsquery = selectiveTextQuery(terms.tokens, await deps.terms.frequencies(), record.chunkCount);
+    return tsquery ? { name: 'text', rows: await matchingChunks(deps.db, record.id, tsquery, filters, k) } : undefined;
+  };
+  const symbolList = async (): Promise<ListRun | undefined> =>
+    mode !== 'hybrid' || !terms.symbolQuery
+      ? undefined
+      : { name: 'symbol', rows: await matchingChunks(deps.db, record.id, terms.symbolQuery, filters, SYMBOL_CANDIDATES, 'symbol_search') };
+
+  const lists = (await Promise.all([vectorList(), textList(), symbolList()])).filter((list): list is ListRun => list !== undefined);
+  if (mode !== 'hybrid') {
+    const rows = dedupeOverlapping(lists[0]?.rows ?? []);
+    return rows.slice(0, request.limit).map((row) => toHit(row, row.score));
+  }
+  return rankCandidates(lists, terms).slice(0, request.limit).map((row) => toHit(row, row.rank));
+}
+
+function toHit(row: CandidateRow, score: number): SearchHit {
+  return {
+    path: row.path,
+    start_line: row.start_line,
+    end_line: row.end_line,
+    language: row.language,
+    ...(row.symbol ? { symbol: row.symbol } : {}),
+    kind: row.kind,
+    content: row.content,
+    score: Math.round(score * 10_000) / 10_000,
+  };
+}

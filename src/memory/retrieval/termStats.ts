@@ -1,0 +1,80 @@
+// Owns how common each code token is (the share of chunks holding it, from the statistics ANALYZE
+// keeps for the full-text column) and the full-text query that follows from it: every matching
+// row is read and ranked, so a token in half the chunks would cost tens of milliseconds alone.
+// Rare tokens are ORed; common ones must all appear together, and only when that is still selective.
+import type { Queryable } from '../../platform/database/database.js';
+
+/**
+ * A token expected in at most this many of the project's chunks is rare: ORed on its own. (A
+ * count, not a share: in a small index every token is in a large share of a few chunks.)
+ */
+const RARE_MATCHES = 500;
+/**
+ * The most rows the text query is expected to read and rank (estimates assume independent tokens);
+ * measured on PGlite at 5-7 µs per row read and ranked, so ~10-15 ms at most.
+ */
+const MAX_EXPECTED_MATCHES = 2000;
+/** Statistics change only when an index call runs ANALYZE: reading them again once a minute is plenty. */
+const REFRESH_MS = 60_000;
+
+export interface TermFrequencies {
+  /** Share of chunks holding each of the most common tokens. */
+  shares: Map<string, number>;
+  /** Tokens not listed are rarer than this (the least common listed share), or 0 without statistics. */
+  unlisted: number;
+}
+
+export class TermStats {
+  private cached: { at: number; value: Promise<TermFrequencies> } | undefined;
+
+  constructor(private readonly db: Queryable) {}
+
+  /** Forget the cached statistics (after an index call ran ANALYZE). */
+  invalidate(): void {
+    this.cached = undefined;
+  }
+
+  frequencies(): Promise<TermFrequencies> {
+    if (!this.cached || Date.now() - this.cached.at > REFRESH_MS) {
+      const value = this.load();
+      this.cached = { at: Date.now(), value };
+      value.catch(() => (this.cached = undefined));
+    }
+    return this.cached.value;
+  }
+
+  private async load(): Promise<TermFrequencies> {
+    const rows = await this.db.query<{ token: string; share: number }>(
+      `select token, share from pg_stats, unnest(most_common_elems::text::text[], most_common_elem_freqs) as u(token, share)
+       where schemaname = 'memory' and tablename = 'chunks' and attname = 'search'`,
+    );
+    const shares = new Map(rows.map((row) => [row.token, Number(row.share)]));
+    return { shares, unlisted: rows.length > 0 ? Math.min(...shares.values()) : 0 };
+  }
+}
+
+/**
+ * The to_tsquery text for `tokens` over an index of `chunks` chunks: rare tokens ORed (the rarest
+ * first, while their expected matches fit), then the common ones ANDed as one more alternative
+ * when all of them together are expected to be selective enough. Undefined when nothing is.
+ */
+export function selectiveTextQuery(tokens: string[], frequencies: TermFrequencies, chunks: number): string | undefined {
+  const share = (token: string) => frequencies.shares.get(token) ?? frequencies.unlisted / 2;
+  const byRarity = [...tokens].sort((a, b) => share(a) - share(b));
+  const rare: string[] = [];
+  const common: string[] = [];
+  let expected = 0;
+  for (const token of byRarity) {
+    const matches = share(token) * chunks;
+    if (matches <= RARE_MATCHES && expected + matches <= MAX_EXPECTED_MATCHES) {
+      rare.push(token);
+      expected += matches;
+    } else {
+      common.push(token);
+    }
+  }
+  const together = common.reduce((product, token) => product * share(token), 1) * chunks;
+  const parts = [...rare];
+  if (common.length > 0 && expected + together <= MAX_EXPECTED_MATCHES) parts.push(common.length === 1 ? common[0]! : `(${common.join(' & ')})`);
+  return parts.length > 0 ? parts.join(' | ') : undefined;
+}

@@ -1,0 +1,92 @@
+// Owns memory.indexes: one row per project's code index, recording the embedder it was built with
+// (provider, model, dimension) and its counts; deleting a row drops the project's files, chunks and
+// HNSW index.
+import type { Database, Queryable } from '../../platform/database/database.js';
+import { dropVectorIndex } from './vectors.js';
+
+export interface CodeIndexRecord {
+  id: number;
+  projectId: string;
+  provider: string;
+  model: string;
+  dimension: number;
+  fileCount: number;
+  chunkCount: number;
+}
+
+export interface EmbedderIdentity {
+  provider: string;
+  model: string;
+  dimension: number;
+}
+
+interface IndexRow {
+  id: number;
+  project_id: string;
+  provider: string;
+  model: string;
+  dimension: number;
+  file_count: number;
+  chunk_count: number;
+}
+
+const COLUMNS = 'id, project_id, provider, model, dimension, file_count, chunk_count';
+
+function toRecord(row: IndexRow): CodeIndexRecord {
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    provider: row.provider,
+    model: row.model,
+    dimension: row.dimension,
+    fileCount: row.file_count,
+    chunkCount: row.chunk_count,
+  };
+}
+
+export async function findCodeIndex(q: Queryable, projectId: string): Promise<CodeIndexRecord | undefined> {
+  const [row] = await q.query<IndexRow>(`select ${COLUMNS} from memory.indexes where project_id = $1`, [projectId]);
+  return row ? toRecord(row) : undefined;
+}
+
+/** The project's index, created with this embedder when it has none. */
+export async function ensureCodeIndex(q: Queryable, projectId: string, embedder: EmbedderIdentity): Promise<CodeIndexRecord> {
+  await q.query(
+    `insert into memory.indexes (project_id, provider, model, dimension) values ($1, $2, $3, $4) on conflict (project_id) do nothing`,
+    [projectId, embedder.provider, embedder.model, embedder.dimension],
+  );
+  const record = await findCodeIndex(q, projectId);
+  if (!record) throw new Error(`index of project ${projectId} vanished while being created`);
+  return record;
+}
+
+/** Recount files and chunks (index-only scans of the project's rows). */
+export async function refreshCounts(q: Queryable, indexId: number): Promise<CodeIndexRecord> {
+  const [row] = await q.query<IndexRow>(
+    `update memory.indexes set
+       file_count = (select count(*) from memory.files where index_id = $1),
+       chunk_count = (select count(*) from memory.chunks where index_id = $1),
+       updated_at = now()
+     where id = $1 returning ${COLUMNS}`,
+    [indexId],
+  );
+  if (!row) throw new Error(`index ${indexId} vanished`);
+  return toRecord(row);
+}
+
+/** Drop a project's index; the number of chunks it held, or undefined when it had none. */
+export async function deleteCodeIndex(db: Database, projectId: string): Promise<number | undefined> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.query<{ id: number }>(`select id from memory.indexes where project_id = $1 for update`, [projectId]);
+    if (!row) return undefined;
+    const [count] = await tx.query<{ n: number }>(`select count(*)::int as n from memory.chunks where index_id = $1`, [row.id]);
+    await dropVectorIndex(tx, row.id);
+    await tx.query(`delete from memory.indexes where id = $1`, [row.id]);
+    return count?.n ?? 0;
+  });
+}
+
+/** Serialises writers of one index across replicas, for the rest of the transaction. */
+export async function lockCodeIndex(tx: Queryable, indexId: number): Promise<void> {
+  await tx.query(`select pg_advisory_xact_lock(hashtext('autobuild:memory:index'), $1)`, [indexId]);
+}

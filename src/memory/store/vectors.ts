@@ -1,0 +1,66 @@
+// Owns how embeddings meet PostgreSQL: vectors travel in pgvector's binary format (a Uint8Array
+// parameter goes binary over both database drivers; parsing 384 floats from text costs more than
+// the rest of an insert), and the names and DDL of each project's HNSW index, built only from integers.
+import type { Queryable } from '../../platform/database/database.js';
+
+/** pgvector's binary input (vector_recv): int16 dimension, int16 zero, then big-endian float4s. */
+export function vectorParam(vector: Float32Array): Uint8Array {
+  const bytes = new Uint8Array(4 + 4 * vector.length);
+  const view = new DataView(bytes.buffer);
+  view.setInt16(0, vector.length);
+  view.setInt16(2, 0);
+  for (let i = 0; i < vector.length; i++) view.setFloat32(4 + 4 * i, vector[i] ?? 0);
+  return bytes;
+}
+
+/** Integers that are interpolated into SQL (index names, the partial index's predicate, casts). */
+export function sqlInteger(value: number, what: string): number {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${what} must be a positive integer, not ${value}`);
+  return value;
+}
+
+/** The HNSW index of one project's chunks. */
+export function vectorIndexName(indexId: number): string {
+  return `chunks_embedding_${sqlInteger(indexId, 'index id')}`;
+}
+
+/**
+ * The expression both the index and every query use; the query must repeat it (and the predicate
+ * `index_id = <id>`) literally for the planner to pick the partial index.
+ */
+export function embeddingExpression(dimension: number): string {
+  return `embedding::vector(${sqlInteger(dimension, 'dimension')})`;
+}
+
+export async function vectorIndexExists(q: Queryable, indexId: number): Promise<boolean> {
+  const rows = await q.query<{ found: string | null }>(`select to_regclass($1)::text as found`, [`memory.${vectorIndexName(indexId)}`]);
+  return rows[0]?.found != null;
+}
+
+// HNSW build parameters. pgvector's defaults (m 16, ef_construction 64) built 5,000 vectors on
+// PGlite in 4.1 s, ef_construction 32 in 2.6 s; 40 sits between, and recall is recovered at query
+// time (ef_search 200: recall@10 0.98 against exact search on a real index, see memory.ts).
+const HNSW_M = 16;
+const HNSW_EF_CONSTRUCTION = 40;
+// The build keeps the graph in memory when it fits (~2 kB per 384-d vector), which is far faster
+// than spilling to disk; the setting lasts for the building transaction only.
+const BUILD_MEMORY = '256MB';
+
+export async function createVectorIndex(
+  db: { transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> },
+  indexId: number,
+  dimension: number,
+): Promise<void> {
+  const name = vectorIndexName(indexId);
+  await db.transaction(async (tx) => {
+    await tx.query(`select set_config('maintenance_work_mem', $1, true)`, [BUILD_MEMORY]);
+    await tx.exec(
+      `create index if not exists ${name} on memory.chunks using hnsw ((${embeddingExpression(dimension)}) vector_cosine_ops) ` +
+        `with (m = ${HNSW_M}, ef_construction = ${HNSW_EF_CONSTRUCTION}) where index_id = ${sqlInteger(indexId, 'index id')}`,
+    );
+  });
+}
+
+export async function dropVectorIndex(q: Queryable, indexId: number): Promise<void> {
+  await q.exec(`drop index if exists memory.${vectorIndexName(indexId)}`);
+}

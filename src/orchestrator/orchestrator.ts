@@ -20,6 +20,7 @@ import { JobLogs } from './logs/jobLogs.js';
 import { JobMetrics } from './metrics.js';
 import { JOBS_CHANNEL, JobScheduler } from './scheduler/jobScheduler.js';
 import { QueueOrder } from './jobs/queue.js';
+import { memoryContextProvider } from './memoryContext.js';
 import { WorktreeJanitor } from './worktrees/worktreeJanitor.js';
 import { WorktreeManager } from './worktrees/worktreeManager.js';
 
@@ -29,7 +30,7 @@ export interface OrchestratorOptions {
   logger: Logger;
   /** The environment agents inherit (minus AutoBuild's secrets). */
   agentEnv: NodeJS.ProcessEnv;
-  /** Memory context for a job; default: none. */
+  /** Memory context for a job; default: the memory service at config.memoryServiceUrl, if any. */
   context?: ContextProvider;
   /** Whether this process runs jobs (false: API only). */
   runJobs?: boolean;
@@ -66,7 +67,7 @@ export async function buildOrchestrator(options: OrchestratorOptions): Promise<O
     logs,
     worktrees,
     workerId,
-    context: options.context ?? (async () => ''),
+    context: options.context ?? memoryContextProvider({ memoryServiceUrl: config.memoryServiceUrl, apiToken: config.apiToken }),
     baseEnv: options.agentEnv,
   });
   const remote = new GithubActionsExecutor({

@@ -1,7 +1,7 @@
 // The HTTP surface: every bad input a 4xx with the contract's error body (and nothing stored),
 // auth, OpenAPI and docs, metrics.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../src/platform/config.js';
 import { createLogger } from '../../src/platform/logger.js';
@@ -154,6 +154,27 @@ describe('auth', () => {
   it('refuses to listen beyond loopback without a token', async () => {
     const config = loadConfig({ AUTOBUILD_HOME: tempDir(), AUTOBUILD_HOST: '0.0.0.0', ORCHESTRATOR_PORT: '0', AUTOBUILD_LOG_LEVEL: 'silent' });
     await expect(buildOrchestrator({ config, db: await sharedDb(), logger: createLogger({ level: 'silent' }), agentEnv: {} })).rejects.toThrow(/AUTOBUILD_API_TOKEN/);
+  });
+});
+
+describe('memory service down', () => {
+  it('runs jobs all the same, notes it in the log, and reports degraded health', async () => {
+    const t = await startTestOrchestrator({ env: { MEMORY_SERVICE_URL: 'http://127.0.0.1:9' } });
+    try {
+      const repo = createTestRepo();
+      const out = path.join(tempDir(), 'ctx');
+      const job = await api(t.url, 'POST', '/api/v1/jobs', { project_id: 'p', prompt: 'x', repo, agent: { type: 'command', command: ['sh', '-c', 'cat "$AUTOBUILD_CONTEXT_FILE" > "$1"; echo done', 'sh', out] } });
+      const done = await waitForJob(t.url, job.body.id, isDone);
+      expect(done.status).toBe('succeeded');
+      const log = await api(t.url, 'GET', `/api/v1/jobs/${done.id}/logs`);
+      expect(log.body).toMatch(/memory context unavailable: could not reach the memory service/);
+      expect(readFileSync(out, 'utf8')).toBe('');
+      const health = await api(t.url, 'GET', '/api/v1/health');
+      expect(health.status).toBe(200);
+      expect(health.body).toMatchObject({ status: 'degraded', checks: { memory_service: 'unreachable' } });
+    } finally {
+      await t.stop();
+    }
   });
 });
 

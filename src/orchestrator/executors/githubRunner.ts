@@ -17,6 +17,7 @@ import { OutputTail } from '../agents/agentSummary.js';
 import type { AgentSpec } from '../jobs/job.js';
 import type { JobLogWriter } from '../logs/jobLogs.js';
 import { collectBranchWork, saveWork, type BranchWork } from '../worktrees/branchWork.js';
+import { memoryContextProvider } from '../memoryContext.js';
 
 export interface RunnerSettings {
   jobId: string;
@@ -39,6 +40,8 @@ export interface RunnerSettings {
   baseEnv: NodeJS.ProcessEnv;
   /** Between callback delivery attempts (ms), doubling. */
   callbackRetryMs?: number;
+  /** Where the agent's context comes from (MEMORY_SERVICE_URL in the workflow), if anywhere. */
+  memoryServiceUrl?: string;
 }
 
 export interface RunnerOutcome {
@@ -155,8 +158,17 @@ export async function runRemoteJob(settings: RunnerSettings, logger: Logger, sig
     const baseRef = await checkoutBranch(settings);
     log.note(`job ${settings.jobId}: ${facts.agent.type} agent on branch ${settings.branch} (from ${settings.baseBranch})`);
     const contextFile = path.join(mkdtempSync(path.join(tmpdir(), 'autobuild-')), 'context.md');
-    writeFileSync(contextFile, '');
-    const invocation = agentInvocation(facts.agent, { prompt: facts.prompt, context: '' }, settings.agents);
+    const context = await memoryContextProvider({ memoryServiceUrl: settings.memoryServiceUrl, apiToken: settings.apiToken })({
+      project_id: facts.projectId,
+      title: facts.title,
+      prompt: facts.prompt,
+    }).catch((error: Error) => {
+      log.note(`memory context unavailable: ${error.message}`);
+      return '';
+    });
+    writeFileSync(contextFile, context);
+    if (context) log.note(`memory context: ${context.length} characters in ${contextFile}`);
+    const invocation = agentInvocation(facts.agent, { prompt: facts.prompt, context }, settings.agents);
     const env = agentEnvironment(settings.baseEnv, invocation.env, { id: settings.jobId, prompt: facts.prompt, branch: settings.branch, project_id: facts.projectId, attempt: facts.attempt }, contextFile);
     const run = await runAgentProcess(invocation, {
       cwd: settings.workdir,

@@ -19,8 +19,9 @@ describe('agent invocations', () => {
     const inv = agentInvocation({ type: 'claude-code', max_turns: 5, allowed_tools: ['Read', 'Edit'], permission_mode: 'acceptEdits' }, task, config);
     expect(inv.file).toBe('/opt/claude');
     expect(inv.args).toEqual([
-      '-p', task.prompt, '--output-format', 'stream-json', '--verbose',
+      '-p', '--output-format', 'stream-json', '--verbose',
       '--model', 'claude-default', '--max-turns', '5', '--allowedTools', 'Read,Edit', '--permission-mode', 'acceptEdits',
+      '--', task.prompt,
     ]);
   });
 

@@ -24,7 +24,8 @@ export function agentInvocation(agent: AgentSpec, task: AgentTask, config: Confi
       return { file, args, env: { ...agent.env } };
     }
     case 'claude-code': {
-      const args = ['-p', task.prompt, '--output-format', 'stream-json', '--verbose'];
+      // The prompt goes last, after '--', so that a prompt starting with '-' is never an option.
+      const args = ['-p', '--output-format', 'stream-json', '--verbose'];
       const model = agent.model ?? config.claudeModel;
       const maxTurns = agent.max_turns ?? config.claudeMaxTurns;
       const permissionMode = agent.permission_mode ?? config.claudePermissionMode;
@@ -33,6 +34,7 @@ export function agentInvocation(agent: AgentSpec, task: AgentTask, config: Confi
       if (agent.allowed_tools?.length) args.push('--allowedTools', agent.allowed_tools.join(','));
       if (permissionMode) args.push('--permission-mode', permissionMode);
       if (task.context.trim()) args.push('--append-system-prompt', `Context from the project's memory:\n\n${task.context}`);
+      args.push('--', task.prompt);
       return { file: config.claudeCommand, args, env: {} };
     }
     case 'codex': {

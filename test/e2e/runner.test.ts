@@ -12,6 +12,7 @@ import { api, isDone, startTestOrchestrator, waitForJob, type TestOrchestrator }
 import { createTestRepo, gitIn, tempDir } from '../support/repo.js';
 import { CLI, freePort } from '../support/processes.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/githubServer.js';
+import { startTestMemory } from '../memory/memoryKit.js';
 
 const run = promisify(execFile);
 const SECRET = 'runner-callback-secret';
@@ -28,7 +29,7 @@ afterEach(async () => {
   t = undefined;
 });
 
-async function setup() {
+async function setup(files?: Record<string, string>) {
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   t = await startTestOrchestrator({
@@ -43,13 +44,13 @@ async function setup() {
     },
   });
   const auth = { authorization: 'Bearer orchestrator-token' };
-  const source = createTestRepo();
+  const source = createTestRepo(files);
   const origin = path.join(tempDir(), 'origin.git');
   gitIn(path.dirname(origin), 'clone', '-q', '--bare', source, origin);
   await api(t.url, 'POST', '/api/v1/projects', { id: 'gh', repo: source, github: { owner: 'acme', repo: 'widgets', workflow: 'autobuild-agent.yml' } }, auth);
   const workspace = path.join(tempDir(), 'workspace');
   gitIn(path.dirname(workspace), 'clone', '-q', origin, workspace);
-  return { auth, origin, workspace };
+  return { auth, origin, workspace, source };
 }
 
 /** Run the CLI the way the workflow's step does: inputs and secrets as environment variables. */
@@ -120,6 +121,30 @@ describe('autobuild runner', () => {
     expect(done.result.pr_url).toBeNull();
     expect(gitIn(origin, 'show', `${done.branch}:half.txt`)).toBe('half');
     expect(gh.pulls.some((p) => p.head === done.branch)).toBe(false);
+  });
+});
+
+describe('autobuild runner with the memory service', () => {
+  it("writes the memory service's context for the job where the agent reads it", async () => {
+    const memory = await startTestMemory();
+    try {
+      const { auth, origin, workspace, source } = await setup({ 'lib/rates.ts': 'export function convertCurrency(amount: number, rate: number): number {\n  return Math.round(amount * rate * 100) / 100;\n}\n' });
+      expect((await api(memory.url, 'POST', '/api/v1/index/files', { project_id: 'gh', root: source })).status).toBe(200);
+      const job = await api(t!.url, 'POST', '/api/v1/jobs', {
+        project_id: 'gh', prompt: 'convertCurrency rounds wrongly for negative amounts', executor: 'github-actions',
+        agent: { type: 'command', command: ['sh', '-c', 'cp "$AUTOBUILD_CONTEXT_FILE" context-seen.md'] },
+      }, auth);
+      await waitForJob(t!.url, job.body.id, (j) => j.status === 'running', 10_000, auth);
+      const dispatched = gh.runs.find((r) => r.inputs.job_id === job.body.id)!;
+      await runner(dispatched.inputs, dispatched.id, workspace, { MEMORY_SERVICE_URL: memory.url });
+      const done = await waitForJob(t!.url, job.body.id, isDone, 10_000, auth);
+      expect(done.status).toBe('succeeded');
+      const seen = gitIn(origin, 'show', `${done.branch}:context-seen.md`);
+      expect(seen).toContain('lib/rates.ts');
+      expect(seen).toContain('export function convertCurrency');
+    } finally {
+      await memory.stop();
+    }
   });
 });
 

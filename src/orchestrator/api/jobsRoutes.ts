@@ -41,10 +41,13 @@ export function registerJobRoutes(app: HttpApp, deps: JobsRouteDeps): void {
       if (typeof headerKey === 'string' && request.body.idempotency_key && headerKey !== request.body.idempotency_key) {
         throw new AppError('validation_failed', 'the Idempotency-Key header and idempotency_key differ', [{ field: 'idempotency_key', message: 'differs from the header' }]);
       }
-      const { job, created } = await submitJob(db, config, { ...request.body, idempotency_key: key });
-      if (created) queue.invalidate();
-      if (!created) reply.header('idempotent-replayed', 'true');
-      return reply.status(created ? 201 : 200).send(await withQueuePosition(job));
+      const { job, created, queuePosition } = await submitJob(db, config, { ...request.body, idempotency_key: key });
+      if (created) {
+        queue.invalidate();
+        return reply.status(201).send(toJob(job, queuePosition ?? null));
+      }
+      reply.header('idempotent-replayed', 'true');
+      return reply.status(200).send(await withQueuePosition(job));
     },
   );
 

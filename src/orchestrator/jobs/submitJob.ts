@@ -83,7 +83,15 @@ async function baseExists(repo: string, ref: string): Promise<boolean> {
   return exists;
 }
 
-export async function submitJob(db: Database, config: Config, input: SubmitJobInput): Promise<{ job: JobRow; created: boolean }> {
+export interface SubmittedJob {
+  job: JobRow;
+  /** False when the idempotency key named an existing job. */
+  created: boolean;
+  /** Known for a job just created. */
+  queuePosition?: number;
+}
+
+export async function submitJob(db: Database, config: Config, input: SubmitJobInput): Promise<SubmittedJob> {
   const hash = requestHash(input);
   if (input.idempotency_key) {
     const existing = await findByIdempotencyKey(db, input.idempotency_key, hash);
@@ -133,7 +141,7 @@ export async function submitJob(db: Database, config: Config, input: SubmitJobIn
   }
   const agent: AgentSpec = input.agent ?? ({ type: config.jobs.defaultAgent } as AgentSpec);
 
-  const rows = await db.query<JobRow>(
+  const rows = await db.query<JobRow & { queue_position: number }>(
     `with inserted as (
        insert into orchestrator.jobs
          (id, project_id, ticket_id, title, prompt, priority, status, executor, agent, repo, base_branch, branch,
@@ -144,7 +152,11 @@ export async function submitJob(db: Database, config: Config, input: SubmitJobIn
      ), notified as (
        select pg_notify('autobuild_jobs', 'queued') from inserted
      )
-     select inserted.* from inserted left join notified on true`,
+     select inserted.*,
+            -- Its place in the queue, from the same statement: the jobs ahead of it, plus itself.
+            (select count(*)::int from orchestrator.jobs q
+              where q.status = 'queued' and (q.priority, q.seq) < (inserted.priority, inserted.seq)) + 1 as queue_position
+       from inserted left join notified on true`,
     [
       id,
       input.project_id,
@@ -163,7 +175,10 @@ export async function submitJob(db: Database, config: Config, input: SubmitJobIn
       hash,
     ],
   );
-  if (rows[0]) return { job: rows[0], created: true };
+  if (rows[0]) {
+    const { queue_position, ...job } = rows[0];
+    return { job: job as JobRow, created: true, queuePosition: queue_position };
+  }
   // Lost a race with the same key: the other request's job is the answer.
   const existing = await findByIdempotencyKey(db, input.idempotency_key!, hash);
   if (!existing) throw new AppError('state_conflict', 'the job could not be stored; try again');

@@ -31,7 +31,8 @@ chosen as (
    where project_cap is null or active_in_project + nth <= project_cap
    order by priority, seq
    limit least($2::int, (select slots from free))
-)
+),
+claimed as (
 update orchestrator.jobs j
    set status = 'preparing',
        attempt = j.attempt + 1,
@@ -46,7 +47,13 @@ update orchestrator.jobs j
        updated_at = now()
   from chosen
  where j.id = chosen.id and j.status = 'queued'
-returning j.*`;
+returning j.*
+),
+-- Queue positions changed: every replica's snapshot is stale (this is not a wake-up).
+notified as (
+  select pg_notify('autobuild_jobs', 'claimed') from (select 1 from claimed limit 1) any_claimed
+)
+select claimed.* from claimed left join notified on true`;
 
 export interface ClaimOptions {
   workerId: string;
@@ -59,13 +66,17 @@ export interface ClaimOptions {
 
 export async function claimJobs(db: Database, options: ClaimOptions): Promise<JobRow[]> {
   if (options.limit <= 0) return [];
-  const rows = await db.transaction(async (tx) => {
-    await tx.query(`select pg_advisory_xact_lock(hashtext('autobuild:claim'))`);
-    const claimed = await tx.query<JobRow>(CLAIM_SQL, [options.workerId, options.limit, options.maxParallel, options.leaseS]);
-    // Queue positions changed: every replica's snapshot is stale (this is not a wake-up).
-    if (claimed.length > 0) await tx.query(`select pg_notify('autobuild_jobs', 'claimed')`);
-    return claimed;
-  });
+  const params = [options.workerId, options.limit, options.maxParallel, options.leaseS];
+  // The embedded database is one connection in one process: nothing can claim concurrently, so
+  // the claim is one statement. On a server, the lock comes first, in its own statement, so that
+  // the claim's snapshot sees every claim committed before it.
+  const rows =
+    db.kind === 'pglite'
+      ? await db.query<JobRow>(CLAIM_SQL, params)
+      : await db.transaction(async (tx) => {
+          await tx.query(`select pg_advisory_xact_lock(hashtext('autobuild:claim'))`);
+          return tx.query<JobRow>(CLAIM_SQL, params);
+        });
   return rows.sort((a, b) => a.priority - b.priority || Number(a.seq) - Number(b.seq));
 }
 

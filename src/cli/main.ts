@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../platform/version.js';
 import { registerJobCommands } from './jobs.js';
+import { registerMemoryCommands } from './memoryCommands.js';
 import { registerRunnerCommand } from './runner.js';
 import { serve } from './serve.js';
 
@@ -25,6 +26,7 @@ export async function main(argv: string[]): Promise<void> {
     .action(() => serve('memory'));
 
   registerJobCommands(program);
+  registerMemoryCommands(program);
   registerRunnerCommand(program);
   await program.parseAsync(argv);
 }

@@ -1,6 +1,8 @@
 // The `autobuild` command line: the services (up, orchestrator, memory) and the client commands.
 import { Command } from 'commander';
 import { VERSION } from '../platform/version.js';
+import { registerChangelogCommand } from './changelogCommand.js';
+import { registerChatCommand } from './chatCommand.js';
 import { registerJobCommands } from './jobs.js';
 import { registerMemoryCommands } from './memoryCommands.js';
 import { registerRunnerCommand } from './runner.js';
@@ -27,6 +29,8 @@ export async function main(argv: string[]): Promise<void> {
 
   registerJobCommands(program);
   registerMemoryCommands(program);
+  registerChatCommand(program);
+  registerChangelogCommand(program);
   registerRunnerCommand(program);
   await program.parseAsync(argv);
 }

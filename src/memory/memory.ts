@@ -3,11 +3,15 @@
 // call this; so do the tests.
 import { Registry } from 'prom-client';
 import { assertSafeBind, type Config } from '../platform/config.js';
+import { createLlm } from '../platform/llm.js';
 import type { Database } from '../platform/database/database.js';
 import { migrate } from '../platform/database/migrate.js';
 import { createHttpApp, type HttpApp } from '../platform/http/app.js';
 import type { Logger } from '../platform/logger.js';
 import { VERSION } from '../platform/version.js';
+import { registerChatRoute } from './api/chatRoute.js';
+import { registerChangelogRoute } from './api/changelogRoute.js';
+import { changelogSummarizer } from './changelog/summary.js';
 import { registerHealthRoute } from './api/healthRoute.js';
 import { registerIndexRoutes } from './api/indexRoutes.js';
 import { registerSearchRoutes } from './api/searchRoutes.js';
@@ -83,6 +87,9 @@ export async function buildMemory(options: MemoryOptions): Promise<MemoryService
   });
   registerIndexRoutes(app, { indexer, bodyLimitBytes: Math.max(config.bodyLimitBytes, config.memory.indexBodyLimitBytes) });
   registerSearchRoutes(app, search);
+  const llm = createLlm(config.anthropic);
+  registerChangelogRoute(app, { db, summarize: llm ? changelogSummarizer(llm) : undefined });
+  registerChatRoute(app, { search, llm });
   registerHealthRoute(app, { db, embedders, llmModel: config.anthropic.apiKey ? config.anthropic.model : undefined, version: VERSION, startedAt: Date.now() });
 
   let listening = false;

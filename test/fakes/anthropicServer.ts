@@ -18,12 +18,18 @@ export interface FakeMessage {
   stop_reason?: 'end_turn' | 'tool_use' | 'max_tokens' | 'stop_sequence';
   usage?: { input_tokens: number; output_tokens: number };
   model?: string;
+  /** Streaming only: after the first text delta, an `error` event of this kind, then the stream ends. */
+  streamError?: { type: string; message: string };
+  /** Streaming only: after the first text delta, nothing more (the connection stays open). */
+  streamStall?: boolean;
 }
 
 export interface FakeError {
   /** HTTP status: 400, 401, 429, 500, 529 (overloaded)... */
   status: number;
   error: { type: string; message: string };
+  /** Response headers (e.g. retry-after, x-should-retry), over the defaults (retry-after 0 for 429 and 529). */
+  headers?: Record<string, string>;
 }
 
 export type FakeResponse = FakeMessage | FakeError;
@@ -67,7 +73,11 @@ const SECRET_HEADERS = new Set(['x-api-key', 'authorization', 'cookie', 'proxy-a
 
 export const text = (value: string): FakeBlock => ({ type: 'text', text: value });
 export const toolUse = (name: string, input: Record<string, unknown>, id?: string): FakeBlock => ({ type: 'tool_use', name, input, id });
-export const apiError = (status: number, type: string, message: string): FakeError => ({ status, error: { type, message } });
+export const apiError = (status: number, type: string, message: string, headers?: Record<string, string>): FakeError => ({
+  status,
+  error: { type, message },
+  ...(headers ? { headers } : {}),
+});
 
 /** The text of a message's content (string or blocks), text and tool_result blocks joined. */
 export function contentText(content: MessagesRequest['messages'][number]['content']): string {
@@ -120,13 +130,23 @@ function assistantMessage(spec: FakeMessage, body: MessagesRequest) {
 }
 
 /** Writes a message as the Messages API's server-sent events, splitting text and JSON into a few deltas. */
-function streamMessage(res: ServerResponse, message: ReturnType<typeof assistantMessage>): void {
+function streamMessage(res: ServerResponse, message: ReturnType<typeof assistantMessage>, spec: FakeMessage = { content: [] }): void {
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'request-id': `req_${randomUUID()}` });
   const send = (event: string, data: Record<string, unknown>) => res.write(`event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`);
   const pieces = (value: string) => (value.length <= 8 ? [value] : [value.slice(0, Math.ceil(value.length / 2)), value.slice(Math.ceil(value.length / 2))]);
   send('message_start', { message: { ...message, content: [], stop_reason: null, usage: { ...message.usage, output_tokens: 1 } } });
   send('ping', {});
-  message.content.forEach((block, index) => {
+  const interrupt = spec.streamError !== undefined || spec.streamStall === true;
+  for (const [index, block] of message.content.entries()) {
+    if (interrupt && block.type === 'text') {
+      send('content_block_start', { index, content_block: { type: 'text', text: '' } });
+      send('content_block_delta', { index, delta: { type: 'text_delta', text: pieces(block.text)[0] } });
+      if (spec.streamError) {
+        send('error', { error: spec.streamError });
+        res.end();
+      }
+      return;
+    }
     if (block.type === 'tool_use') {
       send('content_block_start', { index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } });
       for (const partial of pieces(JSON.stringify(block.input))) send('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: partial } });
@@ -135,7 +155,7 @@ function streamMessage(res: ServerResponse, message: ReturnType<typeof assistant
       for (const piece of pieces(block.text)) send('content_block_delta', { index, delta: { type: 'text_delta', text: piece } });
     }
     send('content_block_stop', { index });
-  });
+  }
   send('message_delta', { delta: { stop_reason: message.stop_reason, stop_sequence: null }, usage: { output_tokens: message.usage.output_tokens } });
   send('message_stop', {});
   res.end();
@@ -180,11 +200,12 @@ export async function startFakeAnthropic(script: FakeScript): Promise<FakeAnthro
         }
         const spec = await script(body as MessagesRequest, messagesIndex++);
         if ('status' in spec) {
-          sendJson(res, spec.status, { type: 'error', error: spec.error }, spec.status === 529 || spec.status === 429 ? { 'retry-after': '0' } : {});
+          const defaults: Record<string, string> = spec.status === 529 || spec.status === 429 ? { 'retry-after': '0' } : {};
+          sendJson(res, spec.status, { type: 'error', error: spec.error }, { ...defaults, ...spec.headers });
           return;
         }
         const message = assistantMessage(spec, body as MessagesRequest);
-        if (body.stream) streamMessage(res, message);
+        if (body.stream) streamMessage(res, message, spec);
         else sendJson(res, 200, message);
         return;
       }

@@ -1,0 +1,105 @@
+// `autobuild changelog`: asks the memory service for the changelog of a git range
+// (POST /api/v1/changelog/generate) and prints the markdown, or the API's JSON with --json.
+// The repository is read by the service, so --repo is resolved to an absolute path here and must
+// be visible to the service (as with `autobuild up` on this machine). Without --repo or --project
+// the current directory is the repository.
+import path from 'node:path';
+import { type Command, Option } from 'commander';
+import { ApiError, MemoryUnreachableError } from '../clients/memory.js';
+import { json } from './output.js';
+
+const DEFAULT_MEMORY_URL = 'http://127.0.0.1:8000';
+
+interface ChangelogOptions {
+  repo?: string;
+  project?: string;
+  from?: string;
+  to?: string;
+  version?: string;
+  json?: boolean;
+  memoryUrl?: string;
+  token?: string;
+}
+
+interface ChangelogResponse {
+  changelog: string;
+  entries: unknown[];
+}
+
+class CliError extends Error {}
+
+async function requestChangelog(baseUrl: string, token: string | undefined, body: Record<string, unknown>): Promise<ChangelogResponse> {
+  let url: URL;
+  try {
+    url = new URL(`${baseUrl.replace(/\/+$/, '')}/api/v1/changelog/generate`);
+  } catch {
+    throw new CliError(`the memory service URL must be an http(s) URL, not "${baseUrl}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(`the memory service URL must be an http(s) URL, not "${baseUrl}"`);
+  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  let response: Response;
+  try {
+    response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(300_000) });
+  } catch (error) {
+    const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+    throw new MemoryUnreachableError(`could not reach the memory service at ${url.origin}: ${cause}`, { cause: error });
+  }
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) {
+    const error = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
+    if (error && typeof error.code === 'string' && typeof error.message === 'string') throw new ApiError(response.status, error.code, error.message, error.details);
+    throw new ApiError(response.status, `http_${response.status}`, `HTTP ${response.status} ${response.statusText || 'error'}`);
+  }
+  return parsed as ChangelogResponse;
+}
+
+function reportFailure(error: unknown): void {
+  if (error instanceof ApiError) {
+    const hint = error.status === 401 ? ' (give the token with --token or AUTOBUILD_API_TOKEN)' : '';
+    process.stderr.write(`autobuild: ${error.message} [${error.code}, HTTP ${error.status}]${hint}\n`);
+  } else if (error instanceof MemoryUnreachableError || error instanceof CliError) {
+    process.stderr.write(`autobuild: ${error.message}\n`);
+  } else {
+    throw error;
+  }
+  process.exitCode = 1;
+}
+
+export function registerChangelogCommand(program: Command): void {
+  // `--version <version>` is this command's own option: without positional options the program's
+  // `-V, --version` would claim it anywhere on the line. Program options (-V, -h) now go before
+  // the subcommand, which is where they belong.
+  program.enablePositionalOptions();
+  program
+    .command('changelog')
+    .description('changelog of a git range from Conventional Commits (default: the latest tag to HEAD), as Keep a Changelog markdown')
+    .option('--repo <path>', 'the git repository (default: the current directory); the memory service reads it, so it must be on its machine')
+    .option('--project <id>', 'an indexed project instead of --repo (needs the service to know its repository path)')
+    .option('--from <ref>', 'start, exclusive (default: the latest tag; the whole history when there is none)')
+    .option('--to <ref>', 'end, inclusive (default: HEAD)')
+    .option('--version <version>', 'the release heading, e.g. 1.2.0 (default: Unreleased)')
+    .option('--json', 'print the API JSON (markdown and entries)')
+    .addOption(new Option('--memory-url <url>', 'memory service base URL').env('MEMORY_SERVICE_URL').default(DEFAULT_MEMORY_URL))
+    .addOption(new Option('--token <token>', 'API bearer token').env('AUTOBUILD_API_TOKEN'))
+    .action(async (options: ChangelogOptions) => {
+      try {
+        if (options.repo !== undefined && options.project !== undefined) throw new CliError('give --repo or --project, not both');
+        const body: Record<string, unknown> =
+          options.project !== undefined ? { project_id: options.project } : { repo: path.resolve(options.repo ?? process.cwd()) };
+        if (options.from !== undefined) body.from = options.from;
+        if (options.to !== undefined) body.to = options.to;
+        if (options.version !== undefined) body.version = options.version;
+        const result = await requestChangelog(options.memoryUrl || DEFAULT_MEMORY_URL, options.token || undefined, body);
+        process.stdout.write(options.json ? json(result) : result.changelog);
+      } catch (error) {
+        reportFailure(error);
+      }
+    });
+}

@@ -1,0 +1,201 @@
+// `autobuild chat --project P [MESSAGE]`: ask the memory service about a project's code. The answer
+// streams to stdout (SSE from POST /api/v1/insights/chat), then its sources; `--json` prints the
+// JSON body instead. Without MESSAGE: the message is read from stdin, or, when stdin is a terminal,
+// an interactive conversation (history kept) until an empty line, "exit" or end of input.
+import { createInterface } from 'node:readline/promises';
+import { type Command, Option } from 'commander';
+import { ApiError, MemoryUnreachableError } from '../clients/memory.js';
+
+const DEFAULT_MEMORY_URL = 'http://127.0.0.1:8000';
+/** A whole answer, retrieval and model retries included, is given this long. */
+const REQUEST_TIMEOUT_MS = 5 * 60_000;
+
+interface ChatOptions {
+  project: string;
+  json?: boolean;
+  memoryUrl?: string;
+  token?: string;
+}
+
+interface Turn {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+interface Source {
+  path: string;
+  start_line: number;
+  end_line: number;
+}
+
+interface ChatAnswer {
+  response: string;
+  sources: Source[];
+  model: string | null;
+}
+
+async function apiErrorFrom(response: Response): Promise<ApiError> {
+  const text = await response.text().catch(() => '');
+  const retryAfter = response.headers.get('retry-after');
+  const hint = retryAfter ? ` (retry after ${retryAfter} s)` : '';
+  try {
+    const error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown; details?: unknown } }).error;
+    if (error && typeof error.code === 'string' && typeof error.message === 'string') return new ApiError(response.status, error.code, `${error.message}${hint}`, error.details);
+  } catch {
+    // not the contract's error body
+  }
+  return new ApiError(response.status, `http_${response.status}`, `HTTP ${response.status} ${response.statusText || 'error'}${hint}`);
+}
+
+class ChatClient {
+  private readonly baseUrl: string;
+
+  constructor(
+    baseUrl: string,
+    private readonly token: string | undefined,
+  ) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+  }
+
+  private async post(body: unknown, accept: string): Promise<Response> {
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}/api/v1/insights/chat`, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    } catch (error) {
+      const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+      throw new MemoryUnreachableError(`could not reach the memory service at ${this.baseUrl}: ${cause}`, { cause: error });
+    }
+    if (!response.ok) throw await apiErrorFrom(response);
+    return response;
+  }
+
+  async ask(body: unknown): Promise<ChatAnswer> {
+    return (await (await this.post(body, 'application/json')).json()) as ChatAnswer;
+  }
+
+  /** Streams the answer's text to onText; resolves to the whole answer. */
+  async stream(body: unknown, onText: (text: string) => void): Promise<ChatAnswer> {
+    const response = await this.post(body, 'text/event-stream');
+    if (!(response.headers.get('content-type') ?? '').includes('text/event-stream') || !response.body) {
+      return (await response.json()) as ChatAnswer;
+    }
+    const answer: ChatAnswer = { response: '', sources: [], model: null };
+    const decoder = new TextDecoder();
+    let pending = '';
+    let failure: ApiError | undefined;
+    const handle = (block: string) => {
+      const event = /^event: ?(.*)$/m.exec(block)?.[1]?.trim() ?? 'message';
+      const raw = block
+        .split(/\r?\n/)
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(5).replace(/^ /, ''))
+        .join('\n');
+      if (!raw) return;
+      const data = JSON.parse(raw) as { sources?: Source[]; text?: string; model?: string | null; error?: { code?: string; message?: string } };
+      if (event === 'sources') answer.sources = data.sources ?? [];
+      else if (event === 'delta') {
+        answer.response += data.text ?? '';
+        onText(data.text ?? '');
+      } else if (event === 'done') answer.model = data.model ?? null;
+      else if (event === 'error') failure = new ApiError(data.error?.code === 'rate_limited' ? 429 : 503, data.error?.code ?? 'dependency_unavailable', data.error?.message ?? 'the answer failed mid-stream');
+    };
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      pending += decoder.decode(chunk, { stream: true });
+      let cut: number;
+      while ((cut = pending.search(/\r?\n\r?\n/)) >= 0) {
+        const block = pending.slice(0, cut);
+        pending = pending.slice(cut).replace(/^\r?\n\r?\n/, '');
+        handle(block);
+      }
+    }
+    if (pending.trim()) handle(pending);
+    if (failure) throw failure;
+    return answer;
+  }
+}
+
+function printSources(sources: Source[]): void {
+  if (sources.length === 0) return;
+  process.stdout.write(`\nSources:\n${sources.map((s) => `  ${s.path}:${s.start_line}-${s.end_line}`).join('\n')}\n`);
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').trim();
+}
+
+async function once(client: ChatClient, options: ChatOptions, message: string, history: Turn[]): Promise<ChatAnswer> {
+  const body = { project_id: options.project, message, ...(history.length > 0 ? { conversation_history: history.slice(-50) } : {}) };
+  if (options.json) {
+    const answer = await client.ask(body);
+    process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+    return answer;
+  }
+  const answer = await client.stream(body, (text) => process.stdout.write(text));
+  process.stdout.write('\n');
+  printSources(answer.sources);
+  return answer;
+}
+
+async function interactive(client: ChatClient, options: ChatOptions): Promise<void> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const history: Turn[] = [];
+  try {
+    for (;;) {
+      let message: string;
+      try {
+        message = (await rl.question('\nyou> ')).trim();
+      } catch {
+        break; // end of input
+      }
+      if (!message || message === 'exit' || message === 'quit') break;
+      try {
+        const answer = await once(client, options, message, history);
+        history.push({ role: 'user', content: message }, { role: 'assistant', content: answer.response });
+      } catch (error) {
+        // One failed question does not end the conversation.
+        if (error instanceof ApiError || error instanceof MemoryUnreachableError) process.stderr.write(`autobuild: ${error.message}\n`);
+        else throw error;
+      }
+    }
+  } finally {
+    rl.close();
+  }
+}
+
+export function registerChatCommand(program: Command): void {
+  program
+    .command('chat')
+    .description("ask about a project's code (answers stream; sources listed after)")
+    .argument('[message...]', 'the question (omitted: read from stdin, or a conversation when stdin is a terminal)')
+    .requiredOption('--project <id>', 'the project')
+    .option('--json', 'print the JSON body instead of streaming text')
+    .addOption(new Option('--memory-url <url>', 'memory service base URL').env('MEMORY_SERVICE_URL').default(DEFAULT_MEMORY_URL))
+    .addOption(new Option('--token <token>', 'API bearer token').env('AUTOBUILD_API_TOKEN'))
+    .action(async (words: string[], options: ChatOptions) => {
+      const client = new ChatClient(options.memoryUrl || DEFAULT_MEMORY_URL, options.token || undefined);
+      try {
+        const message = words.join(' ').trim();
+        if (message) await once(client, options, message, []);
+        else if (process.stdin.isTTY) await interactive(client, options);
+        else {
+          const piped = await readStdin();
+          if (!piped) throw new ApiError(400, 'validation_failed', 'give a message: autobuild chat --project P "your question"');
+          await once(client, options, piped, []);
+        }
+      } catch (error) {
+        if (error instanceof ApiError) {
+          const hint = error.status === 401 ? ' (give the token with --token or AUTOBUILD_API_TOKEN)' : '';
+          process.stderr.write(`autobuild: ${error.message} [${error.code}, HTTP ${error.status}]${hint}\n`);
+        } else if (error instanceof MemoryUnreachableError) {
+          process.stderr.write(`autobuild: ${error.message}\n`);
+        } else {
+          throw error;
+        }
+        process.exitCode = 1;
+      }
+    });
+}

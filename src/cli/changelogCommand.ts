@@ -7,6 +7,7 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { ApiError, MemoryUnreachableError } from '../clients/memory.js';
 import { json } from './output.js';
+import { CliError, reportFailure } from './failure.js';
 
 const DEFAULT_MEMORY_URL = 'http://127.0.0.1:8000';
 
@@ -26,7 +27,6 @@ interface ChangelogResponse {
   entries: unknown[];
 }
 
-class CliError extends Error {}
 
 async function requestChangelog(baseUrl: string, token: string | undefined, body: Record<string, unknown>): Promise<ChangelogResponse> {
   let url: URL;
@@ -58,18 +58,6 @@ async function requestChangelog(baseUrl: string, token: string | undefined, body
     throw new ApiError(response.status, `http_${response.status}`, `HTTP ${response.status} ${response.statusText || 'error'}`);
   }
   return parsed as ChangelogResponse;
-}
-
-function reportFailure(error: unknown): void {
-  if (error instanceof ApiError) {
-    const hint = error.status === 401 ? ' (give the token with --token or AUTOBUILD_API_TOKEN)' : '';
-    process.stderr.write(`autobuild: ${error.message} [${error.code}, HTTP ${error.status}]${hint}\n`);
-  } else if (error instanceof MemoryUnreachableError || error instanceof CliError) {
-    process.stderr.write(`autobuild: ${error.message}\n`);
-  } else {
-    throw error;
-  }
-  process.exitCode = 1;
 }
 
 export function registerChangelogCommand(program: Command): void {

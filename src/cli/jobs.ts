@@ -4,11 +4,9 @@ import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
   AGENT_TYPES,
-  ApiError,
   EXECUTORS,
   JOB_STATUSES,
   OrchestratorClient,
-  OrchestratorUnreachableError,
   PRIORITIES,
   type AgentSpec,
   type AgentType,
@@ -20,6 +18,7 @@ import {
   type SubmitJobRequest,
 } from '../clients/orchestrator.js';
 import { cell, fields, json, shortTime, table } from './output.js';
+import { runAction } from './failure.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:8080';
 
@@ -60,34 +59,6 @@ function wholeNumber(min: number) {
   return (value: string): number => {
     if (!/^\d+$/.test(value) || Number(value) < min) throw new InvalidArgumentError(`must be a whole number of at least ${min}.`);
     return Number(value);
-  };
-}
-
-/** Print a request's failure the contract's way and fail the process; anything else is a bug and is rethrown. */
-function reportFailure(error: unknown): void {
-  if (error instanceof ApiError) {
-    const hint = error.status === 401 ? ' (give the token with --token or AUTOBUILD_API_TOKEN)' : '';
-    process.stderr.write(`autobuild: ${error.message} [${error.code}, HTTP ${error.status}]${hint}\n`);
-    const problems = Array.isArray(error.details) ? (error.details as Array<{ field?: unknown; message?: unknown }>) : [];
-    if (problems.length > 1) {
-      for (const p of problems) process.stderr.write(`  ${cell(p.field)}: ${cell(p.message)}\n`);
-    }
-  } else if (error instanceof OrchestratorUnreachableError || error instanceof TypeError) {
-    process.stderr.write(`autobuild: ${error.message}\n`);
-  } else {
-    throw error;
-  }
-  process.exitCode = 1;
-}
-
-/** Wrap an action so that failed requests print and exit non-zero instead of a stack trace. */
-function run<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
-  return async (...args) => {
-    try {
-      await action(...args);
-    } catch (error) {
-      reportFailure(error);
-    }
   };
 }
 
@@ -200,7 +171,7 @@ function registerSubmit(jobs: Command): void {
     .option('--idempotency-key <key>', 'the same key submits the job once and returns it after')
     .option('--json', 'print the API JSON')
     .action(
-      run(async (words: string[], options: SubmitOptions, command: Command) => {
+      runAction(async (words: string[], options: SubmitOptions, command: Command) => {
         const agent = agentFrom(words, options.agent, command);
         const body: SubmitJobRequest = {
           project_id: options.project,
@@ -230,7 +201,7 @@ function registerReads(jobs: Command): void {
     .option('--limit <n>', 'at most this many (default 50, at most 500)', wholeNumber(1))
     .option('--json', 'print the API JSON')
     .action(
-      run(async (options: { status?: JobStatus; project?: string; limit?: number; json?: boolean }, command: Command) => {
+      runAction(async (options: { status?: JobStatus; project?: string; limit?: number; json?: boolean }, command: Command) => {
         const page = await clientOf(command).listJobs({ status: options.status, project_id: options.project, limit: options.limit });
         if (options.json) return void out(json(page));
         if (page.jobs.length === 0) return void out('no jobs\n');
@@ -245,7 +216,7 @@ function registerReads(jobs: Command): void {
     .argument('<id>', 'job id')
     .option('--json', 'print the API JSON')
     .action(
-      run(async (id: string, options: { json?: boolean }, command: Command) => {
+      runAction(async (id: string, options: { json?: boolean }, command: Command) => {
         const job = await clientOf(command).getJob(id);
         out(options.json ? json(job) : describeJob(job));
       }),
@@ -257,7 +228,7 @@ function registerReads(jobs: Command): void {
     .argument('<id>', 'job id')
     .option('--json', 'print the API JSON')
     .action(
-      run(async (id: string, options: { json?: boolean }, command: Command) => {
+      runAction(async (id: string, options: { json?: boolean }, command: Command) => {
         const job = await clientOf(command).cancelJob(id);
         out(options.json ? json(job) : describeJob(job));
       }),
@@ -269,7 +240,7 @@ function registerReads(jobs: Command): void {
     .argument('<id>', 'job id')
     .option('-f, --follow', 'stream live until the job ends')
     .action(
-      run(async (id: string, options: { follow?: boolean }, command: Command) => {
+      runAction(async (id: string, options: { follow?: boolean }, command: Command) => {
         const client = clientOf(command);
         if (!options.follow) return void out(await client.getLogs(id));
         const status = await client.followLogs(id, out);
@@ -286,7 +257,7 @@ export function registerJobCommands(program: Command): void {
   withConnectionOptions(program.command('queue').description('the queue in start order'))
     .option('--json', 'print the API JSON')
     .action(
-      run(async (options: { json?: boolean }, command: Command) => {
+      runAction(async (options: { json?: boolean }, command: Command) => {
         const queue = await clientOf(command).getQueue();
         out(options.json ? json(queue) : queueText(queue));
       }),

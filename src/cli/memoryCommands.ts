@@ -8,12 +8,12 @@ import { lstat, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { ApiError, MemoryClient, MemoryUnreachableError, type IndexFilesResult, type InlineFile, type SearchResult } from '../clients/memory.js';
+import { ApiError, MemoryClient, type IndexFilesResult, type InlineFile, type SearchResult } from '../clients/memory.js';
 import { MAX_INDEXED_FILE_BYTES, shouldSkipFile } from '../memory/indexing/language.js';
 import { globMatcher, pathProblem } from '../memory/indexing/pathRules.js';
 import { listFiles } from '../memory/indexing/walk.js';
-import { AppError } from '../platform/errors.js';
 import { cell, fields, json } from './output.js';
+import { CliError, runAction } from './failure.js';
 
 const DEFAULT_MEMORY_URL = 'http://127.0.0.1:8000';
 // One upload request: at most this many files or about this many bytes of JSON (the service
@@ -43,7 +43,6 @@ interface SearchOptions extends ConnectionOptions {
 }
 
 /** A mistake found before any request (DIR missing, bad glob): printed like an API error, exit 1. */
-class CliError extends Error {}
 
 function withConnectionOptions(command: Command): Command {
   return command
@@ -59,28 +58,6 @@ function wholeNumber(min: number, max: number) {
   return (value: string): number => {
     if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}.`);
     return Number(value);
-  };
-}
-
-function reportFailure(error: unknown): void {
-  if (error instanceof ApiError) {
-    const hint = error.status === 401 ? ' (give the token with --token or AUTOBUILD_API_TOKEN)' : '';
-    process.stderr.write(`autobuild: ${error.message} [${error.code}, HTTP ${error.status}]${hint}\n`);
-  } else if (error instanceof MemoryUnreachableError || error instanceof CliError || error instanceof AppError || error instanceof TypeError) {
-    process.stderr.write(`autobuild: ${error.message}\n`);
-  } else {
-    throw error;
-  }
-  process.exitCode = 1;
-}
-
-function run<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
-  return async (...args) => {
-    try {
-      await action(...args);
-    } catch (error) {
-      reportFailure(error);
-    }
   };
 }
 
@@ -294,7 +271,7 @@ batches: it sends the directory's path instead, the service walks it (the servic
 filesystem, as with \`autobuild up\`), and progress is elapsed time until the final figures.`,
     )
     .action(
-      run(async (dir: string, options: IndexOptions) => {
+      runAction(async (dir: string, options: IndexOptions) => {
         const root = await checkDirectory(dir);
         const client = clientOf(options);
         const showProgress = !options.json && Boolean(process.stderr.isTTY);
@@ -341,7 +318,7 @@ function registerSearch(program: Command): void {
       .option('--language <language>', 'only files in this language (e.g. typescript)')
       .option('--json', 'print the API JSON'),
   ).action(
-    run(async (query: string, options: SearchOptions) => {
+    runAction(async (query: string, options: SearchOptions) => {
       const filters = {
         ...(options.pathPrefix !== undefined && { path_prefix: options.pathPrefix }),
         ...(options.language !== undefined && { language: options.language }),

@@ -1,7 +1,7 @@
 // Typed HTTP client of the memory service API (API.md): index, drop an index, search, context and
 // health, over global fetch. It imports no service code: the wire types are declared here, and
 // errors come back as ApiError (the contract's error body) or MemoryUnreachableError.
-import { ApiError } from './orchestrator.js';
+import { ApiError, displayUrl, errorFrom } from './http.js';
 
 export { ApiError };
 
@@ -88,28 +88,6 @@ export class MemoryUnreachableError extends Error {
     super(message, options);
     this.name = 'MemoryUnreachableError';
   }
-}
-
-function displayUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString().replace(/\/+$/, '');
-  } catch {
-    return url;
-  }
-}
-
-async function errorFrom(response: Response): Promise<ApiError> {
-  const text = await response.text().catch(() => '');
-  try {
-    const error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown; details?: unknown } }).error;
-    if (error && typeof error.code === 'string' && typeof error.message === 'string') return new ApiError(response.status, error.code, error.message, error.details);
-  } catch {
-    // not the contract's error body
-  }
-  return new ApiError(response.status, `http_${response.status}`, `HTTP ${response.status} ${response.statusText || 'error'}`);
 }
 
 export class MemoryClient {

@@ -1,6 +1,10 @@
 // Typed HTTP client of the orchestrator API (API.md), over global fetch. It imports no service
 // code: the wire types it needs are declared here, and errors come back as ApiError.
 
+import { ApiError, displayUrl, errorFrom } from './http.js';
+
+export { ApiError };
+
 export type Priority = 'critical' | 'high' | 'normal' | 'low';
 export type JobStatus = 'queued' | 'preparing' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
 export type ExecutorName = 'local' | 'github-actions';
@@ -129,18 +133,6 @@ export interface PageQuery {
 }
 
 /** A non-2xx answer, with the contract's error body (or what could be made of another body). */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
-
 /** The orchestrator could not be reached (refused, DNS, reset, timeout) or answered nonsense. */
 export class OrchestratorUnreachableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -165,33 +157,6 @@ interface RequestOptions {
   signal?: AbortSignal;
   /** No timeout (live streams). */
   stream?: boolean;
-}
-
-/** The URL without credentials, for messages. */
-function displayUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString().replace(/\/+$/, '');
-  } catch {
-    return url;
-  }
-}
-
-async function errorFrom(response: Response): Promise<ApiError> {
-  const text = await response.text().catch(() => '');
-  try {
-    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; details?: unknown } };
-    const error = body.error;
-    if (error && typeof error.code === 'string' && typeof error.message === 'string') {
-      return new ApiError(response.status, error.code, error.message, error.details);
-    }
-  } catch {
-    // not the contract's error body
-  }
-  const reason = response.statusText || 'error';
-  return new ApiError(response.status, `http_${response.status}`, `HTTP ${response.status} ${reason}`);
 }
 
 export class OrchestratorClient {

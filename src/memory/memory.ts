@@ -14,6 +14,7 @@ import { registerChangelogRoute } from './api/changelogRoute.js';
 import { changelogSummarizer } from './changelog/summary.js';
 import { registerHealthRoute } from './api/healthRoute.js';
 import { registerIndexRoutes } from './api/indexRoutes.js';
+import { registerMemoryRoutes } from './api/memoryRoutes.js';
 import { registerSearchRoutes } from './api/searchRoutes.js';
 import { createEmbedder, describeEmbedder, type EmbeddingSettings } from './embeddings/embedder.js';
 import { EmbedderPool, type EmbedderFactory } from './embeddings/embedderPool.js';
@@ -87,6 +88,7 @@ export async function buildMemory(options: MemoryOptions): Promise<MemoryService
   });
   registerIndexRoutes(app, { indexer, bodyLimitBytes: Math.max(config.bodyLimitBytes, config.memory.indexBodyLimitBytes) });
   registerSearchRoutes(app, search);
+  registerMemoryRoutes(app, { db, embedders });
   const llm = createLlm(config.anthropic);
   registerChangelogRoute(app, { db, summarize: llm ? changelogSummarizer(llm) : undefined });
   registerChatRoute(app, { search, llm });

@@ -24,6 +24,8 @@ export async function resetMemoryDb(db: Database): Promise<void> {
   const indexes = await db.query<{ indexname: string }>(`select indexname from pg_indexes where schemaname = 'memory' and indexname ~ '^chunks_embedding_[0-9]+$'`);
   for (const { indexname } of indexes) await db.exec(`drop index memory.${indexname}`);
   await db.query(`truncate memory.indexes, memory.files, memory.chunks restart identity`);
+  const [memories] = await db.query<{ found: string | null }>(`select to_regclass('memory.memories')::text as found`);
+  if (memories?.found) await db.query(`truncate memory.memories restart identity`);
 }
 
 export interface EmbedStats {

@@ -1,0 +1,90 @@
+// /api/v1/memory: store a memory (201 new; 200 when it merged into a near-duplicate, same id),
+// list a project's memories (type/tag filters, cursor; `query` for semantic recall, best first),
+// delete one.
+import { Type } from 'typebox';
+import { AppError, type FieldProblem } from '../../platform/errors.js';
+import type { HttpApp } from '../../platform/http/app.js';
+import { createMemory, deleteMemory, listMemories, type MemoryDeps } from '../memories/memories.js';
+import { renderContent, type MemoryContent } from '../memories/render.js';
+import { ProjectId, ProjectParams } from './schemas.js';
+
+/** Largest content accepted, in UTF-8 bytes of the text or of the JSON object's serialisation. */
+export const MAX_CONTENT_BYTES = 64 * 1024;
+
+const Tag = Type.String({ minLength: 1, maxLength: 100, pattern: '^\\S(.*\\S)?$', description: 'no leading or trailing spaces' });
+const MemoryType = Type.String({
+  pattern: '^[A-Za-z][A-Za-z0-9_.:-]{0,63}$',
+  description: 'execution_success, execution_failure, insight, decision, feedback, pattern, or a custom type',
+});
+
+export const CreateMemoryBody = Type.Object(
+  {
+    project_id: ProjectId,
+    type: MemoryType,
+    content: Type.Union([Type.String({ minLength: 1, pattern: '\\S' }), Type.Object({}, { additionalProperties: true, minProperties: 1 })], {
+      description: 'text, or a JSON object (embedded through a "key: value" rendering); at most 64 KB',
+    }),
+    ticket_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    job_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    tags: Type.Optional(Type.Array(Tag, { maxItems: 50 })),
+  },
+  { additionalProperties: false },
+);
+
+export const ListMemoriesQuery = Type.Object(
+  {
+    type: Type.Optional(MemoryType),
+    tag: Type.Optional(Tag),
+    query: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000, pattern: '\\S', description: 'semantic recall: best first, with a score; no cursor' })),
+    include_superseded: Type.Optional(Type.Boolean({ description: 'also list memories superseded by a contradicting newer one (history)' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+export const MemoryIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+function checkContent(content: MemoryContent): void {
+  const bytes = Buffer.byteLength(typeof content === 'string' ? content : JSON.stringify(content), 'utf8');
+  const problems: FieldProblem[] = [];
+  if (bytes > MAX_CONTENT_BYTES) problems.push({ field: 'content', message: `is ${bytes} bytes; at most ${MAX_CONTENT_BYTES}` });
+  else if (renderContent(content).trim() === '') problems.push({ field: 'content', message: 'has nothing to remember' });
+  const [problem] = problems;
+  if (problem) throw new AppError('validation_failed', `content ${problem.message}`, problems);
+}
+
+export function registerMemoryRoutes(app: HttpApp, deps: MemoryDeps): void {
+  app.post('/api/v1/memory', { schema: { summary: 'Store a memory (a near-duplicate updates the existing one)', tags: ['memory'], body: CreateMemoryBody } }, async (request, reply) => {
+    const body = request.body;
+    const content = body.content as MemoryContent;
+    checkContent(content);
+    const { memory, outcome, superseded } = await createMemory(deps, {
+      projectId: body.project_id,
+      type: body.type,
+      content,
+      ticketId: body.ticket_id,
+      jobId: body.job_id,
+      tags: body.tags,
+    });
+    if (outcome === 'merged') return reply.status(200).send({ ...memory, merged_into: memory.id, supersedes: superseded });
+    return reply.status(201).send({ ...memory, supersedes: superseded });
+  });
+
+  app.get(
+    '/api/v1/memory/:project_id',
+    { schema: { summary: "A project's memories, newest first; with `query`, best first", tags: ['memory'], params: ProjectParams, querystring: ListMemoriesQuery } },
+    async (request) => {
+      const { type, tag, query, include_superseded = false, limit = 50, cursor } = request.query;
+      if (query !== undefined && cursor !== undefined) {
+        throw new AppError('validation_failed', 'cursor: recall with query returns one ranked page', [{ field: 'cursor', message: 'is not used with query' }]);
+      }
+      return listMemories(deps, { projectId: request.params.project_id, type, tag, query, includeSuperseded: include_superseded, limit, cursor });
+    },
+  );
+
+  app.delete('/api/v1/memory/:id', { schema: { summary: 'Delete one memory', tags: ['memory'], params: MemoryIdParams } }, async (request) => {
+    await deleteMemory(deps.db, request.params.id);
+    return { id: request.params.id, deleted: true };
+  });
+}

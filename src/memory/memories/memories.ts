@@ -1,0 +1,236 @@
+// Owns memory.memories: creating a memory (merging a near-duplicate into the existing one,
+// superseding what it contradicts), listing with filters and a cursor, semantic recall, deletion.
+// Vectors come from the configured embedder and record its model; recall embeds the query with
+// each model the project's live memories were embedded with, so vectors of different models never meet.
+import type { Database, Queryable } from '../../platform/database/database.js';
+import { AppError } from '../../platform/errors.js';
+import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
+import { embedTexts, type EmbedderPool } from '../embeddings/embedderPool.js';
+import { sqlInteger, vectorParam } from '../store/vectors.js';
+import { renderContent, type MemoryContent } from './render.js';
+import { lexicalView, relate } from './similarity.js';
+
+export interface MemoryDeps {
+  db: Database;
+  embedders: EmbedderPool;
+}
+
+export interface NewMemory {
+  projectId: string;
+  type: string;
+  content: MemoryContent;
+  ticketId?: string;
+  jobId?: string;
+  tags?: string[];
+}
+
+export interface MemoryView {
+  id: string;
+  project_id: string;
+  type: string;
+  content: MemoryContent;
+  tags: string[];
+  ticket_id: string | null;
+  job_id: string | null;
+  seen_count: number;
+  created_at: string;
+  updated_at: string;
+  superseded_by: string | null;
+  superseded_at: string | null;
+  score?: number;
+}
+
+export interface CreateOutcome {
+  memory: MemoryView;
+  /** merged: a near-duplicate of `memory` (same id), which was updated. */
+  outcome: 'created' | 'merged';
+  /** Ids of the memories this one superseded. */
+  superseded: string[];
+}
+
+/** How many nearest live memories of the same project and type a new one is compared with. */
+const NEIGHBOURS = 10;
+
+interface MemoryRow {
+  id: string;
+  seq: string;
+  project_id: string;
+  type: string;
+  content: MemoryContent;
+  content_text: string;
+  tags: string[];
+  ticket_id: string | null;
+  job_id: string | null;
+  seen_count: number;
+  created_at: Date | string;
+  updated_at: Date | string;
+  superseded_by: string | null;
+  superseded_at: Date | string | null;
+}
+
+const COLUMNS = 'id, seq::text as seq, project_id, type, content, content_text, tags, ticket_id, job_id, seen_count, created_at, updated_at, superseded_by, superseded_at';
+
+function iso(value: Date | string): string {
+  return new Date(value).toISOString();
+}
+
+function toView(row: MemoryRow, score?: number): MemoryView {
+  return {
+    id: row.id,
+    project_id: row.project_id,
+    type: row.type,
+    content: row.content,
+    tags: row.tags,
+    ticket_id: row.ticket_id,
+    job_id: row.job_id,
+    seen_count: row.seen_count,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+    superseded_by: row.superseded_by,
+    superseded_at: row.superseded_at === null ? null : iso(row.superseded_at),
+    ...(score === undefined ? {} : { score: Math.round(score * 10_000) / 10_000 }),
+  };
+}
+
+/** Custom types compare case-insensitively; the six contract types are already lower case. */
+export function typeFamily(type: string): string {
+  return type.trim().toLowerCase();
+}
+
+export async function createMemory(deps: MemoryDeps, input: NewMemory): Promise<CreateOutcome> {
+  const text = renderContent(input.content);
+  const embedder = await deps.embedders.configured();
+  const [vector] = await embedTexts(embedder, [text]);
+  if (!vector) throw new Error('the embedder returned no vector');
+  const dimension = sqlInteger(embedder.dimension, 'dimension');
+  const family = typeFamily(input.type);
+  const tags = [...new Set(input.tags ?? [])];
+  const incoming = lexicalView(input.content, text);
+
+  return deps.db.transaction(async (tx) => {
+    // One writer per project at a time, so two copies of a lesson posted together merge.
+    await tx.query(`select pg_advisory_xact_lock(hashtext('autobuild:memory:memories'), hashtext($1))`, [input.projectId]);
+    const neighbours = await tx.query<MemoryRow & { similarity: number }>(
+      `select ${COLUMNS}, 1 - (embedding::vector(${dimension}) <=> $4::vector(${dimension})) as similarity
+         from memory.memories
+        where project_id = $1 and lower(type) = $2 and superseded_at is null and model = $3 and dimension = ${dimension}
+        order by embedding::vector(${dimension}) <=> $4::vector(${dimension}) limit ${NEIGHBOURS}`,
+      [input.projectId, family, embedder.model, vectorParam(vector)],
+    );
+    // The nearest near-duplicate absorbs the new memory; whatever it contradicts is superseded
+    // (by the merged memory, or by the new one).
+    const contradicted: string[] = [];
+    let duplicate: MemoryRow | undefined;
+    for (const row of neighbours) {
+      const relation = relate(incoming, lexicalView(row.content, row.content_text), Number(row.similarity));
+      if (relation === 'duplicate') duplicate ??= row;
+      else if (relation === 'contradiction') contradicted.push(row.id);
+    }
+    const supersede = async (by: string): Promise<void> => {
+      if (contradicted.length === 0) return;
+      await tx.query(`update memory.memories set superseded_by = $1, superseded_at = now() where id = any($2::uuid[])`, [by, contradicted]);
+    };
+    if (duplicate) {
+      const [updated] = await tx.query<MemoryRow>(
+        `update memory.memories set content = $2, content_text = $3, embedding = $4, provider = $5, model = $6, dimension = $7,
+                tags = array(select distinct unnest(tags || $8::text[])), ticket_id = coalesce($9, ticket_id), job_id = coalesce($10, job_id),
+                seen_count = seen_count + 1, updated_at = greatest(now(), updated_at + interval '1 microsecond')
+          where id = $1 returning ${COLUMNS}`,
+        [duplicate.id, JSON.stringify(input.content), text, vectorParam(vector), embedder.provider, embedder.model, dimension, tags, input.ticketId ?? null, input.jobId ?? null],
+      );
+      if (!updated) throw new Error(`memory ${duplicate.id} vanished while being merged`);
+      await supersede(updated.id);
+      return { memory: toView(updated), outcome: 'merged', superseded: contradicted };
+    }
+    const [created] = await tx.query<MemoryRow>(
+      `insert into memory.memories (project_id, type, content, content_text, ticket_id, job_id, tags, embedding, provider, model, dimension)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning ${COLUMNS}`,
+      [input.projectId, input.type, JSON.stringify(input.content), text, input.ticketId ?? null, input.jobId ?? null, tags, vectorParam(vector), embedder.provider, embedder.model, dimension],
+    );
+    if (!created) throw new Error('insert returned no row');
+    await supersede(created.id);
+    return { memory: toView(created), outcome: 'created', superseded: contradicted };
+  });
+}
+
+export interface ListOptions {
+  projectId: string;
+  type?: string;
+  tag?: string;
+  query?: string;
+  includeSuperseded: boolean;
+  limit: number;
+  cursor?: string;
+}
+
+export interface ListResult {
+  memories: MemoryView[];
+  next_cursor: string | null;
+}
+
+function filters(options: ListOptions, params: unknown[]): string {
+  params.push(options.projectId);
+  const where = [`project_id = $${params.length}`];
+  if (options.type !== undefined) {
+    params.push(options.type);
+    where.push(`type = $${params.length}`);
+  }
+  if (options.tag !== undefined) {
+    params.push([options.tag]);
+    where.push(`tags @> $${params.length}::text[]`);
+  }
+  if (!options.includeSuperseded) where.push('superseded_at is null');
+  return where.join(' and ');
+}
+
+export async function listMemories(deps: MemoryDeps, options: ListOptions): Promise<ListResult> {
+  if (options.query !== undefined) return { memories: await recall(deps, options, options.query), next_cursor: null };
+  const after = options.cursor ? decodeCursor<{ seq: string }>(options.cursor, { seq: 'digits' }) : undefined;
+  const params: unknown[] = [];
+  let where = filters(options, params);
+  if (after) {
+    params.push(after.seq);
+    where += ` and seq < $${params.length}::bigint`;
+  }
+  params.push(options.limit + 1);
+  const rows = await deps.db.query<MemoryRow>(`select ${COLUMNS} from memory.memories where ${where} order by seq desc limit $${params.length}`, params);
+  const page = rows.slice(0, options.limit);
+  const last = page[page.length - 1];
+  return { memories: page.map((row) => toView(row)), next_cursor: rows.length > options.limit && last ? encodeCursor({ seq: last.seq }) : null };
+}
+
+/**
+ * Semantic recall: the query embedded with each model the matching memories were embedded with,
+ * exact cosine ranking within the project (see migration 002 for why exact), best first.
+ */
+async function recall(deps: MemoryDeps, options: ListOptions, query: string): Promise<MemoryView[]> {
+  const params: unknown[] = [];
+  const where = filters(options, params);
+  const models = await deps.db.query<{ provider: string; model: string; dimension: number }>(
+    `select distinct provider, model, dimension from memory.memories where ${where}`,
+    params,
+  );
+  const ranked: MemoryView[] = [];
+  for (const model of models) {
+    const embedder = await deps.embedders.forModel(model);
+    const [vector] = await embedTexts(embedder, [query]);
+    if (!vector) continue;
+    const dimension = sqlInteger(model.dimension, 'dimension');
+    const modelParams = [...params, model.model, vectorParam(vector), options.limit];
+    const n = params.length;
+    const rows = await deps.db.query<MemoryRow & { similarity: number }>(
+      `select ${COLUMNS}, 1 - (embedding::vector(${dimension}) <=> $${n + 2}::vector(${dimension})) as similarity
+         from memory.memories
+        where ${where} and model = $${n + 1} and dimension = ${dimension}
+        order by embedding::vector(${dimension}) <=> $${n + 2}::vector(${dimension}) limit $${n + 3}`,
+      modelParams,
+    );
+    ranked.push(...rows.map((row) => toView(row, Number(row.similarity))));
+  }
+  return ranked.sort((a, b) => (b.score ?? 0) - (a.score ?? 0)).slice(0, options.limit);
+}
+
+export async function deleteMemory(q: Queryable, id: string): Promise<void> {
+  const rows = await q.query<{ id: string }>(`delete from memory.memories where id = $1 returning id`, [id]);
+  if (rows.length === 0) throw new AppError('not_found', `memory ${id} does not exist`);
+}

@@ -1,0 +1,231 @@
+// Memories over HTTP: create (text and JSON), list with filters and a cursor, near-duplicates
+// merge, contradictions supersede (history kept), semantic recall, delete, and bad input refused
+// with nothing stored.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { renderContent } from '../../src/memory/memories/render.js';
+import { relate, stem, textView } from '../../src/memory/memories/similarity.js';
+import { api } from '../support/orchestrator.js';
+import { startTestMemory, type TestMemory } from './memoryKit.js';
+
+let t: TestMemory;
+beforeAll(async () => {
+  t = await startTestMemory();
+});
+afterAll(async () => t?.stop());
+beforeEach(async () => {
+  await t.db.query(`truncate memory.memories`);
+});
+
+async function post(body: unknown) {
+  return api(t.url, 'POST', '/api/v1/memory', body);
+}
+async function list(project: string, query = '') {
+  return api(t.url, 'GET', `/api/v1/memory/${project}${query}`);
+}
+async function count(): Promise<number> {
+  const [row] = await t.db.query<{ n: number }>(`select count(*)::int as n from memory.memories`);
+  return row!.n;
+}
+
+describe('rendering and relations', () => {
+  it('renders JSON as dotted key: value lines with arrays joined', () => {
+    expect(renderContent({ build: { tool: 'pnpm', flags: ['--frozen-lockfile', '-r'] }, steps: [{ name: 'lint' }, { name: 'test' }], ok: true })).toBe(
+      'build.tool: pnpm\nbuild.flags: --frozen-lockfile, -r\nsteps.1.name: lint\nsteps.2.name: test\nok: true',
+    );
+    expect(renderContent('  plain text  ')).toBe('plain text');
+  });
+
+  it('stems and folds polarity', () => {
+    expect(stem('installing')).toBe(stem('installed'));
+    expect(stem('dependencies')).toBe('dependency');
+    expect(textView('Do not use pnpm').polarity).toBe(-1);
+    expect(textView("don't use pnpm").polarity).toBe(-1);
+    expect(textView('The cache is disabled').polarity).toBe(-1);
+    expect(textView('The cache is enabled').terms).toEqual(textView('The cache is disabled').terms);
+    // A high cosine alone decides nothing: the lexical check must agree.
+    expect(relate(textView('the integration tests need Docker running'), textView('the integration tests need Redis running'), 0.9)).toBe('distinct');
+  });
+});
+
+describe('POST and GET /api/v1/memory', () => {
+  it('creates text and JSON memories and lists them newest first, filtered by type and tag, page by page', async () => {
+    const a = await post({ project_id: 'p1', type: 'insight', content: 'The integration tests need a running Docker daemon', tags: ['testing', 'docker'], ticket_id: 'T-1' });
+    expect(a.status, JSON.stringify(a.body)).toBe(201);
+    expect(a.body).toMatchObject({ project_id: 'p1', type: 'insight', tags: ['testing', 'docker'], ticket_id: 'T-1', job_id: null, superseded_by: null });
+    expect(a.body.id).toMatch(/^[0-9a-f-]{36}$/);
+    const b = await post({ project_id: 'p1', type: 'decision', content: { topic: 'package manager', choice: 'pnpm', reason: 'workspaces' }, tags: ['tooling'] });
+    expect(b.status).toBe(201);
+    expect(b.body.content).toEqual({ topic: 'package manager', choice: 'pnpm', reason: 'workspaces' });
+    const c = await post({ project_id: 'p1', type: 'execution_failure', content: 'Job failed: the Python CLI crashed on an empty config file', tags: ['testing'], job_id: '6f1e2c1a-0000-4000-8000-000000000001' });
+    expect(c.status).toBe(201);
+    await post({ project_id: 'other', type: 'insight', content: 'Another project entirely' });
+
+    const all = await list('p1');
+    expect(all.status).toBe(200);
+    expect(all.body.memories.map((m: any) => m.id)).toEqual([c.body.id, b.body.id, a.body.id]);
+    expect(all.body.next_cursor).toBeNull();
+    expect((await list('p1', '?type=decision')).body.memories.map((m: any) => m.id)).toEqual([b.body.id]);
+    expect((await list('p1', '?tag=testing')).body.memories.map((m: any) => m.id)).toEqual([c.body.id, a.body.id]);
+    expect((await list('p1', '?tag=testing&type=insight')).body.memories.map((m: any) => m.id)).toEqual([a.body.id]);
+
+    const first = await list('p1', '?limit=2');
+    expect(first.body.memories.map((m: any) => m.id)).toEqual([c.body.id, b.body.id]);
+    expect(typeof first.body.next_cursor).toBe('string');
+    const second = await list('p1', `?limit=2&cursor=${encodeURIComponent(first.body.next_cursor)}`);
+    expect(second.body.memories.map((m: any) => m.id)).toEqual([a.body.id]);
+    expect(second.body.next_cursor).toBeNull();
+  });
+
+  it('merges a paraphrase into the existing memory (200, same id) and keeps an unrelated one apart', async () => {
+    const first = await post({ project_id: 'p', type: 'insight', content: 'Use pnpm instead of npm for installing dependencies in this repo', tags: ['tooling'] });
+    expect(first.status).toBe(201);
+    await new Promise((r) => setTimeout(r, 5));
+    const again = await post({ project_id: 'p', type: 'insight', content: 'In this repo, install dependencies with pnpm rather than npm', tags: ['setup'] });
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.body.id).toBe(first.body.id);
+    expect(again.body.merged_into).toBe(first.body.id);
+    expect(again.body.seen_count).toBe(2);
+    expect(Date.parse(again.body.updated_at)).toBeGreaterThan(Date.parse(first.body.updated_at));
+    expect(again.body.created_at).toBe(first.body.created_at);
+    expect(again.body.tags.sort()).toEqual(['setup', 'tooling']);
+
+    const other = await post({ project_id: 'p', type: 'insight', content: 'Run the linter before pushing commits' });
+    expect(other.status).toBe(201);
+    // Same subject, a different fact: not merged.
+    const docker = await post({ project_id: 'p', type: 'insight', content: 'The integration tests need Docker running' });
+    const redis = await post({ project_id: 'p', type: 'insight', content: 'The integration tests need Redis running' });
+    expect([docker.status, redis.status]).toEqual([201, 201]);
+    // Another type or project is never merged into.
+    expect((await post({ project_id: 'p', type: 'decision', content: 'Use pnpm instead of npm for installing dependencies in this repo' })).status).toBe(201);
+    expect((await post({ project_id: 'q', type: 'insight', content: 'Use pnpm instead of npm for installing dependencies in this repo' })).status).toBe(201);
+    expect(await count()).toBe(6);
+  });
+
+  it('supersedes a contradicted memory: kept, marked, out of recall, listed with include_superseded', async () => {
+    const old = await post({ project_id: 'p', type: 'decision', content: 'The response cache is enabled in production' });
+    const keep = await post({ project_id: 'p', type: 'decision', content: 'Deploys happen on Tuesdays after the release review' });
+    const now = await post({ project_id: 'p', type: 'decision', content: 'The response cache is disabled in production' });
+    expect(now.status, JSON.stringify(now.body)).toBe(201);
+    expect(now.body.id).not.toBe(old.body.id);
+    expect(now.body.supersedes).toEqual([old.body.id]);
+
+    const live = await list('p');
+    expect(live.body.memories.map((m: any) => m.id)).toEqual([now.body.id, keep.body.id]);
+    const recalled = await list('p', `?query=${encodeURIComponent('is the production response cache on')}`);
+    expect(recalled.body.memories.map((m: any) => m.id)).not.toContain(old.body.id);
+    expect(recalled.body.memories[0].id).toBe(now.body.id);
+
+    const history = await list('p', '?include_superseded=true');
+    const marked = history.body.memories.find((m: any) => m.id === old.body.id);
+    expect(marked).toMatchObject({ superseded_by: now.body.id, content: 'The response cache is enabled in production' });
+    expect(typeof marked.superseded_at).toBe('string');
+
+    // JSON: same subject, a different value for the same key.
+    const j1 = await post({ project_id: 'p', type: 'pattern', content: { setting: 'node_version', value: '18' } });
+    const j2 = await post({ project_id: 'p', type: 'pattern', content: { setting: 'node_version', value: '20' } });
+    expect(j2.status).toBe(201);
+    expect(j2.body.supersedes).toEqual([j1.body.id]);
+    // "Do not use X" supersedes "use X".
+    const u1 = await post({ project_id: 'p', type: 'feedback', content: 'Use yarn for installing dependencies' });
+    const u2 = await post({ project_id: 'p', type: 'feedback', content: 'Do not use yarn for installing dependencies' });
+    expect(u2.body.supersedes).toEqual([u1.body.id]);
+  });
+
+  it('recalls the relevant memory first for a query that shares few of its words, with scores', async () => {
+    const contents = [
+      'Database migrations must be applied before starting the API server',
+      'The websocket reconnect test is flaky on CI and times out',
+      'Use pnpm for installing dependencies',
+      'Nightly database backups are written to the S3 bucket',
+      { component: 'auth', lesson: 'refresh tokens expire after 7 days, renew them in the session middleware' },
+    ];
+    const ids: string[] = [];
+    for (const content of contents) ids.push((await post({ project_id: 'r', type: 'insight', content })).body.id);
+    const cases: Array<[string, number]> = [
+      ['which step to run before the server starts: migrations?', 0],
+      ['flaky websocket tests timing out in CI', 1],
+      ['how long until a refresh token expires', 4],
+      ['where do backups go', 3],
+    ];
+    for (const [query, expected] of cases) {
+      const res = await list('r', `?limit=3&query=${encodeURIComponent(query)}`);
+      expect(res.status).toBe(200);
+      expect(res.body.memories[0].id, query).toBe(ids[expected]);
+      const scores = res.body.memories.map((m: any) => m.score);
+      expect(scores).toEqual([...scores].sort((a: number, b: number) => b - a));
+      expect(res.body.memories.length).toBeLessThanOrEqual(3);
+      expect(res.body.next_cursor).toBeNull();
+    }
+    expect((await list('r', `?type=decision&query=migrations`)).body.memories).toEqual([]);
+  });
+
+  it('deletes a memory, then answers 404', async () => {
+    const m = await post({ project_id: 'p', type: 'insight', content: 'Short-lived memory' });
+    const del = await api(t.url, 'DELETE', `/api/v1/memory/${m.body.id}`);
+    expect(del.status).toBe(200);
+    expect(del.body).toEqual({ id: m.body.id, deleted: true });
+    expect(await count()).toBe(0);
+    const again = await api(t.url, 'DELETE', `/api/v1/memory/${m.body.id}`);
+    expect(again.status).toBe(404);
+    expect(again.body.error.code).toBe('not_found');
+    expect((await api(t.url, 'DELETE', '/api/v1/memory/not-a-uuid')).status).toBe(400);
+  });
+
+  it('keeps a superseded memory out of recall when the memory that superseded it is deleted', async () => {
+    const old = await post({ project_id: 'p', type: 'decision', content: 'Feature flags are enabled in staging' });
+    const now = await post({ project_id: 'p', type: 'decision', content: 'Feature flags are disabled in staging' });
+    expect(now.body.supersedes).toEqual([old.body.id]);
+    expect((await api(t.url, 'DELETE', `/api/v1/memory/${now.body.id}`)).status).toBe(200);
+    expect((await list('p')).body.memories).toEqual([]);
+    const history = await list('p', '?include_superseded=true');
+    expect(history.body.memories).toHaveLength(1);
+    expect(history.body.memories[0]).toMatchObject({ id: old.body.id, superseded_by: null });
+    expect(typeof history.body.memories[0].superseded_at).toBe('string');
+  });
+
+  it('documents the routes in the OpenAPI document', async () => {
+    const doc = await api(t.url, 'GET', '/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/api/v1/memory', '/api/v1/memory/{project_id}', '/api/v1/memory/{id}']));
+  });
+});
+
+describe('bad input', () => {
+  const cases: Array<[string, unknown, string]> = [
+    ['no content', { project_id: 'p', type: 'insight' }, 'content'],
+    ['empty content', { project_id: 'p', type: 'insight', content: '' }, 'content'],
+    ['blank content', { project_id: 'p', type: 'insight', content: '   ' }, 'content'],
+    ['an empty object', { project_id: 'p', type: 'insight', content: {} }, 'content'],
+    ['an array', { project_id: 'p', type: 'insight', content: ['a'] }, 'content'],
+    ['content over 64 KB', { project_id: 'p', type: 'insight', content: 'x '.repeat(33_000) }, 'content'],
+    ['JSON content over 64 KB', { project_id: 'p', type: 'insight', content: { note: 'y'.repeat(70_000) } }, 'content'],
+    ['tags not strings', { project_id: 'p', type: 'insight', content: 'ok', tags: [1, 2] }, 'tags.0'],
+    ['tags not an array', { project_id: 'p', type: 'insight', content: 'ok', tags: 'a' }, 'tags'],
+    ['no type', { project_id: 'p', content: 'ok' }, 'type'],
+    ['a bad type', { project_id: 'p', type: 'has space', content: 'ok' }, 'type'],
+    ['a bad project', { project_id: 'a/b', type: 'insight', content: 'ok' }, 'project_id'],
+    ['an unknown field', { project_id: 'p', type: 'insight', content: 'ok', extra: 1 }, 'extra'],
+  ];
+  it.each(cases)('POST with %s is a 400 naming the field, and stores nothing', async (_name, body, field) => {
+    const res = await post(body);
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect(res.body.error.code).toBe('validation_failed');
+    expect(typeof res.body.error.message).toBe('string');
+    expect(res.body.error.details.map((d: any) => d.field)).toContain(field);
+    expect(await count()).toBe(0);
+  });
+
+  it.each([
+    ['?limit=0', 'limit'],
+    ['?limit=501', 'limit'],
+    ['?limit=abc', 'limit'],
+    ['?cursor=garbage', 'cursor'],
+    ['?query=x&cursor=eyJzZXEiOiIxIn0', 'cursor'],
+    ['?include_superseded=maybe', 'include_superseded'],
+  ])('GET %s is a 400 naming %s', async (query, field) => {
+    const res = await list('p', query);
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect(['validation_failed', 'invalid_cursor']).toContain(res.body.error.code);
+    expect(res.body.error.details.map((d: any) => d.field)).toContain(field);
+  });
+});

@@ -54,6 +54,15 @@ export interface ContextRequest {
   max_tokens?: number;
 }
 
+export interface RememberRequest {
+  project_id: string;
+  type: string;
+  content: string | Record<string, unknown>;
+  ticket_id?: string;
+  job_id?: string;
+  tags?: string[];
+}
+
 export interface SourceRange {
   path: string;
   start_line: number;
@@ -126,6 +135,11 @@ export class MemoryClient {
 
   context(body: ContextRequest): Promise<TaskContext> {
     return this.request<TaskContext>('POST', '/api/v1/context', body);
+  }
+
+  /** Store a memory (a near-duplicate of an existing one updates it instead). */
+  remember(body: RememberRequest): Promise<{ id: string }> {
+    return this.request<{ id: string }>('POST', '/api/v1/memory', body);
   }
 
   /** Health answers 503 with its body when down: that body is returned, not thrown. */

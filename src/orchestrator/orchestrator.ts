@@ -21,6 +21,7 @@ import { JobMetrics } from './metrics.js';
 import { JOBS_CHANNEL, JobScheduler } from './scheduler/jobScheduler.js';
 import { QueueOrder } from './jobs/queue.js';
 import { memoryContextProvider } from './memoryContext.js';
+import { OutcomeOutbox } from './memoryOutbox.js';
 import { WorktreeJanitor } from './worktrees/worktreeJanitor.js';
 import { WorktreeManager } from './worktrees/worktreeManager.js';
 
@@ -40,6 +41,8 @@ export interface Orchestrator {
   app: HttpApp;
   scheduler: JobScheduler;
   janitor: WorktreeJanitor;
+  /** Job outcomes on their way to the memory service. */
+  outbox: OutcomeOutbox;
   workerId: string;
   /** Listen on config.orchestratorPort; returns the bound URL. */
   start(): Promise<string>;
@@ -92,6 +95,7 @@ export async function buildOrchestrator(options: OrchestratorOptions): Promise<O
     registry: metrics.registry,
   });
   const queue = new QueueOrder(db);
+  const outbox = new OutcomeOutbox(db, config, logger);
   registerJobRoutes(app, { db, config, logs, remote, queue });
   registerCallbackRoute(app, { db, config, logs });
   registerOtherRoutes(app, {
@@ -112,13 +116,18 @@ export async function buildOrchestrator(options: OrchestratorOptions): Promise<O
     app,
     scheduler,
     janitor,
+    outbox,
     workerId,
     async start() {
       // Git and agents start from a small launcher process: forking this one (which may hold the
       // embedded database) for every child would stall the event loop.
       releaseLauncher = await acquireProcessLauncher();
       // Any change to the queued set, on any replica, is announced on this channel.
-      unlisten = await db.listen(JOBS_CHANNEL, () => queue.invalidate());
+      unlisten = await db.listen(JOBS_CHANNEL, (payload) => {
+        queue.invalidate();
+        if (payload === 'finished') outbox.kick();
+      });
+      outbox.start();
       if (options.runJobs !== false) await scheduler.start();
       const address = await app.listen({ host: config.host, port: config.orchestratorPort });
       listening = true;
@@ -129,6 +138,7 @@ export async function buildOrchestrator(options: OrchestratorOptions): Promise<O
       await scheduler.stop();
       if (listening) await app.close();
       await unlisten?.();
+      await outbox.stop();
       releaseLauncher?.();
     },
   };

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, isDone, startTestOrchestrator, waitForJob, type TestOrchestrator } from '../support/orchestrator.js';
 import { createTestRepo, tempDir } from '../support/repo.js';
 import { startTestMemory, type TestMemory } from '../memory/memoryKit.js';
+import { freePort } from '../support/processes.js';
 
 const FILES = {
   'src/auth/password.ts': 'export function verifyPassword(hash: string, candidate: string): boolean {\n  // constant-time comparison of the derived key\n  return timingSafeCompare(hash, derive(candidate));\n}\n',
@@ -60,4 +61,53 @@ describe('memory context for agents', () => {
     expect(done.status).toBe('succeeded');
     expect(readFileSync(out, 'utf8')).toBe('');
   });
+
+  it("writes each finished job's outcome back as a memory", async () => {
+    const ok = await api(t.url, 'POST', '/api/v1/jobs', { project_id: 'shop', prompt: 'add an invoice footer', repo, agent: { type: 'command', command: ['sh', '-c', 'echo footer > footer.txt'] } });
+    const bad = await api(t.url, 'POST', '/api/v1/jobs', { project_id: 'shop', prompt: 'migrate the billing tables', repo, agent: { type: 'command', command: ['sh', '-c', 'exit 2'] } });
+    await waitForJob(t.url, ok.body.id, isDone);
+    await waitForJob(t.url, bad.body.id, isDone);
+    const deadline = Date.now() + 15_000;
+    let memories: any[] = [];
+    while (Date.now() < deadline) {
+      memories = (await api(memory.url, 'GET', '/api/v1/memory/shop?limit=50')).body.memories;
+      if (memories.some((m: any) => m.job_id === bad.body.id) && memories.some((m: any) => m.job_id === ok.body.id)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const success = memories.find((m: any) => m.job_id === ok.body.id);
+    const failure = memories.find((m: any) => m.job_id === bad.body.id);
+    expect(success).toMatchObject({ type: 'execution_success', tags: expect.arrayContaining(['succeeded', 'command']) });
+    expect(success.content).toMatchObject({ status: 'succeeded', files_changed: ['footer.txt'], title: 'add an invoice footer' });
+    expect(failure).toMatchObject({ type: 'execution_failure' });
+    expect(failure.content).toMatchObject({ status: 'failed', exit_code: 2 });
+    const left = await t.db.query<{ n: number }>('select count(*)::int as n from orchestrator.memory_outbox');
+    expect(left[0]!.n).toBe(0);
+  });
 });
+
+describe('memory service down when jobs finish', () => {
+  it('keeps the outcomes and delivers them once the service is back', async () => {
+    const port = await freePort();
+    const t = await startTestOrchestrator({ env: { MEMORY_SERVICE_URL: `http://127.0.0.1:${port}` } });
+    let memory: TestMemory | undefined;
+    try {
+      const repo = createTestRepo(FILES);
+      const job = await api(t.url, 'POST', '/api/v1/jobs', { project_id: 'later', prompt: 'tidy the readme', repo, agent: { type: 'command', command: ['true'] } });
+      expect((await waitForJob(t.url, job.body.id, isDone)).status).toBe('succeeded');
+      await t.orchestrator.outbox.deliver();
+      const waiting = await t.db.query<{ attempts: number; last_error: string }>('select attempts, last_error from orchestrator.memory_outbox');
+      expect(waiting).toHaveLength(1);
+      expect(waiting[0]!.last_error).toMatch(/could not reach the memory service/);
+
+      memory = await startTestMemory({ env: { MEMORY_PORT: String(port) } });
+      await t.db.query('update orchestrator.memory_outbox set next_attempt_at = now()');
+      expect(await t.orchestrator.outbox.deliver()).toBe(1);
+      const memories = (await api(memory.url, 'GET', '/api/v1/memory/later')).body.memories;
+      expect(memories.map((m: any) => m.job_id)).toEqual([job.body.id]);
+    } finally {
+      await t.stop();
+      await memory?.stop();
+    }
+  });
+});
+

@@ -17,7 +17,7 @@ export function sharedDb(): Promise<Database> {
 
 export async function resetDb(db: Database): Promise<void> {
   const tables = await db.query<{ n: number }>(`select count(*)::int as n from information_schema.tables where table_schema = 'orchestrator' and table_name = 'jobs'`);
-  if (tables[0]?.n) await db.query(`truncate orchestrator.jobs, orchestrator.worktrees, orchestrator.projects`);
+  if (tables[0]?.n) await db.query(`truncate orchestrator.jobs, orchestrator.worktrees, orchestrator.projects, orchestrator.memory_outbox`);
 }
 
 export interface TestOrchestrator {

@@ -9,6 +9,7 @@ import type { Database } from '../../platform/database/database.js';
 import { AppError } from '../../platform/errors.js';
 import type { HttpApp } from '../../platform/http/app.js';
 import { applyCallback, type CallbackBody } from '../jobs/applyCallback.js';
+import { outcomePolicy } from '../scheduler/finishJob.js';
 import { toJob } from '../jobs/job.js';
 import type { JobLogs } from '../logs/jobLogs.js';
 
@@ -74,7 +75,7 @@ export function registerCallbackRoute(app: HttpApp, deps: { db: Database; config
       async (request) => {
         const digest = createHash('sha256').update(rawBodies.get(request) ?? '').digest('hex');
         const body = request.body as CallbackBody;
-        const { job, changed } = await applyCallback(db, body, digest, { backoffS: config.jobs.retryBackoffS, backoffMaxS: config.jobs.retryBackoffMaxS });
+        const { job, changed } = await applyCallback(db, body, digest, outcomePolicy(config));
         if (changed) {
           const log = logs.open(job.id);
           log.note(`GitHub Actions run ${body.run_id} reported ${body.status}${body.pr_url ? `: ${body.pr_url}` : ''}`);

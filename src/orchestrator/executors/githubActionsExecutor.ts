@@ -9,7 +9,7 @@ import type { Logger } from '../../platform/logger.js';
 import type { JobRow } from '../jobs/job.js';
 import type { JobLogs } from '../logs/jobLogs.js';
 import { getProject } from '../projects/projects.js';
-import { finishAttempt, type AttemptOutcome } from '../scheduler/finishJob.js';
+import { finishAttempt, outcomePolicy, type AttemptOutcome } from '../scheduler/finishJob.js';
 
 export interface ExternalRun {
   provider: 'github-actions';
@@ -41,7 +41,7 @@ export class GithubActionsExecutor {
   constructor(private readonly deps: GithubActionsDeps) {}
 
   private policy() {
-    return { backoffS: this.deps.config.jobs.retryBackoffS, backoffMaxS: this.deps.config.jobs.retryBackoffMaxS };
+    return outcomePolicy(this.deps.config);
   }
 
   private async note(jobId: string, message: string): Promise<void> {

@@ -1,5 +1,6 @@
 // Recording the outcome of an attempt: a terminal state, or back to the queue after a backoff when
 // attempts remain. Guarded by the lease owner, so a replica that lost its lease writes nothing.
+import type { Config } from '../../platform/config.js';
 import type { Queryable } from '../../platform/database/database.js';
 import type { JobResult, JobRow, JobStatus } from '../jobs/job.js';
 
@@ -13,6 +14,13 @@ export interface AttemptOutcome {
 export interface RetryPolicy {
   backoffS: number;
   backoffMaxS: number;
+  /** Queue the outcome of a finished job for the memory service (when one is configured). */
+  recordOutcome?: boolean;
+}
+
+/** The policy every path that finishes a job uses, from the configuration. */
+export function outcomePolicy(config: Pick<Config, 'jobs' | 'memoryServiceUrl'>): RetryPolicy {
+  return { backoffS: config.jobs.retryBackoffS, backoffMaxS: config.jobs.retryBackoffMaxS, recordOutcome: Boolean(config.memoryServiceUrl) };
 }
 
 /** Exponential backoff: base, 2x base, 4x base ... capped. */
@@ -50,8 +58,13 @@ export async function finishAttempt(
        select pg_notify('autobuild_jobs', case when status = 'queued'
                  then 'retry:' || (extract(epoch from run_at) * 1000)::bigint else 'finished' end)
          from updated
+     ), outboxed as (
+       -- Verified outcomes only (a cancel is not one), written with the job's end: never lost.
+       insert into orchestrator.memory_outbox (job_id, project_id)
+       select id, project_id from updated where $10::boolean and status in ('succeeded', 'failed', 'timed_out')
+       returning id
      )
-     select updated.* from updated left join notified on true`,
+     select updated.* from updated left join notified on true left join (select count(*) from outboxed) o on true`,
     [
       job.id,
       workerId,
@@ -62,6 +75,7 @@ export async function finishAttempt(
       outcome.error,
       outcome.result === null ? null : JSON.stringify(outcome.result),
       externalRun === undefined ? null : JSON.stringify(externalRun),
+      Boolean(policy.recordOutcome),
     ],
   );
   return rows[0];

@@ -12,7 +12,7 @@ import type { LocalExecutor } from '../executors/localExecutor.js';
 import type { GithubActionsExecutor } from '../executors/githubActionsExecutor.js';
 import type { WorktreeJanitor } from '../worktrees/worktreeJanitor.js';
 import { claimJobs, nextDueAt } from './claimJobs.js';
-import { finishAttempt, requeueWithoutAttempt } from './finishJob.js';
+import { finishAttempt, outcomePolicy, requeueWithoutAttempt } from './finishJob.js';
 import { recoverJobs, renewLeases, type RecoveredJob } from './leases.js';
 import { isOrphanedAgent } from './orphanedAgents.js';
 import type { JobMetrics } from '../metrics.js';
@@ -175,10 +175,7 @@ export class JobScheduler {
           await requeueWithoutAttempt(db, job.id, workerId, 'the orchestrator shut down while the job ran; its work is on its branch');
           return;
         }
-        const finished = await finishAttempt(db, job, workerId, outcome, {
-          backoffS: config.jobs.retryBackoffS,
-          backoffMaxS: config.jobs.retryBackoffMaxS,
-        });
+        const finished = await finishAttempt(db, job, workerId, outcome, outcomePolicy(config));
         if (finished) {
           recorded = true;
           metrics.jobFinished(finished.status, (Date.now() - startedAt) / 1000);

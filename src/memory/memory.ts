@@ -47,7 +47,9 @@ export interface MemoryService {
  * chunks (hash embedder, 100 queries): recall@10 against exact search 0.92 at 40, 0.949 at 100,
  * 0.982 at 200, for 2.5, 3.0 and 3.3 ms per query.
  */
-const EF_SEARCH = 200;
+// At 100k chunks (bench/memoryScale.ts) 200 gave 0.82-0.87; with ef_construction 64, 400 gave
+// 0.958 for ~2 ms more per query.
+const EF_SEARCH = 400;
 
 export function embeddingSettings(config: Config): EmbeddingSettings {
   const { embedding } = config;

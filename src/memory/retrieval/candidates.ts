@@ -103,6 +103,10 @@ export async function nearestChunks(
   return db.transaction(async (tx: Queryable) => {
     await tx.query(`select set_config('hnsw.ef_search', $1, true)`, [String(Math.min(1000, Math.max(settings.efSearch, limit)))]);
     if (settings.iterativeScan) await tx.query(`select set_config('hnsw.iterative_scan', 'relaxed_order', true)`);
+    // At a few thousand chunks the planner prefers a table scan, but distances cost ~4 us a row on
+    // PGlite (5k chunks: 14.7 ms scanning against 3.1 ms through HNSW). Narrow filters still use
+    // their btree index; this only takes the full scan off the table.
+    await tx.query(`select set_config('enable_seqscan', 'off', true)`);
     return toRows(await tx.query(sql, params));
   });
 }

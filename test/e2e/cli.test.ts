@@ -1,38 +1,16 @@
 // The built `autobuild jobs ...` CLI as a child process against a real orchestrator on a real port.
 // Needs dist/ built (`npm test` builds before vitest).
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, isDone, startTestOrchestrator, waitForJob, type TestOrchestrator } from '../support/orchestrator.js';
+import { cliEnv, ROOT, runCli } from '../support/cli.js';
+import { CLI } from '../support/processes.js';
 import { createTestRepo, gitIn, tempDir } from '../support/repo.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'bin/autobuild.js');
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The runner's own AUTOBUILD_* variables must not leak into the CLI under test. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.AUTOBUILD_URL;
-  delete env.AUTOBUILD_API_TOKEN;
-  return { ...env, ...extra };
-}
-
-function cli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: cleanEnv(options.env ?? {}), timeout: 30_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], options: { env?: Record<string, string>; cwd?: string } = {}) => runCli(args, { ...options, timeoutMs: 30_000 });
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 
@@ -107,7 +85,7 @@ describe('autobuild jobs (no token)', () => {
     const submitted = await cli(['jobs', 'submit', '--project', 'demo', '--prompt', 'slow', '--repo', repo, '--json', '--', 'sh', '-c', script, 'agent', gate], { env });
     const id = JSON.parse(submitted.stdout).id as string;
 
-    const child = spawn(process.execPath, [BIN, 'jobs', 'logs', id, '--follow'], { cwd: ROOT, env: cleanEnv(env) });
+    const child = spawn(process.execPath, [CLI, 'jobs', 'logs', id, '--follow'], { cwd: ROOT, env: cliEnv(env) });
     let stdout = '';
     let stderr = '';
     let firstAt = 0;

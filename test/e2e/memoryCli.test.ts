@@ -1,38 +1,14 @@
 // The built `autobuild index` / `autobuild search` CLI as a child process against a real memory
 // service on a real port (PGlite, offline hash embedder). Needs dist/ built (`npm test` builds first).
-import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestMemory, type TestMemory } from '../memory/memoryKit.js';
+import { runCli } from '../support/cli.js';
 import { createTestRepo, tempDir } from '../support/repo.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'bin/autobuild.js');
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The runner's own variables must not leak into the CLI under test. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.MEMORY_SERVICE_URL;
-  delete env.AUTOBUILD_API_TOKEN;
-  return { ...env, ...extra };
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: cleanEnv(env), timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { env });
 
 const INVOICE_TS = `export interface LineItem {
   quantity: number;

@@ -26,6 +26,14 @@ export const WEIGHTS = {
   fileAggregation: 0.15,
   /** Tests mention everything; they are demoted unless the query is about tests. */
   testFile: -0.1,
+  /**
+   * Diversity: past the first two chunks of a file, each further one keeps this share of its rank
+   * (compounding), so that ten results name more than three files. bench/retrievalQuality: file-level
+   * nDCG@10 0.807 -> 0.833, Recall@10 0.875 -> 0.932 (one free chunk per file: 0.839; kept at two,
+   * since several chunks of one file are often what a task needs).
+   */
+  perFileDecay: 0.6,
+  perFileFree: 2,
 } as const;
 
 const DEFINITION_KINDS = new Set(['function', 'method', 'class', 'type']);
@@ -89,7 +97,19 @@ export function rankCandidates(lists: ListRun[], terms: QueryTerms): RankedChunk
     if (!terms.mentionsTests && TEST_PATH.test(row.path)) rank += WEIGHTS.testFile;
     return { ...row, rank };
   });
-  return dedupeOverlapping(scored.sort((a, b) => b.rank - a.rank || a.path.localeCompare(b.path) || a.start_line - b.start_line));
+  const order = (a: RankedChunk, b: RankedChunk) => b.rank - a.rank || a.path.localeCompare(b.path) || a.start_line - b.start_line;
+  return diversify(dedupeOverlapping(scored.sort(order))).sort(order);
+}
+
+/** Each chunk past a file's first WEIGHTS.perFileFree keeps WEIGHTS.perFileDecay of its rank, compounding. */
+function diversify(sorted: RankedChunk[]): RankedChunk[] {
+  const seen = new Map<string, number>();
+  return sorted.map((chunk) => {
+    const nth = (seen.get(chunk.path) ?? 0) + 1;
+    seen.set(chunk.path, nth);
+    const extra = nth - WEIGHTS.perFileFree;
+    return extra > 0 ? { ...chunk, rank: chunk.rank * WEIGHTS.perFileDecay ** extra } : chunk;
+  });
 }
 
 /** Keeps the better of chunks that share lines of a file (windows of a long definition overlap). */

@@ -62,9 +62,9 @@ export async function finishAttempt(
        -- Verified outcomes only (a cancel is not one), written with the job's end: never lost.
        insert into orchestrator.memory_outbox (job_id, project_id)
        select id, project_id from updated where $10::boolean and status in ('succeeded', 'failed', 'timed_out')
-       returning id
      )
-     select updated.* from updated left join notified on true left join (select count(*) from outboxed) o on true`,
+     -- A data-modifying CTE (outboxed) always runs; a plain SELECT one (notified) only when referenced.
+     select updated.* from updated left join notified on true`,
     [
       job.id,
       workerId,

@@ -116,25 +116,8 @@ export async function expectJson<T>(base: string, method: string, urlPath: strin
   return response.body;
 }
 
-export interface IndexResult {
-  indexed_files: number;
-  skipped_files: number;
-  chunks_added: number;
-  chunks_unchanged: number;
-  chunks_removed: number;
-  duration_ms: number;
-  embedding_model: string;
-}
-
-export interface SearchResult {
-  path: string;
-  start_line: number;
-  end_line: number;
-  language: string;
-  symbol?: string;
-  content: string;
-  score: number;
-}
+// The wire types are the memory client's own.
+export type { IndexFilesResult as IndexResult, SearchResult } from '../../src/clients/memory.js';
 
 /** A deterministic pseudo-random generator (mulberry32), so that every run picks the same samples. */
 export function seededRandom(seed: number): () => number {

@@ -30,17 +30,22 @@ describe('memory context for agents', () => {
     await memory?.stop();
   });
 
-  it('writes the context for the task into the file the agent reads', async () => {
+  /** Run a job whose agent copies its context file out; the finished job and what it read. */
+  async function contextSeenBy(projectId: string, prompt: string): Promise<{ done: any; context: string }> {
     const out = path.join(tempDir(), 'context.md');
     const job = await api(t.url, 'POST', '/api/v1/jobs', {
-      project_id: 'shop',
-      prompt: 'verifyPassword accepts an empty candidate; make it reject empty passwords',
+      project_id: projectId,
+      prompt,
       repo,
       agent: { type: 'command', command: ['sh', '-c', 'cp "$AUTOBUILD_CONTEXT_FILE" "$1"', 'sh', out] },
     });
     const done = await waitForJob(t.url, job.body.id, isDone);
     expect(done.status).toBe('succeeded');
-    const context = readFileSync(out, 'utf8');
+    return { done, context: readFileSync(out, 'utf8') };
+  }
+
+  it('writes the context for the task into the file the agent reads', async () => {
+    const { done, context } = await contextSeenBy('shop', 'verifyPassword accepts an empty candidate; make it reject empty passwords');
     expect(context).toContain('src/auth/password.ts');
     expect(context).toContain('export function verifyPassword');
     // The context file lives outside the worktree: nothing of it lands on the branch.
@@ -50,16 +55,8 @@ describe('memory context for agents', () => {
   });
 
   it('gives an empty context for a project the memory service has not indexed', async () => {
-    const out = path.join(tempDir(), 'context.md');
-    const job = await api(t.url, 'POST', '/api/v1/jobs', {
-      project_id: 'elsewhere',
-      prompt: 'anything',
-      repo,
-      agent: { type: 'command', command: ['sh', '-c', 'cp "$AUTOBUILD_CONTEXT_FILE" "$1"', 'sh', out] },
-    });
-    const done = await waitForJob(t.url, job.body.id, isDone);
-    expect(done.status).toBe('succeeded');
-    expect(readFileSync(out, 'utf8')).toBe('');
+    const { context } = await contextSeenBy('elsewhere', 'anything');
+    expect(context).toBe('');
   });
 
   it("writes each finished job's outcome back as a memory", async () => {

@@ -91,8 +91,15 @@ describe('memory service down when jobs finish', () => {
       const repo = createTestRepo(FILES);
       const job = await api(t.url, 'POST', '/api/v1/jobs', { project_id: 'later', prompt: 'tidy the readme', repo, agent: { type: 'command', command: ['true'] } });
       expect((await waitForJob(t.url, job.body.id, isDone)).status).toBe('succeeded');
-      await t.orchestrator.outbox.deliver();
-      const waiting = await t.db.query<{ attempts: number; last_error: string }>('select attempts, last_error from orchestrator.memory_outbox');
+      // The job's finish already kicked a delivery pass in the background; wait for it to record the failure.
+      let waiting: { attempts: number; last_error: string | null }[] = [];
+      const deadline = Date.now() + 10_000;
+      do {
+        await t.orchestrator.outbox.deliver();
+        waiting = await t.db.query<{ attempts: number; last_error: string | null }>('select attempts, last_error from orchestrator.memory_outbox');
+        if (waiting[0]?.last_error) break;
+        await new Promise((r) => setTimeout(r, 50));
+      } while (Date.now() < deadline);
       expect(waiting).toHaveLength(1);
       expect(waiting[0]!.last_error).toMatch(/could not reach the memory service/);
 

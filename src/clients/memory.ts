@@ -1,6 +1,7 @@
-// Typed HTTP client of the memory service API (API.md): index, drop an index, search, context and
-// health, over global fetch. It imports no service code: the wire types are declared here, and
-// errors come back as ApiError (the contract's error body) or MemoryUnreachableError.
+// Typed HTTP client of the memory service API (API.md): index, drop an index, search, context,
+// memories (store, list, recall, delete) and health, over global fetch. It imports no service
+// code: the wire types are declared here, and errors come back as ApiError (the contract's error
+// body) or MemoryUnreachableError.
 import { ApiError, displayUrl, errorFrom } from './http.js';
 
 export { ApiError };
@@ -63,18 +64,76 @@ export interface RememberRequest {
   tags?: string[];
 }
 
+/** A stored memory as the API returns it. */
+export interface StoredMemory {
+  id: string;
+  project_id: string;
+  type: string;
+  content: string | Record<string, unknown>;
+  tags: string[];
+  ticket_id: string | null;
+  job_id: string | null;
+  /** How many times it was written (near-duplicates merge into it). */
+  seen_count: number;
+  created_at: string;
+  updated_at: string;
+  superseded_by: string | null;
+  superseded_at: string | null;
+  /** Cosine similarity to the query, in semantic recall only. */
+  score?: number;
+}
+
+/** What storing a memory did: created (201), or merged into a near-duplicate (200, its id), and what it superseded. */
+export interface RememberOutcome {
+  memory: StoredMemory;
+  created: boolean;
+  supersedes: string[];
+}
+
+export interface ListMemoriesOptions {
+  type?: string;
+  tag?: string;
+  /** Also memories superseded by a contradicting newer one. */
+  include_superseded?: boolean;
+  /** One page: default 50, at most 500. */
+  limit?: number;
+  cursor?: string;
+}
+
+export interface MemoryPage {
+  memories: StoredMemory[];
+  next_cursor: string | null;
+}
+
 export interface SourceRange {
   path: string;
   start_line: number;
   end_line: number;
 }
 
+/** A pattern learned from verified execution outcomes (GET /api/v1/insights/patterns). */
+export interface LearnedPattern {
+  id: string;
+  type: 'co_change' | 'task_files' | 'qa_failure' | 'agent_stats';
+  /** One readable sentence with the evidence. */
+  description: string;
+  /** What it relates: co_change {scope, paths, tasks_changing_either}; task_files {term, path, tasks_with_term};
+   *  qa_failure {check, runs, failure_rate}; agent_stats {agent, runs, success_rate, median_duration_s, duration_samples}. */
+  content: Record<string, unknown>;
+  success_count: number;
+  failure_count: number;
+  /** 0..1: a Wilson lower bound, so it grows with evidence. */
+  confidence: number;
+  last_seen_at: string;
+}
+
 export interface TaskContext {
   context: string;
   tokens: number;
   sources: SourceRange[];
-  memories: unknown[];
-  patterns: unknown[];
+  /** The memories and patterns rendered into `context` (their tokens count towards max_tokens). */
+  memories: StoredMemory[];
+  patterns: LearnedPattern[];
 }
 
 export interface MemoryHealth {
@@ -89,6 +148,14 @@ export interface MemoryClientOptions {
   token?: string;
   /** Per request (default 10 minutes: indexing a large root takes a while). */
   timeoutMs?: number;
+}
+
+/** `?a=1&b=x` of the defined values, or nothing. */
+function queryString(params: Record<string, string | number | boolean | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value));
+  const text = search.toString();
+  return text ? `?${text}` : '';
 }
 
 /** The memory service could not be reached (refused, DNS, reset, timeout). */
@@ -142,12 +209,37 @@ export class MemoryClient {
     return this.request<{ id: string }>('POST', '/api/v1/memory', body);
   }
 
+  /** Store a memory and say whether it was created or merged into a near-duplicate. */
+  async rememberMemory(body: RememberRequest): Promise<RememberOutcome> {
+    const { status, body: answer } = await this.send<StoredMemory & { supersedes?: string[]; merged_into?: string }>('POST', '/api/v1/memory', body);
+    const { supersedes = [], merged_into: _mergedInto, ...memory } = answer;
+    return { memory, created: status === 201, supersedes };
+  }
+
+  /** One page of a project's memories, newest first; follow next_cursor for the next. */
+  listMemories(projectId: string, options: ListMemoriesOptions = {}): Promise<MemoryPage> {
+    return this.request<MemoryPage>('GET', `/api/v1/memory/${encodeURIComponent(projectId)}${queryString({ ...options })}`);
+  }
+
+  /** Semantic recall: the project's live memories nearest to `query`, best first, with scores. */
+  async recallMemories(projectId: string, query: string, options: { type?: string; tag?: string; limit?: number } = {}): Promise<StoredMemory[]> {
+    return (await this.request<MemoryPage>('GET', `/api/v1/memory/${encodeURIComponent(projectId)}${queryString({ ...options, query })}`)).memories;
+  }
+
+  async deleteMemory(id: string): Promise<void> {
+    await this.request<{ deleted: boolean }>('DELETE', `/api/v1/memory/${encodeURIComponent(id)}`);
+  }
+
   /** Health answers 503 with its body when down: that body is returned, not thrown. */
   health(): Promise<MemoryHealth> {
     return this.request<MemoryHealth>('GET', '/health', undefined, 503);
   }
 
   private async request<T>(method: string, path: string, body?: unknown, allowStatus?: number): Promise<T> {
+    return (await this.send<T>(method, path, body, allowStatus)).body;
+  }
+
+  private async send<T>(method: string, path: string, body?: unknown, allowStatus?: number): Promise<{ status: number; body: T }> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.token) headers.authorization = `Bearer ${this.token}`;
@@ -159,7 +251,7 @@ export class MemoryClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       if (!response.ok && response.status !== allowStatus) throw await errorFrom(response);
-      return (await response.json()) as T;
+      return { status: response.status, body: (await response.json()) as T };
     } catch (error) {
       if (error instanceof ApiError) throw error;
       throw this.transportError(error);

@@ -15,7 +15,9 @@ import { changelogSummarizer } from './changelog/summary.js';
 import { registerHealthRoute } from './api/healthRoute.js';
 import { registerIndexRoutes } from './api/indexRoutes.js';
 import { registerMemoryRoutes } from './api/memoryRoutes.js';
+import { registerPatternsRoute } from './api/patternsRoute.js';
 import { registerSearchRoutes } from './api/searchRoutes.js';
+import { MemoryWriteHealth } from './memories/writeHealth.js';
 import { createEmbedder, describeEmbedder, type EmbeddingSettings } from './embeddings/embedder.js';
 import { EmbedderPool, type EmbedderFactory } from './embeddings/embedderPool.js';
 import { HASH_MODEL_PREFIX } from './embeddings/hashEmbedder.js';
@@ -30,6 +32,8 @@ export interface MemoryOptions {
   logger: Logger;
   /** How embedders are made (default: the real backends); tests wrap it to count embeddings. */
   embedderFactory?: EmbedderFactory;
+  /** How old /health's evidence of memory writes may get before it probes again (default 5 s); tests shorten it. */
+  healthProbeTtlMs?: number;
 }
 
 export interface MemoryService {
@@ -90,11 +94,13 @@ export async function buildMemory(options: MemoryOptions): Promise<MemoryService
   });
   registerIndexRoutes(app, { indexer, bodyLimitBytes: Math.max(config.bodyLimitBytes, config.memory.indexBodyLimitBytes) });
   registerSearchRoutes(app, search);
-  registerMemoryRoutes(app, { db, embedders });
+  const writes = new MemoryWriteHealth({ db, embedders }, { ttlMs: options.healthProbeTtlMs });
+  registerMemoryRoutes(app, { db, embedders, writes });
+  registerPatternsRoute(app, { db });
   const llm = createLlm(config.anthropic);
   registerChangelogRoute(app, { db, summarize: llm ? changelogSummarizer(llm) : undefined });
   registerChatRoute(app, { search, llm });
-  registerHealthRoute(app, { db, embedders, llmModel: config.anthropic.apiKey ? config.anthropic.model : undefined, version: VERSION, startedAt: Date.now() });
+  registerHealthRoute(app, { db, embedders, writes, llmModel: config.anthropic.apiKey ? config.anthropic.model : undefined, version: VERSION, startedAt: Date.now() });
 
   let listening = false;
   return {

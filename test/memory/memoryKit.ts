@@ -26,6 +26,8 @@ export async function resetMemoryDb(db: Database): Promise<void> {
   await db.query(`truncate memory.indexes, memory.files, memory.chunks restart identity`);
   const [memories] = await db.query<{ found: string | null }>(`select to_regclass('memory.memories')::text as found`);
   if (memories?.found) await db.query(`truncate memory.memories restart identity`);
+  const [patterns] = await db.query<{ found: string | null }>(`select to_regclass('memory.patterns')::text as found`);
+  if (patterns?.found) await db.query(`truncate memory.patterns, memory.pattern_support, memory.pattern_jobs restart identity`);
 }
 
 export interface EmbedStats {

@@ -6,6 +6,7 @@ import { AppError, type FieldProblem } from '../../platform/errors.js';
 import type { HttpApp } from '../../platform/http/app.js';
 import { createMemory, deleteMemory, listMemories, type MemoryDeps } from '../memories/memories.js';
 import { renderContent, type MemoryContent } from '../memories/render.js';
+import type { MemoryWriteHealth } from '../memories/writeHealth.js';
 import { ProjectId, ProjectParams } from './schemas.js';
 
 /** Largest content accepted, in UTF-8 bytes of the text or of the JSON object's serialisation. */
@@ -54,11 +55,12 @@ function checkContent(content: MemoryContent): void {
   if (problem) throw new AppError('validation_failed', `content ${problem.message}`, problems);
 }
 
-export function registerMemoryRoutes(app: HttpApp, deps: MemoryDeps): void {
+export function registerMemoryRoutes(app: HttpApp, deps: MemoryDeps & { writes?: MemoryWriteHealth }): void {
   app.post('/api/v1/memory', { schema: { summary: 'Store a memory (a near-duplicate updates the existing one)', tags: ['memory'], body: CreateMemoryBody } }, async (request, reply) => {
     const body = request.body;
     const content = body.content as MemoryContent;
     checkContent(content);
+    // /health hears how real writes went; a store that refuses the write is a 503, not a 500.
     const { memory, outcome, superseded } = await createMemory(deps, {
       projectId: body.project_id,
       type: body.type,
@@ -66,7 +68,12 @@ export function registerMemoryRoutes(app: HttpApp, deps: MemoryDeps): void {
       ticketId: body.ticket_id,
       jobId: body.job_id,
       tags: body.tags,
+    }).catch((error: unknown) => {
+      const answer = deps.writes ? deps.writes.recordFailure(error) : error;
+      if (answer instanceof AppError && answer.status === 503) request.log.warn({ err: answer.message }, 'memory not stored');
+      throw answer;
     });
+    deps.writes?.recordWritten();
     if (outcome === 'merged') return reply.status(200).send({ ...memory, merged_into: memory.id, supersedes: superseded });
     return reply.status(201).send({ ...memory, supersedes: superseded });
   });

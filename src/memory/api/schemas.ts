@@ -57,3 +57,17 @@ export const ContextBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const PatternsQuery = Type.Object(
+  {
+    project_id: ProjectId,
+    type: Type.Optional(
+      Type.Union([Type.Literal('co_change'), Type.Literal('task_files'), Type.Literal('qa_failure'), Type.Literal('agent_stats')], {
+        description: 'co_change (files or areas changed together), task_files (task words → files), qa_failure, agent_stats',
+      }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);

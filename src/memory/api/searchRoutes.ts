@@ -18,8 +18,6 @@ export function registerSearchRoutes(app: HttpApp, deps: SearchDeps): void {
 
   app.post('/api/v1/context', { schema: { summary: 'Context for a task, within a token budget', tags: ['search'], body: ContextBody } }, async (request) => {
     const { project_id, task_description, max_tokens = 2000 } = request.body;
-    const built = await taskContext(deps, { projectId: project_id, taskDescription: task_description, maxTokens: max_tokens });
-    // Memories and patterns come with the memory features of a later version.
-    return { ...built, memories: [], patterns: [] };
+    return taskContext(deps, { projectId: project_id, taskDescription: task_description, maxTokens: max_tokens });
   });
 }

@@ -2,10 +2,13 @@
 // superseding what it contradicts), listing with filters and a cursor, semantic recall, deletion.
 // Vectors come from the configured embedder and record its model; recall embeds the query with
 // each model the project's live memories were embedded with, so vectors of different models never meet.
+// A verified execution outcome also updates the project's learned patterns, in the same transaction.
 import type { Database, Queryable } from '../../platform/database/database.js';
 import { AppError } from '../../platform/errors.js';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
 import { embedTexts, type EmbedderPool } from '../embeddings/embedderPool.js';
+import { learnFromOutcome, type PatternLimits } from '../patterns/learn.js';
+import { verifiedOutcome } from '../patterns/outcome.js';
 import { sqlInteger, vectorParam } from '../store/vectors.js';
 import { renderContent, type MemoryContent } from './render.js';
 import { lexicalView, relate } from './similarity.js';
@@ -13,6 +16,8 @@ import { lexicalView, relate } from './similarity.js';
 export interface MemoryDeps {
   db: Database;
   embedders: EmbedderPool;
+  /** Bounds of pattern learning (default DEFAULT_PATTERN_LIMITS). */
+  patternLimits?: PatternLimits;
 }
 
 export interface NewMemory {
@@ -106,6 +111,7 @@ export async function createMemory(deps: MemoryDeps, input: NewMemory): Promise<
   const family = typeFamily(input.type);
   const tags = [...new Set(input.tags ?? [])];
   const incoming = lexicalView(input.content, text);
+  const verified = verifiedOutcome(input);
 
   return deps.db.transaction(async (tx) => {
     // One writer per project at a time, so two copies of a lesson posted together merge.
@@ -130,6 +136,10 @@ export async function createMemory(deps: MemoryDeps, input: NewMemory): Promise<
       if (contradicted.length === 0) return;
       await tx.query(`update memory.memories set superseded_by = $1, superseded_at = now() where id = any($2::uuid[])`, [by, contradicted]);
     };
+    // A verified outcome counts whatever became of its memory (new, merged or superseding): each job once.
+    const learn = async (memoryId: string): Promise<void> => {
+      if (verified) await learnFromOutcome(tx, verified, memoryId, deps.patternLimits);
+    };
     if (duplicate) {
       const [updated] = await tx.query<MemoryRow>(
         `update memory.memories set content = $2, content_text = $3, embedding = $4, provider = $5, model = $6, dimension = $7,
@@ -140,6 +150,7 @@ export async function createMemory(deps: MemoryDeps, input: NewMemory): Promise<
       );
       if (!updated) throw new Error(`memory ${duplicate.id} vanished while being merged`);
       await supersede(updated.id);
+      await learn(updated.id);
       return { memory: toView(updated), outcome: 'merged', superseded: contradicted };
     }
     const [created] = await tx.query<MemoryRow>(
@@ -149,6 +160,7 @@ export async function createMemory(deps: MemoryDeps, input: NewMemory): Promise<
     );
     if (!created) throw new Error('insert returned no row');
     await supersede(created.id);
+    await learn(created.id);
     return { memory: toView(created), outcome: 'created', superseded: contradicted };
   });
 }
@@ -193,7 +205,7 @@ export async function listMemories(deps: MemoryDeps, options: ListOptions): Prom
     where += ` and seq < $${params.length}::bigint`;
   }
   params.push(options.limit + 1);
-  const rows = await deps.db.query<MemoryRow>(`select ${COLUMNS} from memory.memories where ${where} order by seq desc limit $${params.length}`, params);
+  const rows = await deps.db.query<MemoryRow>(`select ${COLUMNS} from memory.memories where ${where} order by memories.seq /* the bigint, not the text alias */ desc limit $${params.length}`, params);
   const page = rows.slice(0, options.limit);
   const last = page[page.length - 1];
   return { memories: page.map((row) => toView(row)), next_cursor: rows.length > options.limit && last ? encodeCursor({ seq: last.seq }) : null };
@@ -228,6 +240,11 @@ async function recall(deps: MemoryDeps, options: ListOptions, query: string): Pr
     ranked.push(...rows.map((row) => toView(row, Number(row.similarity))));
   }
   return ranked.sort((a, b) => (b.score ?? 0) - (a.score ?? 0)).slice(0, options.limit);
+}
+
+/** A project's live memories nearest in meaning to a text (a task), best first, with their scores. */
+export async function recallMemories(deps: MemoryDeps, projectId: string, text: string, limit: number): Promise<MemoryView[]> {
+  return recall(deps, { projectId, includeSuperseded: false, limit }, text);
 }
 
 export async function deleteMemory(q: Queryable, id: string): Promise<void> {

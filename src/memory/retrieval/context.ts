@@ -1,7 +1,18 @@
 // Owns building an agent's context for a task: the best chunks for it (hybrid search), overlapping
 // and adjacent ones of a file merged, grouped by file under path headings with fenced code, added
-// best first while the markdown stays within max_tokens (counted with a real tokenizer).
+// best first while the markdown stays within max_tokens (counted with a real tokenizer); and, ahead
+// of the code (short, and what to read before it), the project's memories and learned patterns
+// that speak to the task.
+//
+// Budget: code has priority. Memories and patterns may take at most KNOWLEDGE_SHARE of max_tokens;
+// code gets all the rest, including what they leave of their share; whatever code then leaves
+// unused goes back to them. Memories and patterns count towards max_tokens like the code.
 import { AppError } from '../../platform/errors.js';
+import { recallMemories, type MemoryView } from '../memories/memories.js';
+import type { PatternView } from '../patterns/describe.js';
+import { relevantPatterns } from '../patterns/patterns.js';
+import { taskTerms } from '../patterns/taskTerms.js';
+import { fitKnowledge, relevantToTask, type FittedKnowledge } from './knowledge.js';
 import { countTokens } from './tokenCount.js';
 import { searchCode, type SearchDeps, type SearchHit } from './search.js';
 
@@ -155,19 +166,79 @@ export interface TaskContextRequest {
   maxTokens: number;
 }
 
+export interface TaskContext extends BuiltContext {
+  /** The memories and patterns rendered into `context`, best first. */
+  memories: MemoryView[];
+  patterns: PatternView[];
+}
+
+/** The largest part of max_tokens memories and patterns may take before code has had its turn. */
+export const KNOWLEDGE_SHARE = 0.3;
+/** Memories recalled for a task (then filtered for relevance), and at most kept. */
+const RECALLED_MEMORIES = 10;
+const MAX_MEMORIES = 5;
+const MAX_PATTERNS = 8;
+/** Files whose co-change patterns speak to a task: those of its best hits (the code it is about). */
+const PATTERN_FILES = 3;
+/** A pattern backed by fewer than two consistent observations (Wilson bound 0.34 for 2 of 2) stays out. */
+export const MIN_PATTERN_CONFIDENCE = 0.3;
+
 /** Chunks asked of search: roughly what the budget can hold (a chunk is ~100-400 tokens), within 10..100. */
 function hitsFor(maxTokens: number): number {
   return Math.min(100, Math.max(10, Math.ceil(maxTokens / 100)));
 }
 
-/** The context for a task; a project without an index has an empty one (its agents still run). */
-export async function taskContext(deps: SearchDeps, request: TaskContextRequest): Promise<BuiltContext> {
-  let hits: SearchHit[];
+/** The best chunks for a task; none for a project without an index (its agents still run). */
+async function codeHits(deps: SearchDeps, request: TaskContextRequest): Promise<SearchHit[]> {
   try {
-    hits = await searchCode(deps, { projectId: request.projectId, query: request.taskDescription, limit: hitsFor(request.maxTokens) });
+    return await searchCode(deps, { projectId: request.projectId, query: request.taskDescription, limit: hitsFor(request.maxTokens) });
   } catch (error) {
-    if (error instanceof AppError && error.code === 'project_not_found') return { context: '', tokens: 0, sources: [] };
+    if (error instanceof AppError && error.code === 'project_not_found') return [];
     throw error;
   }
-  return buildContext(hits, request.maxTokens);
+}
+
+const SECTION_SEPARATOR = '\n\n';
+
+function joined(knowledge: FittedKnowledge, code: BuiltContext): string {
+  return [knowledge.context, code.context].filter((part) => part !== '').join(SECTION_SEPARATOR);
+}
+
+/**
+ * Memories and patterns, then code, within maxTokens. Knowledge first gets at most its share; code
+ * gets the rest; knowledge may then grow into what code left. The joined markdown is counted
+ * exactly, and knowledge shrinks should joining have cost more than the parts.
+ */
+export function assembleContext(hits: SearchHit[], memories: MemoryView[], patterns: PatternView[], maxTokens: number): TaskContext {
+  let knowledge = fitKnowledge(memories, patterns, Math.floor(maxTokens * KNOWLEDGE_SHARE));
+  const code = buildContext(hits, maxTokens - knowledge.tokens - (knowledge.tokens > 0 ? SEPARATOR_TOKENS : 0));
+  const left = knowledge.memories.length < memories.length || knowledge.patterns.length < patterns.length;
+  if (left) {
+    const grown = fitKnowledge(memories, patterns, maxTokens - code.tokens - (code.tokens > 0 ? SEPARATOR_TOKENS : 0));
+    if (grown.memories.length + grown.patterns.length > knowledge.memories.length + knowledge.patterns.length) knowledge = grown;
+  }
+  let context = joined(knowledge, code);
+  let tokens = countTokens(context);
+  while (tokens > maxTokens && knowledge.tokens > 0) {
+    knowledge = fitKnowledge(memories, patterns, knowledge.tokens - (tokens - maxTokens));
+    context = joined(knowledge, code);
+    tokens = countTokens(context);
+  }
+  return { context, tokens, sources: code.sources, memories: knowledge.memories, patterns: knowledge.patterns };
+}
+
+/** The context for a task: its code, and the memories and patterns that speak to it. */
+export async function taskContext(deps: SearchDeps, request: TaskContextRequest): Promise<TaskContext> {
+  const hits = await codeHits(deps, request);
+  const words = new Set(taskTerms(request.taskDescription, 200));
+  const recalled = await recallMemories(deps, request.projectId, request.taskDescription, RECALLED_MEMORIES);
+  const memories = recalled.filter((memory) => relevantToTask(memory, words)).slice(0, MAX_MEMORIES);
+  const patterns = await relevantPatterns(deps.db, {
+    projectId: request.projectId,
+    terms: [...words].slice(0, 50),
+    paths: [...new Set(hits.map((hit) => hit.path))].slice(0, PATTERN_FILES),
+    minConfidence: MIN_PATTERN_CONFIDENCE,
+    limit: MAX_PATTERNS,
+  });
+  return assembleContext(hits, memories, patterns, request.maxTokens);
 }

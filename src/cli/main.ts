@@ -5,8 +5,14 @@ import { registerChangelogCommand } from './changelogCommand.js';
 import { registerChatCommand } from './chatCommand.js';
 import { registerJobCommands } from './jobs.js';
 import { registerMemoryCommands } from './memoryCommands.js';
+import { registerMemoryNoteCommands } from './memoryNotes.js';
 import { registerRunnerCommand } from './runner.js';
-import { serve } from './serve.js';
+import type { ServeMode } from './serve.js';
+
+/** The services load on demand: a client command need not load them (a second of start-up). */
+async function serve(mode: ServeMode): Promise<void> {
+  await (await import('./serve.js')).serve(mode);
+}
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('autobuild')
@@ -22,10 +28,13 @@ export async function main(argv: string[]): Promise<void> {
     .command('orchestrator')
     .description('start the agent orchestrator alone')
     .action(() => serve('orchestrator'));
-  program
-    .command('memory')
-    .description('start the memory service alone')
+  // `autobuild memory` alone starts the service (the runtime contract); its subcommands are clients.
+  const memory = program.command('memory').description('start the memory service alone (the default), or add, list, search and delete memories');
+  memory
+    .command('serve', { isDefault: true })
+    .description('start the memory service alone (what `autobuild memory` does)')
     .action(() => serve('memory'));
+  registerMemoryNoteCommands(memory);
 
   registerJobCommands(program);
   registerMemoryCommands(program);

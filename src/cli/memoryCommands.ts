@@ -22,7 +22,7 @@ const BATCH_FILES = 200;
 const BATCH_BYTES = 4 * 1024 * 1024;
 const READ_CONCURRENCY = 16;
 
-interface ConnectionOptions {
+export interface ConnectionOptions {
   memoryUrl?: string;
   token?: string;
 }
@@ -42,19 +42,18 @@ interface SearchOptions extends ConnectionOptions {
   json?: boolean;
 }
 
-/** A mistake found before any request (DIR missing, bad glob): printed like an API error, exit 1. */
-
-function withConnectionOptions(command: Command): Command {
+/** --memory-url and --token, from the environment when not given. */
+export function withConnectionOptions(command: Command): Command {
   return command
     .addOption(new Option('--memory-url <url>', 'memory service base URL').env('MEMORY_SERVICE_URL').default(DEFAULT_MEMORY_URL))
     .addOption(new Option('--token <token>', 'API bearer token').env('AUTOBUILD_API_TOKEN'));
 }
 
-function clientOf(options: ConnectionOptions): MemoryClient {
+export function clientOf(options: ConnectionOptions): MemoryClient {
   return new MemoryClient({ baseUrl: options.memoryUrl || DEFAULT_MEMORY_URL, token: options.token || undefined });
 }
 
-function wholeNumber(min: number, max: number) {
+export function wholeNumber(min: number, max: number) {
   return (value: string): number => {
     if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}.`);
     return Number(value);

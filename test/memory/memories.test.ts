@@ -42,6 +42,11 @@ describe('rendering and relations', () => {
     expect(textView("don't use pnpm").polarity).toBe(-1);
     expect(textView('The cache is disabled').polarity).toBe(-1);
     expect(textView('The cache is enabled').terms).toEqual(textView('The cache is disabled').terms);
+    expect(stem('used')).toBe(stem('using'));
+    expect(textView('The cache is turned off').polarity).toBe(-1);
+    expect(textView('The tests no longer need Docker').polarity).toBe(-1);
+    expect(textView('Stop using yarn').polarity).toBe(-1);
+    expect(textView('The test is flaky on CI').polarity).toBe(1); // "on" the preposition is not "on" the state
     // A high cosine alone decides nothing: the lexical check must agree.
     expect(relate(textView('the integration tests need Docker running'), textView('the integration tests need Redis running'), 0.9)).toBe('distinct');
   });
@@ -129,6 +134,38 @@ describe('POST and GET /api/v1/memory', () => {
     const u1 = await post({ project_id: 'p', type: 'feedback', content: 'Use yarn for installing dependencies' });
     const u2 = await post({ project_id: 'p', type: 'feedback', content: 'Do not use yarn for installing dependencies' });
     expect(u2.body.supersedes).toEqual([u1.body.id]);
+  });
+
+  it('tells another wording from another fact: substitutions stay apart, new numbers and "turned off" supersede, JSON subjects count', async () => {
+    const redis = await post({ project_id: 'k', type: 'insight', content: 'The billing tests need Redis running' });
+    // One word differs on each side: a different fact that holds as well, however close the rest.
+    const kafka = await post({ project_id: 'k', type: 'insight', content: 'The billing tests need Kafka running' });
+    expect([kafka.status, kafka.body.supersedes]).toEqual([201, []]);
+    // Another wording of the first, with framing words of its own: merged into it.
+    const again = await post({ project_id: 'k', type: 'insight', content: 'Billing tests: Redis has to be running first' });
+    expect([again.status, again.body.id]).toEqual([200, redis.body.id]);
+    // "Don't X until Y" is "Y before X": the same lesson, not its negation.
+    const before = await post({ project_id: 'k', type: 'insight', content: 'Run the database migrations before deploying' });
+    const until = await post({ project_id: 'k', type: 'insight', content: "Don't deploy until you run the database migrations" });
+    expect([until.status, until.body.id]).toEqual([200, before.body.id]);
+
+    const timeout = await post({ project_id: 'k', type: 'decision', content: 'The search request timeout is 30 seconds' });
+    const otherTimeout = await post({ project_id: 'k', type: 'decision', content: 'The billing request timeout is 30 seconds' });
+    expect(otherTimeout.body.supersedes).toEqual([]);
+    const raised = await post({ project_id: 'k', type: 'decision', content: 'The search request timeout is now 60 seconds' });
+    expect([raised.status, raised.body.supersedes]).toEqual([201, [timeout.body.id]]);
+    const tracing = await post({ project_id: 'k', type: 'decision', content: 'Request tracing is enabled in staging' });
+    const off = await post({ project_id: 'k', type: 'decision', content: 'In staging, request tracing is turned off' });
+    expect(off.body.supersedes).toEqual([tracing.body.id]);
+
+    const billing = await post({ project_id: 'k', type: 'pattern', content: { component: 'billing', setting: 'timeout_s', value: 30 } });
+    // Another component with the same setting and value: about something else, not a contradiction.
+    const search = await post({ project_id: 'k', type: 'pattern', content: { component: 'search', setting: 'timeout_s', value: 30 } });
+    expect([search.status, search.body.supersedes]).toEqual([201, []]);
+    // The same fact with a note added: merged.
+    const noted = await post({ project_id: 'k', type: 'pattern', content: { setting: 'timeout_s', component: 'billing', value: 30, source: 'config review' } });
+    expect([noted.status, noted.body.id]).toEqual([200, billing.body.id]);
+    expect(await count()).toBe(10); // superseded memories stay (history)
   });
 
   it('recalls the relevant memory first for a query that shares few of its words, with scores', async () => {

@@ -10,6 +10,8 @@ import { createHttpApp, type HttpApp } from '../platform/http/app.js';
 import type { Logger } from '../platform/logger.js';
 import { VERSION } from '../platform/version.js';
 import { registerChatRoute } from './api/chatRoute.js';
+import { relevantMemories } from './retrieval/context.js';
+import { memoryLine } from './retrieval/knowledge.js';
 import { registerChangelogRoute } from './api/changelogRoute.js';
 import { changelogSummarizer } from './changelog/summary.js';
 import { registerHealthRoute } from './api/healthRoute.js';
@@ -99,7 +101,12 @@ export async function buildMemory(options: MemoryOptions): Promise<MemoryService
   registerPatternsRoute(app, { db });
   const llm = createLlm(config.anthropic);
   registerChangelogRoute(app, { db, summarize: llm ? changelogSummarizer(llm) : undefined });
-  registerChatRoute(app, { search, llm });
+  registerChatRoute(app, {
+    search,
+    llm,
+    recallNotes: async (projectId, question) =>
+      (await relevantMemories(search, projectId, question)).map((memory) => ({ label: `memory ${memory.id} (${memory.type}, ${memory.updated_at})`, content: memoryLine(memory).slice(2) })),
+  });
   registerHealthRoute(app, { db, embedders, writes, llmModel: config.anthropic.apiKey ? config.anthropic.model : undefined, version: VERSION, startedAt: Date.now() });
 
   let listening = false;

@@ -132,6 +132,30 @@ describe('with a model', () => {
     expect(JSON.stringify(recorded.body)).not.toContain(KEY);
   });
 
+  it('tells the model the project\'s memories that speak to the question, and only those', async () => {
+    const decision = await api(withKey.url, 'POST', '/api/v1/memory', { project_id: 'shop', type: 'decision', content: 'Invoice totals round to whole cents after VAT, never before the discount.' });
+    const unrelated = await api(withKey.url, 'POST', '/api/v1/memory', { project_id: 'shop', type: 'insight', content: 'Session cookies expire after thirty minutes of inactivity.' });
+    expect([decision.status, unrelated.status]).toEqual([201, 201]);
+    try {
+      const before = fake.messages().length;
+      script = () => ({ content: [text('They round after VAT.')] });
+      expect((await chat(withKey.url, { project_id: 'shop', message: 'When do invoice totals round to cents?' })).status).toBe(200);
+      const system = systemText(fake.messages()[before]!.system);
+      expect(system).toContain('<memories>');
+      expect(system).toContain(`memory ${decision.body.id}`);
+      expect(system).toContain('Invoice totals round to whole cents after VAT');
+      expect(system).not.toContain('Session cookies expire');
+
+      const plain = await chat(noKey.url, { project_id: 'shop', message: 'When do invoice totals round to cents?' });
+      expect(plain.body.response).toMatch(/^No language model is configured/);
+      expect(plain.body.response).toContain('Invoice totals round to whole cents after VAT');
+      expect(plain.body.response).not.toContain('Session cookies expire');
+    } finally {
+      await api(withKey.url, 'DELETE', `/api/v1/memory/${decision.body.id}`);
+      await api(withKey.url, 'DELETE', `/api/v1/memory/${unrelated.body.id}`);
+    }
+  });
+
   it('a follow-up finds its subject through the earlier user turn', async () => {
     const before = fake.messages().length;
     script = () => ({ content: [text('It rounds to whole cents.')] });

@@ -1,4 +1,4 @@
-// Owns chat about a project: retrieval over its code index (and, later, its memories), a grounded
+// Owns chat about a project: retrieval over its code index and its memories, a grounded
 // prompt that lists the passages with path:lines and asks the model to cite them, then Claude with
 // the conversation history. Without a language model the answer is the retrieved passages, after a
 // plain statement that no model is configured.
@@ -25,8 +25,8 @@ export interface ChatAnswer {
 }
 
 /**
- * Retrieved text that is not code: the seam for memories (decisions, past executions, feedback)
- * once the memory features exist. Rendered after the code passages, cited by its label.
+ * Retrieved text that is not code: the project's memories (decisions, past executions, feedback)
+ * that speak to the question. Rendered after the code passages, cited by its label.
  */
 export interface RetrievedNote {
   label: string;
@@ -37,7 +37,7 @@ export interface ChatDeps {
   search: SearchDeps;
   /** undefined: no ANTHROPIC_API_KEY; chat answers with the passages. */
   llm: LlmClient | undefined;
-  /** Memories relevant to the question (none until the memory features land). */
+  /** Memories relevant to the question. */
   recallNotes?: (projectId: string, query: string) => Promise<RetrievedNote[]>;
 }
 
@@ -158,8 +158,9 @@ export const NO_MODEL_NOTICE =
 /** The answer without a model: the plain statement, then the most relevant passages. */
 export function passagesAnswer(prepared: PreparedChat): ChatAnswer {
   const hits = prepared.hits.slice(0, FALLBACK_PASSAGES);
+  const notes = prepared.notes.length === 0 ? [] : ["The project's memories that speak to your question:", prepared.notes.map((note) => `- ${note.content}`).join('\n')];
   if (hits.length === 0) {
-    return { response: `${NO_MODEL_NOTICE}, and the project's code index has no passages matching your question.`, sources: [], model: null };
+    return { response: [`${NO_MODEL_NOTICE}, and the project's code index has no passages matching your question.`, ...notes].join('\n\n'), sources: [], model: null };
   }
   const parts = [`${NO_MODEL_NOTICE}: here are the passages of the project's code most relevant to your question.`];
   hits.forEach((hit, i) => {
@@ -168,6 +169,7 @@ export function passagesAnswer(prepared: PreparedChat): ChatAnswer {
     const symbol = hit.symbol ? ` (${hit.symbol})` : '';
     parts.push(`${i + 1}. ${hit.path}:${hit.start_line}-${hit.end_line}${symbol}\n${mark}${hit.language}\n${code}\n${mark}`);
   });
+  parts.push(...notes);
   const sources = hits.map((hit) => ({ path: hit.path, start_line: hit.start_line, end_line: hit.end_line }));
   return { response: parts.join('\n\n'), sources, model: null };
 }

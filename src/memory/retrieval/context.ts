@@ -227,12 +227,18 @@ export function assembleContext(hits: SearchHit[], memories: MemoryView[], patte
   return { context, tokens, sources: code.sources, memories: knowledge.memories, patterns: knowledge.patterns };
 }
 
+/** The project's live memories that speak to a text (a task, a question), best first, at most MAX_MEMORIES. */
+export async function relevantMemories(deps: Pick<SearchDeps, 'db' | 'embedders'>, projectId: string, text: string): Promise<MemoryView[]> {
+  const words = new Set(taskTerms(text, 200));
+  const recalled = await recallMemories(deps, projectId, text, RECALLED_MEMORIES);
+  return recalled.filter((memory) => relevantToTask(memory, words)).slice(0, MAX_MEMORIES);
+}
+
 /** The context for a task: its code, and the memories and patterns that speak to it. */
 export async function taskContext(deps: SearchDeps, request: TaskContextRequest): Promise<TaskContext> {
   const hits = await codeHits(deps, request);
   const words = new Set(taskTerms(request.taskDescription, 200));
-  const recalled = await recallMemories(deps, request.projectId, request.taskDescription, RECALLED_MEMORIES);
-  const memories = recalled.filter((memory) => relevantToTask(memory, words)).slice(0, MAX_MEMORIES);
+  const memories = await relevantMemories(deps, request.projectId, request.taskDescription);
   const patterns = await relevantPatterns(deps.db, {
     projectId: request.projectId,
     terms: [...words].slice(0, 50),

@@ -5,14 +5,17 @@
 // the facts stay compatible (both true at once: "needs Redis" / "needs Kafka") or change the fact's
 // value (a contradiction without a negation: "backups go to S3" / "backups now go to GCS").
 //
-// Three splits. The lists below are split by position (even: tuning, odd: validation): topic
+// Four splits. The lists below are split by position (even: tuning, odd: validation): topic
 // values and phrasings alike. The similarity rules were tuned on the tuning split; the validation
 // split was held out until a first measurement, then its failures informed three general fixes, so
 // it is no longer unseen. The test split (each kind's `test`, and the TEST_* lists) has topics, tools
-// and phrasings of its own, written after the tuning ended and measured without changing anything
-// after: the figure the benchmark reports against the goal.
+// and phrasings of its own, written after the first rules' tuning ended: the figure the benchmark
+// reports against the goal. Its wording was in view when the second rules (issue 6) were written, so
+// the fresh split (fresh.ts), written after those were frozen, is the estimate for unseen wording.
 
-export type Split = 'tuning' | 'validation' | 'test';
+import { FRESH, FRESH_TOOLBOXES, freshJson } from './fresh.js';
+
+export type Split = 'tuning' | 'validation' | 'test' | 'fresh';
 
 /** What a kind says in the test split: its own slot values and phrasings. */
 export interface TestPhrasings {
@@ -204,27 +207,40 @@ const SYMPTOMS = values(
 
 /** Values of a list in the tuning or validation split: even positions tune, odd ones validate. */
 export function splitValues<T>(items: readonly T[], split: Split): T[] {
-  if (split === 'test') throw new Error('the test split has lists of its own');
+  if (split === 'test' || split === 'fresh') throw new Error(`the ${split} split has lists of its own`);
   return items.filter((_, i) => (i % 2 === 0) === (split === 'tuning'));
+}
+
+/** What a kind says in a split with lists of its own (test, fresh); undefined for tuning and validation. */
+function heldOut(kind: FactKind, split: Split): TestPhrasings | undefined {
+  if (split === 'test') return kind.test;
+  if (split === 'fresh') {
+    const fresh = FRESH[kind.name];
+    if (!fresh) throw new Error(`${kind.name} has no fresh phrasings`);
+    return fresh;
+  }
+  return undefined;
 }
 
 /** A slot's values in a split. */
 export function slotValues(kind: FactKind, slot: string, split: Split): SlotValue[] {
-  const pool = split === 'test' ? kind.test.slots?.[slot] : kind.slots[slot] && splitValues(kind.slots[slot], split);
+  const own = heldOut(kind, split);
+  const pool = own ? own.slots?.[slot] : kind.slots[slot] && splitValues(kind.slots[slot], split);
   if (!pool || pool.length === 0) throw new Error(`${kind.name} has no values for ${slot} in the ${split} split`);
   return pool;
 }
 
 export function positives(kind: FactKind, split: Split): string[] {
-  return split === 'test' ? kind.test.positive : splitValues(kind.positive, split);
+  return heldOut(kind, split)?.positive ?? splitValues(kind.positive, split);
 }
 
 export function negatives(kind: FactKind, split: Split): string[] {
-  return split === 'test' ? kind.test.negative : splitValues(kind.negative, split);
+  return heldOut(kind, split)?.negative ?? splitValues(kind.negative, split);
 }
 
 export function valueChanges(kind: FactKind, split: Split): string[] {
-  const phrasings = split === 'test' ? kind.test.valueChange : kind.valueChange && splitValues(kind.valueChange.phrasings, split);
+  const own = heldOut(kind, split);
+  const phrasings = own ? own.valueChange : kind.valueChange && splitValues(kind.valueChange.phrasings, split);
   if (!phrasings || phrasings.length === 0) throw new Error(`${kind.name} has no value-change phrasings in the ${split} split`);
   return phrasings;
 }
@@ -328,6 +344,10 @@ export const KINDS: FactKind[] = [
     type: 'decision',
     slots: {},
     group: (pick, split) => {
+      if (split === 'fresh') {
+        const box = pick(FRESH_TOOLBOXES);
+        return { tool: v(pick(box.tools)), task: pick(box.tasks) };
+      }
       if (split === 'test') {
         const box = pick(TEST_TOOLBOXES);
         return { tool: v(pick(box.tools)), task: pick(box.tasks) };
@@ -356,7 +376,7 @@ export const KINDS: FactKind[] = [
       'We no longer {task} with {tool}',
     ],
     vary: (slot, slots, pick) => {
-      const box = [...TOOLBOXES, ...TEST_TOOLBOXES].find((b) => b.tasks.includes(slots.task!))!;
+      const box = [...TOOLBOXES, ...TEST_TOOLBOXES, ...FRESH_TOOLBOXES].find((b) => b.tasks.includes(slots.task!))!;
       if (slot !== 'task') throw new Error(`the tool kind varies its task only, not ${slot}`);
       return pick(box.tasks.filter((task) => task !== slots.task));
     },
@@ -527,6 +547,7 @@ export const KINDS: FactKind[] = [
       const key = slots.setting!.forms!.key!;
       const component = slots.component!.text;
       const value = Number(slots.value!.text);
+      if (variant >= 7) return freshJson(component, key, value, variant);
       // The test split's variants use other key names (module, parameter) than tuning saw.
       if (variant === 4) return { module: component, parameter: key, value };
       if (variant === 5) return { parameter: key, module: component, value, comment: 'from the runbook' };

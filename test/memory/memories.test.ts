@@ -3,9 +3,10 @@
 // with nothing stored.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { renderContent } from '../../src/memory/memories/render.js';
-import { relate, stem, textView } from '../../src/memory/memories/similarity.js';
+import { lexicalView, relate, stem, textView } from '../../src/memory/memories/similarity.js';
 import { api } from '../support/orchestrator.js';
 import { startTestMemory, type TestMemory } from './memoryKit.js';
+import { outcome } from './outcomes.js';
 
 let t: TestMemory;
 beforeAll(async () => {
@@ -41,14 +42,66 @@ describe('rendering and relations', () => {
     expect(textView('Do not use pnpm').polarity).toBe(-1);
     expect(textView("don't use pnpm").polarity).toBe(-1);
     expect(textView('The cache is disabled').polarity).toBe(-1);
-    expect(textView('The cache is enabled').terms).toEqual(textView('The cache is disabled').terms);
+    expect(textView('The cache is enabled').anchors).toEqual(textView('The cache is disabled').anchors);
     expect(stem('used')).toBe(stem('using'));
     expect(textView('The cache is turned off').polarity).toBe(-1);
     expect(textView('The tests no longer need Docker').polarity).toBe(-1);
     expect(textView('Stop using yarn').polarity).toBe(-1);
-    expect(textView('The test is flaky on CI').polarity).toBe(1); // "on" the preposition is not "on" the state
+    expect(textView('The test is flaky on CI').polarity).toBe(-1); // "on" the preposition is not "on" the state
+    // Two words for one failure do not cancel out; a negated failure is a pass.
+    expect(textView('The export test is flaky on CI: it fails when the runner is slow').polarity).toBe(-1);
+    expect(textView('The export test stopped failing on CI').polarity).toBe(1);
+    // A failure that follows from a missing thing says the thing is needed.
+    expect(textView('Without Redis running, the billing tests fail').polarity).toBe(1);
+    expect(textView('Redis must be up or the billing tests break').polarity).toBe(1);
+    expect(textView('The billing tests pass without Redis').polarity).toBe(-1);
     // A high cosine alone decides nothing: the lexical check must agree.
     expect(relate(textView('the integration tests need Docker running'), textView('the integration tests need Redis running'), 0.9)).toBe('distinct');
+  });
+
+  it('relates texts by what they are about: framing and word forms differ, anchors must not', () => {
+    const rel = (a: string, b: string, cosine = 0.5) => relate(textView(b), textView(a), cosine);
+    expect(rel('The billing tests need Redis running', 'Redis must be running before you run the billing tests')).toBe('duplicate');
+    expect(rel('The billing tests need Redis running', 'The billing tests no longer need Redis')).toBe('contradiction');
+    // One side adds a detail (the symptom); the other says the opposite of the whole.
+    expect(rel('The CSV import test sometimes times out on CI', 'The CSV import test is no longer flaky on CI')).toBe('contradiction');
+    expect(rel('Use pnpm for publishing packages', 'Package publishing should go through pnpm')).toBe('duplicate'); // publishing ↔ publish
+    // A hyphenated compound is one word: "end-to-end tests" are not "tests" plus a framing word.
+    expect(rel('Refresh the test fixtures first, then run the end-to-end tests', 'Refresh the test fixtures first, then merge to main')).toBe('distinct');
+    // A statement of a change with a new value for the same subject.
+    expect(rel('Coverage reports are written to the data lake', 'Coverage reports now go to Google Cloud Storage instead')).toBe('contradiction');
+    expect(rel('Coverage reports are written to the data lake', 'Build logs now go to the data lake instead')).toBe('distinct');
+    // Numbers: a new value, or another setting.
+    expect(rel('The search request timeout is 30 seconds', 'The search request timeout is now 60 seconds')).toBe('contradiction');
+    expect(rel('The search request timeout is 30 seconds', 'The search retry limit is 30 attempts')).toBe('distinct');
+    // One shared word is a subject only when it is all both say; the cosine gate holds for anything but a verbatim repeat.
+    expect(rel('Use pnpm', 'Always use pnpm')).toBe('duplicate');
+    expect(rel('Use pnpm', 'Do not use pnpm')).toBe('contradiction');
+    expect(rel('Use pnpm for the docs', 'Use yarn for the docs')).toBe('distinct');
+    expect(rel('Use pnpm here', 'Always use pnpm', 0.1)).toBe('distinct');
+    expect(rel('Always run it first', 'Always run it first', 0.1)).toBe('duplicate');
+  });
+
+  it('relates JSON by its fields: ids, one changed value, names, sentences', () => {
+    const view = (content: Record<string, unknown>) => lexicalView(content, renderContent(content));
+    const rel = (a: Record<string, unknown>, b: Record<string, unknown>) => relate(view(b), view(a), 0.5);
+    const base = { module: 'fraud scoring', parameter: 'batch_size', value: 7 };
+    expect(rel(base, { parameter: 'batch_size', module: 'fraud scoring', value: 7, owner: 'platform team' })).toBe('duplicate'); // a note added
+    expect(rel(base, { ...base, value: 32 })).toBe('contradiction'); // the value changed
+    expect(rel({ cache: 'enabled', region: 'eu' }, { cache: 'disabled', region: 'eu' })).toBe('contradiction'); // a flag
+    // Whatever its key is called, a name that differs is another subject, not a new value.
+    expect(rel(base, { ...base, parameter: 'token_expiry_min' })).toBe('distinct');
+    expect(rel(base, { ...base, module: 'ledger' })).toBe('distinct');
+    expect(rel(base, { module: 'ledger', parameter: 'idle_timeout_s', value: 7 })).toBe('distinct'); // several differ
+    // Records with different ids are about different things, however alike the rest.
+    expect(rel({ job_id: 'a', status: 'succeeded', agent: 'codex' }, { job_id: 'b', status: 'succeeded', agent: 'codex' })).toBe('distinct');
+    expect(rel({ ticketId: 'T-1', status: 'open' }, { ticketId: 'T-2', status: 'open' })).toBe('distinct');
+    // A sentence-long field is read with the text rules.
+    const lesson = (text: string) => ({ component: 'auth', lesson: text });
+    expect(rel(lesson('refresh tokens need the session middleware'), lesson('the session middleware is needed by refresh tokens'))).toBe('duplicate');
+    expect(rel(lesson('refresh tokens need the session middleware'), lesson('refresh tokens no longer need the session middleware'))).toBe('contradiction');
+    // Keys that say nothing in common: the values' words decide.
+    expect(rel({ component: 'billing', setting: 'timeout_s', value: 30 }, { module: 'billing', parameter: 'timeout_s', value: 30 })).toBe('duplicate');
   });
 });
 
@@ -166,6 +219,32 @@ describe('POST and GET /api/v1/memory', () => {
     const noted = await post({ project_id: 'k', type: 'pattern', content: { setting: 'timeout_s', component: 'billing', value: 30, source: 'config review' } });
     expect([noted.status, noted.body.id]).toEqual([200, billing.body.id]);
     expect(await count()).toBe(10); // superseded memories stay (history)
+  });
+
+  it("keeps the orchestrator's outcomes of different jobs apart and merges a redelivered one", async () => {
+    // Two jobs alike in all but their id, title and task: same status, agent, executor, files.
+    const first = outcome({ project: 'o', title: 'Add invoice footer', status: 'succeeded', files: ['src/invoice.ts'], qa: { lint: true } });
+    const second = outcome({ project: 'o', title: 'Fix invoice rounding', status: 'succeeded', files: ['src/invoice.ts'], qa: { lint: true } });
+    const twin = outcome({ project: 'o', title: 'Add invoice footer', status: 'succeeded', files: ['src/invoice.ts'], qa: { lint: true } }); // the same work again, another job
+    const a = await post(first);
+    const b = await post(second);
+    const c = await post(twin);
+    expect([a.status, b.status, c.status], JSON.stringify([a.body, b.body, c.body])).toEqual([201, 201, 201]);
+    expect([a.body.supersedes, b.body.supersedes, c.body.supersedes]).toEqual([[], [], []]);
+    // All three stay live and recallable.
+    const live = await list('o');
+    expect(live.body.memories.map((m: any) => m.id).sort()).toEqual([a.body.id, b.body.id, c.body.id].sort());
+    const recalled = await list('o', `?limit=10&query=${encodeURIComponent('invoice footer')}`);
+    expect(recalled.body.memories.map((m: any) => m.id)).toEqual(expect.arrayContaining([a.body.id, c.body.id]));
+
+    // The outbox delivers again after a lost answer: the same memory (200, same id), nothing new.
+    const again = await post(first);
+    expect([again.status, again.body.id, again.body.seen_count, again.body.supersedes]).toEqual([200, a.body.id, 2, []]);
+    expect(await count()).toBe(3);
+    // Another job's failure is another type: never merged with a success.
+    const failed = await post(outcome({ project: 'o', title: 'Add invoice footer', status: 'failed', files: ['src/invoice.ts'] }));
+    expect(failed.status).toBe(201);
+    expect(await count()).toBe(4);
   });
 
   it('recalls the relevant memory first for a query that shares few of its words, with scores', async () => {

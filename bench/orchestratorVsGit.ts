@@ -22,7 +22,7 @@ import {
   table,
   tempDir,
 } from './support/harness.js';
-import { gitTraceTallies, SqlProfile, syncSpawnCostMs, type Tally } from './support/profile.js';
+import { cpuBreakdown, cpuBreakdownSince, gitTraceTallies, processTreeCpuS, SqlProfile, syncSpawnCostMs, type Tally } from './support/profile.js';
 
 const GOAL_RATIO = 1.3;
 const POLL_MS = 200;
@@ -41,10 +41,17 @@ interface Measured {
   seconds: number;
   meanJobS: number;
   problems: string[];
+  /** CPU seconds of this process and every process under it during the measured run (Linux). */
+  treeCpuS: number | undefined;
+}
+
+function cpuSince(start: number | undefined): number | undefined {
+  const now = processTreeCpuS();
+  return start === undefined || now === undefined ? undefined : now - start;
 }
 
 /** The baseline: per job, worktree add (serialised), write out.txt, add, commit, worktree remove (serialised). */
-async function rawGit(jobs: number, parallel: number): Promise<Measured & { dirs: string[] }> {
+async function rawGit(jobs: number, parallel: number, profile = false): Promise<Measured & { dirs: string[]; cpu: Tally[] }> {
   const repo = await createRepo('autobuild-bench-raw-');
   const worktrees = tempDir('autobuild-bench-raw-worktrees-');
   const repoLock = new Mutex();
@@ -52,6 +59,8 @@ async function rawGit(jobs: number, parallel: number): Promise<Measured & { dirs
   const branch = (i: number) => `bench/${ids[i]!.slice(0, 8)}-job-${i}`;
   let jobTimeMs = 0;
 
+  const cpuAtStart = processTreeCpuS();
+  const breakdownAtStart = profile ? cpuBreakdown() : undefined;
   const started = performance.now();
   await pool(jobs, parallel, async (i) => {
     const jobStarted = performance.now();
@@ -64,13 +73,15 @@ async function rawGit(jobs: number, parallel: number): Promise<Measured & { dirs
     jobTimeMs += performance.now() - jobStarted;
   });
   const elapsed = seconds(started, performance.now());
+  const treeCpuS = cpuSince(cpuAtStart);
+  const cpu = breakdownAtStart ? cpuBreakdownSince(breakdownAtStart) : [];
 
   const problems: string[] = [];
   const contents = await readFilesOnBranches(repo, ids.map((_, i) => branch(i)), 'out.txt');
   ids.forEach((id, i) => {
     if (contents.get(branch(i)) !== `${id}\n`) problems.push(`raw git: branch ${branch(i)} does not hold out.txt = ${id}`);
   });
-  return { seconds: elapsed, meanJobS: jobTimeMs / jobs / 1000, problems, dirs: [repo, worktrees] };
+  return { seconds: elapsed, meanJobS: jobTimeMs / jobs / 1000, problems, treeCpuS, cpu, dirs: [repo, worktrees] };
 }
 
 async function listJobs(url: string, projectId: string): Promise<JobView[]> {
@@ -124,6 +135,7 @@ interface OrchestratorMeasured extends Measured {
   spawnMs: number | null;
   sql: Tally[];
   git: Tally[];
+  cpu: Tally[];
 }
 
 async function viaOrchestrator(jobs: number, parallel: number, warmup: number, submitConcurrency: number, profile: boolean): Promise<OrchestratorMeasured> {
@@ -145,6 +157,8 @@ async function viaOrchestrator(jobs: number, parallel: number, warmup: number, s
 
     const elu = performance.eventLoopUtilization();
     const cpu = process.cpuUsage();
+    const treeCpuAtStart = processTreeCpuS();
+    const cpuAtStart = profile ? cpuBreakdown() : undefined;
     const startedAt = Date.now();
     await submitJobs(bench.url, repo, 'bench', jobs, submitConcurrency);
     const submittedAt = Date.now();
@@ -152,6 +166,8 @@ async function viaOrchestrator(jobs: number, parallel: number, warmup: number, s
     const detectedAt = Date.now();
     const eventLoopBusy = performance.eventLoopUtilization(elu).utilization;
     const cpuUsed = process.cpuUsage(cpu);
+    const treeCpuS = cpuSince(treeCpuAtStart);
+    const cpuTallies = cpuAtStart ? cpuBreakdownSince(cpuAtStart) : [];
     const rssMb = process.memoryUsage().rss / 1e6;
     delete process.env.GIT_TRACE2_EVENT;
 
@@ -184,6 +200,7 @@ async function viaOrchestrator(jobs: number, parallel: number, warmup: number, s
       meanJobS: mean(done.map((job) => seconds(time(job.started_at), time(job.finished_at)))),
       meanWaitS: mean(done.map((job) => seconds(time(job.created_at), time(job.started_at)))),
       problems,
+      treeCpuS,
       dirs: [repo, bench.home],
       eventLoopBusy,
       cpuPerWallS: (cpuUsed.user + cpuUsed.system) / 1e6 / seconds(startedAt, detectedAt),
@@ -191,6 +208,7 @@ async function viaOrchestrator(jobs: number, parallel: number, warmup: number, s
       spawnMs,
       sql: sqlProfile?.tallies.top(15) ?? [],
       git: profile ? gitTraceTallies(traceFile) : [],
+      cpu: cpuTallies,
     };
   } finally {
     delete process.env.GIT_TRACE2_EVENT;
@@ -198,7 +216,7 @@ async function viaOrchestrator(jobs: number, parallel: number, warmup: number, s
   }
 }
 
-function printProfile(jobs: number, sql: Tally[], gitTallies: Tally[], spawnMs: { fresh: number; loaded: number | null }): void {
+function printProfile(jobs: number, sql: Tally[], gitTallies: Tally[], cpu: { raw: Tally[]; orchestrator: Tally[] }, spawnMs: { fresh: number; loaded: number | null }): void {
   const sum = (tallies: Tally[], field: 'count' | 'totalMs') => tallies.reduce((total, t) => total + t[field], 0);
   console.log(
     `\nper job: ${round(sum(gitTallies, 'count') / jobs, 1)} git processes taking ${round(sum(gitTallies, 'totalMs') / jobs, 1)} ms ` +
@@ -209,6 +227,11 @@ function printProfile(jobs: number, sql: Tally[], gitTallies: Tally[], spawnMs: 
     `event loop blocked per child process started: ${round(spawnMs.fresh, 2)} ms in a fresh process, ` +
       `${spawnMs.loaded === null ? '?' : round(spawnMs.loaded, 2)} ms with the orchestrator and its PGlite loaded`,
   );
+  for (const [side, tallies] of [['raw git', cpu.raw], ['orchestrator', cpu.orchestrator]] as const) {
+    if (tallies.length === 0) continue;
+    console.log(`\nwhere the CPU goes, ${side} (from /proc; a launcher's children are git and the agents)`);
+    console.log(table(['', 'CPU s', 'ms per job'], tallies.map((t) => [t.key, round(t.totalMs / 1000), round(t.totalMs / jobs, 1)])));
+  }
   if (gitTallies.length > 0) {
     console.log('\nwhere the time goes: git processes (as git timed them), measured run');
     console.log(
@@ -241,7 +264,7 @@ async function main(): Promise<void> {
   // Warm the baseline the same way (a throwaway round), then measure each side once.
   const warm = await rawGit(warmup, parallel);
   for (const dir of warm.dirs) rmSync(dir, { recursive: true, force: true });
-  const raw = await rawGit(jobs, parallel);
+  const raw = await rawGit(jobs, parallel, profile);
   const orch = await viaOrchestrator(jobs, parallel, warmup, submitConcurrency, profile);
 
   const ratio = orch.seconds / raw.seconds;
@@ -264,7 +287,13 @@ async function main(): Promise<void> {
     `orchestrator process during the drain: event loop busy ${Math.round(orch.eventLoopBusy * 100)}% of the time, ` +
       `${round(orch.cpuPerWallS)} CPU-s per second, RSS ${Math.round(orch.rssMb)} MB`,
   );
-  if (profile) printProfile(jobs, orch.sql, orch.git, { fresh: freshSpawnMs, loaded: orch.spawnMs });
+  if (raw.treeCpuS !== undefined && orch.treeCpuS !== undefined) {
+    console.log(
+      `CPU of all processes (this one, launchers, git, agents): raw git ${round((raw.treeCpuS / jobs) * 1000, 1)} ms per job, ` +
+        `orchestrator ${round((orch.treeCpuS / jobs) * 1000, 1)} ms per job (includes this process's HTTP client and polling)`,
+    );
+  }
+  if (profile) printProfile(jobs, orch.sql, orch.git, { raw: raw.cpu, orchestrator: orch.cpu }, { fresh: freshSpawnMs, loaded: orch.spawnMs });
 
   const problems = [...raw.problems, ...orch.problems];
   if (problems.length > 0) {
@@ -290,6 +319,8 @@ async function main(): Promise<void> {
       raw_git_mean_job_s: round(raw.meanJobS, 4),
       submit_s: round(orch.submitS, 3),
       orchestrator_event_loop_busy: round(orch.eventLoopBusy, 3),
+      raw_git_cpu_ms_per_job: raw.treeCpuS === undefined ? null : round((raw.treeCpuS / jobs) * 1000, 1),
+      orchestrator_cpu_ms_per_job: orch.treeCpuS === undefined ? null : round((orch.treeCpuS / jobs) * 1000, 1),
       verified: problems.length === 0,
     }),
   );

@@ -2,8 +2,8 @@
 // wrapping the database handle the orchestrator is given, and per git subcommand, read from git's
 // own trace2 event stream. Neither changes the code under test.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import type { Database, Queryable } from '../../src/platform/database/database.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Database, Queryable, QueryOptions } from '../../src/platform/database/database.js';
 
 export interface Tally {
   key: string;
@@ -45,10 +45,10 @@ export class SqlProfile {
 
   wrap(db: Database): Database {
     const timeQueries = (q: Queryable): Queryable => ({
-      query: async <Row>(sql: string, params?: readonly unknown[]) => {
+      query: async <Row>(sql: string, params?: readonly unknown[], options?: QueryOptions) => {
         const started = performance.now();
         try {
-          return await q.query<Row>(sql, params);
+          return await q.query<Row>(sql, params, options);
         } finally {
           this.tallies.add(sqlKey(sql), performance.now() - started);
         }
@@ -146,4 +146,91 @@ export async function syncSpawnCostMs(samples = 30): Promise<number> {
   }
   await Promise.all(exits);
   return total / samples;
+}
+
+/**
+ * CPU seconds used so far by this process, its children and everything they started and reaped
+ * (the process launchers count with the git and agent processes they started). Read from
+ * /proc: utime + stime + cutime + cstime of this process and of each live direct child. Linux
+ * only; undefined elsewhere. Clock ticks are 10 ms, so compare runs of seconds, not single jobs.
+ */
+export function processTreeCpuS(): number | undefined {
+  const TICKS_PER_S = 100;
+  const ticks = (stat: string): { ppid: number; cpu: number } => {
+    // The fields after "(comm)"; comm may hold spaces and parentheses, so split after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const num = (i: number) => Number(fields[i - 3]);
+    return { ppid: num(4), cpu: num(14) + num(15) + num(16) + num(17) };
+  };
+  try {
+    let total = ticks(readFileSync('/proc/self/stat', 'utf8')).cpu;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      } catch {
+        continue; // exited meanwhile
+      }
+      const child = ticks(stat);
+      if (child.ppid === process.pid) total += child.cpu;
+    }
+    return total / TICKS_PER_S;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds by where they were spent: this process's threads by name, and each child process with what it reaped. */
+export type CpuBreakdown = Map<string, number>;
+
+function statCpuTicks(stat: string): { ppid: number; self: number; reaped: number } {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const num = (i: number) => Number(fields[i - 3]);
+  return { ppid: num(4), self: num(14) + num(15), reaped: num(16) + num(17) };
+}
+
+/**
+ * A snapshot for cpuBreakdownSince: threads of this process (by their name, e.g. the main thread
+ * "node", the database worker, libuv's thread pool) and direct children (e.g. the process
+ * launchers) split into their own CPU and that of the processes they started and reaped.
+ */
+export function cpuBreakdown(): CpuBreakdown {
+  const out: CpuBreakdown = new Map();
+  const add = (key: string, ticks: number) => out.set(key, (out.get(key) ?? 0) + ticks / 100);
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const name = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+        const ticks = statCpuTicks(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'));
+        add(`this process: thread ${name}${Number(tid) === process.pid ? ' (main)' : ''}`, ticks.self);
+      } catch {
+        // the thread ended
+      }
+    }
+    add('this process: children it reaped', statCpuTicks(readFileSync('/proc/self/stat', 'utf8')).reaped);
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const ticks = statCpuTicks(readFileSync(`/proc/${entry}/stat`, 'utf8'));
+        if (ticks.ppid !== process.pid) continue;
+        const name = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').slice(0, 2).map((part) => part.split('/').pop()).join(' ');
+        add(`child ${name}: itself`, ticks.self);
+        add(`child ${name}: processes it started`, ticks.reaped);
+      } catch {
+        // exited meanwhile
+      }
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
+
+export function cpuBreakdownSince(start: CpuBreakdown): Tally[] {
+  const now = cpuBreakdown();
+  return [...now]
+    .map(([key, value]) => ({ key, count: 1, totalMs: (value - (start.get(key) ?? 0)) * 1000 }))
+    .filter((tally) => tally.totalMs > 0)
+    .sort((a, b) => b.totalMs - a.totalMs);
 }

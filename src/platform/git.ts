@@ -1,6 +1,6 @@
 // Git through the real binary with argument arrays (never a shell string), started through the
-// process launcher when one is held (see processes/processLauncher.ts), plus a per-key mutex
-// for operations git cannot run concurrently on one repository (worktree add/remove, prune).
+// process launcher when one is held (see processes/processLauncher.ts). Operations git cannot run
+// concurrently on one repository (worktree add/remove, prune) name the repository as serialKey.
 import { processStarter } from './processes/processLauncher.js';
 
 export class GitError extends Error {
@@ -20,6 +20,8 @@ export interface GitOptions {
   cwd: string;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Calls with the same key run one at a time, in call order (see processLauncher's RunOptions). */
+  serialKey?: string;
 }
 
 const BASE_ENV = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', GIT_OPTIONAL_LOCKS: '0' };
@@ -29,6 +31,7 @@ export async function git(args: string[], options: GitOptions): Promise<string> 
     cwd: options.cwd,
     env: { ...process.env, ...BASE_ENV, ...options.env },
     timeoutMs: options.timeoutMs ?? 120_000,
+    serialKey: options.serialKey,
   });
   const stdout = result.stdout.replace(/\n$/, '');
   if (result.exitCode !== 0 || result.error) {

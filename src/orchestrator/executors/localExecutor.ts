@@ -92,6 +92,7 @@ export class LocalExecutor {
               `update orchestrator.jobs set status = 'running', worktree_id = $3, worktree_path = $4, agent_pid = $5, updated_at = now()
                 where id = $1 and locked_by = $2 and status = 'preparing' and cancel_requested_at is null returning id`,
               [job.id, workerId, worktree.id, worktree.path, pid],
+              { reusePlan: true },
             )
             .then(async (rows) => {
               if (rows.length > 0) return;

@@ -4,7 +4,7 @@ import { AppError } from '../../platform/errors.js';
 import { isTerminal, type JobRow, type JobStatus } from './job.js';
 
 export async function getJobRow(db: Queryable, id: string): Promise<JobRow> {
-  const row = (await db.query<JobRow>(`select * from orchestrator.jobs where id = $1`, [id]))[0];
+  const row = (await db.query<JobRow>(`select * from orchestrator.jobs where id = $1`, [id], { reusePlan: true }))[0];
   if (!row) throw new AppError('job_not_found', `no job with id ${id}`);
   return row;
 }

@@ -52,7 +52,7 @@ export class QueueOrder {
   private load(): Promise<Snapshot> {
     if (this.loaded?.version === this.version) return this.loaded.snapshot;
     const snapshot = this.db
-      .query<QueuedRow>(`select id, priority, project_id, title from orchestrator.jobs where status = 'queued' order by priority, seq`)
+      .query<QueuedRow>(`select id, priority, project_id, title from orchestrator.jobs where status = 'queued' order by priority, seq`, [], { reusePlan: true })
       .then((rows) => {
         this.lastSize = rows.length;
         return { rows, position: new Map(rows.map((row, i) => [row.id, i + 1])) };
@@ -90,13 +90,14 @@ export class QueueOrder {
                        where q.status = 'queued' and (q.priority, q.seq) <= (me.priority, me.seq)) as position
          from orchestrator.jobs me where me.id = any($1::uuid[]) and me.status = 'queued'`,
       [jobIds],
+      { reusePlan: true },
     );
     return new Map(rows.map((r) => [r.id, r.position]));
   }
 
   /** GET /api/v1/queue: counts, and the queued jobs in start order. */
   async snapshot(limit = 500): Promise<QueueSnapshot> {
-    const active = this.db.query<{ n: number }>(`select count(*)::int as n from orchestrator.jobs where status in ('preparing', 'running')`);
+    const active = this.db.query<{ n: number }>(`select count(*)::int as n from orchestrator.jobs where status in ('preparing', 'running')`, [], { reusePlan: true });
     const byPriority: Record<Priority, number> = { critical: 0, high: 0, normal: 0, low: 0 };
     let rows: QueuedRow[];
     let queued: number;

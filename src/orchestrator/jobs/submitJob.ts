@@ -174,6 +174,7 @@ export async function submitJob(db: Database, config: Config, input: SubmitJobIn
       input.idempotency_key ?? null,
       hash,
     ],
+    { reusePlan: true },
   );
   if (rows[0]) {
     const { queue_position, ...job } = rows[0];
@@ -186,7 +187,7 @@ export async function submitJob(db: Database, config: Config, input: SubmitJobIn
 }
 
 async function findByIdempotencyKey(db: Database, key: string, hash: string): Promise<JobRow | undefined> {
-  const rows = await db.query<JobRow>(`select * from orchestrator.jobs where idempotency_key = $1`, [key]);
+  const rows = await db.query<JobRow>(`select * from orchestrator.jobs where idempotency_key = $1`, [key], { reusePlan: true });
   const job = rows[0];
   if (job && job.request_hash !== hash) {
     throw new AppError('idempotency_key_reused', 'this Idempotency-Key was already used for a different request', [

@@ -33,7 +33,7 @@ export const toProject = (row: ProjectRow): Project => ({
 });
 
 export async function getProject(db: Queryable, id: string): Promise<ProjectRow | undefined> {
-  return (await db.query<ProjectRow>(`select * from orchestrator.projects where id = $1`, [id]))[0];
+  return (await db.query<ProjectRow>(`select * from orchestrator.projects where id = $1`, [id], { reusePlan: true }))[0];
 }
 
 /** Register or update a project; returns the row and whether it is new. */

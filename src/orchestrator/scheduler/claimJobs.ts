@@ -5,32 +5,46 @@
 // two replicas that each see 11 of 12 slots busy would both take the twelfth. The transaction-level
 // lock serialises claims only (a few milliseconds each); everything else runs concurrently. The
 // UPDATE re-checks status = 'queued', so a job cancelled mid-claim is never started.
+//
+// Cost: a claim reads each project's first few due jobs through an index, not the whole queue (the
+// first version ranked every queued job: 2.5 ms per claim on PGlite with 300 queued, against
+// ~0.4 ms now, its plan reused). Job k of a project may start while active + k <= its cap, so a
+// project never offers more than cap - active candidates, nor more than the claim takes.
 import type { Database } from '../../platform/database/database.js';
 import type { JobRow } from '../jobs/job.js';
 
 const CLAIM_SQL = `
-with active as (
+with recursive active as (
   select project_id, count(*)::int as n
     from orchestrator.jobs where status in ('preparing', 'running') group by project_id
 ),
 free as (
   select greatest(0, $3::int - coalesce((select sum(n) from active), 0))::int as slots
 ),
+-- The projects with queued jobs: one probe of jobs_queued_project_idx each (a skip scan).
+queued_projects as (
+  (select project_id from orchestrator.jobs where status = 'queued' order by project_id limit 1)
+  union all
+  select (select j.project_id from orchestrator.jobs j
+           where j.status = 'queued' and j.project_id > q.project_id order by j.project_id limit 1)
+    from queued_projects q where q.project_id is not null
+),
+-- Each project's first due jobs, as many as its cap leaves room for and this claim takes.
 candidates as (
-  select j.id, j.priority, j.seq,
-         row_number() over (partition by j.project_id order by j.priority, j.seq) as nth,
-         coalesce(a.n, 0) as active_in_project,
-         p.max_parallel as project_cap
-    from orchestrator.jobs j
-    left join active a on a.project_id = j.project_id
-    left join orchestrator.projects p on p.id = j.project_id
-   where j.status = 'queued' and j.run_at <= now()
+  select c.id, c.priority, c.seq
+    from queued_projects q
+    left join active a on a.project_id = q.project_id
+    left join orchestrator.projects p on p.id = q.project_id
+    cross join lateral (
+      select j.id, j.priority, j.seq from orchestrator.jobs j
+       where j.status = 'queued' and j.project_id = q.project_id and j.run_at <= now()
+       order by j.priority, j.seq
+       limit greatest(0, least($2::int, p.max_parallel - coalesce(a.n, 0)))
+    ) c
+   where q.project_id is not null
 ),
 chosen as (
-  select id from candidates
-   where project_cap is null or active_in_project + nth <= project_cap
-   order by priority, seq
-   limit least($2::int, (select slots from free))
+  select id from candidates order by priority, seq limit least($2::int, (select slots from free))
 ),
 claimed as (
 update orchestrator.jobs j
@@ -69,13 +83,14 @@ export async function claimJobs(db: Database, options: ClaimOptions): Promise<Jo
   const params = [options.workerId, options.limit, options.maxParallel, options.leaseS];
   // The embedded database is one connection in one process: nothing can claim concurrently, so
   // the claim is one statement. On a server, the lock comes first, in its own statement, so that
-  // the claim's snapshot sees every claim committed before it.
+  // the claim's snapshot sees every claim committed before it. Its plan does not depend on the
+  // values (reusePlan): planning it would cost more than running it.
   const rows =
     db.kind === 'pglite'
-      ? await db.query<JobRow>(CLAIM_SQL, params)
+      ? await db.query<JobRow>(CLAIM_SQL, params, { reusePlan: true })
       : await db.transaction(async (tx) => {
           await tx.query(`select pg_advisory_xact_lock(hashtext('autobuild:claim'))`);
-          return tx.query<JobRow>(CLAIM_SQL, params);
+          return tx.query<JobRow>(CLAIM_SQL, params, { reusePlan: true });
         });
   return rows.sort((a, b) => a.priority - b.priority || Number(a.seq) - Number(b.seq));
 }

@@ -77,6 +77,7 @@ export async function finishAttempt(
       externalRun === undefined ? null : JSON.stringify(externalRun),
       Boolean(policy.recordOutcome),
     ],
+    { reusePlan: true },
   );
   return rows[0];
 }

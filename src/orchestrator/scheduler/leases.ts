@@ -10,6 +10,7 @@ export async function renewLeases(db: Queryable, workerId: string, leaseS: numbe
     `update orchestrator.jobs set lease_expires_at = now() + make_interval(secs => $2::int)
       where locked_by = $1 and status in ('preparing', 'running') returning id`,
     [workerId, leaseS],
+    { reusePlan: true },
   );
   return new Set(rows.map((r) => r.id));
 }

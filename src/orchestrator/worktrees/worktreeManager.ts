@@ -1,13 +1,14 @@
 // One git worktree per job, on the job's branch, under $AUTOBUILD_HOME/worktrees/<project>/<job>.
 // Work is never lost: before a worktree is removed, whatever it holds is committed on its branch.
-// Worktree add/remove on one repository are serialised (git's own bookkeeping is not concurrent);
-// a lock held by another process is retried.
+// Worktree add/remove/prune on one repository are serialised (git's own bookkeeping is not
+// concurrent): each names the repository as its serialKey, and the process launcher runs them one
+// at a time in call order. A lock held by another process is retried.
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from '../../platform/database/database.js';
-import { git, GitError, KeyedMutex, retryOnGitLock } from '../../platform/git.js';
+import { git, GitError, retryOnGitLock, type GitOptions } from '../../platform/git.js';
 import type { Logger } from '../../platform/logger.js';
 import { saveWork } from './branchWork.js';
 
@@ -25,9 +26,12 @@ export interface WorktreeRow {
   last_used_at: Date;
 }
 
-export class WorktreeManager {
-  private readonly repoLocks = new KeyedMutex();
+/** A git call on the repository's worktree bookkeeping: one at a time per repository. */
+function bookkeeping(repo: string): GitOptions {
+  return { cwd: repo, serialKey: path.resolve(repo) };
+}
 
+export class WorktreeManager {
   constructor(
     private readonly db: Database,
     private readonly root: string,
@@ -36,11 +40,6 @@ export class WorktreeManager {
 
   pathFor(projectId: string, jobId: string): string {
     return path.join(this.root, projectId, jobId);
-  }
-
-  /** Serialise git bookkeeping per repository (its common directory). */
-  withRepoLock<T>(repo: string, work: () => Promise<T>): Promise<T> {
-    return this.repoLocks.run(path.resolve(repo), work);
   }
 
   /**
@@ -57,20 +56,19 @@ export class WorktreeManager {
 
     await mkdir(path.dirname(worktreePath), { recursive: true });
     const id = randomUUID();
-    await this.withRepoLock(job.repo, async () => {
-      if (existsSync(worktreePath)) await this.forceRemoveDirectory(job.repo, worktreePath);
-      // New branch from the base; if the branch exists (an earlier attempt, or the user's), use it.
-      try {
-        await retryOnGitLock(() => git(['worktree', 'add', '--quiet', '-b', job.branch, '--', worktreePath, job.base_branch], { cwd: job.repo }));
-      } catch (error) {
-        if (!(error instanceof GitError) || !/already exists/.test(error.stderr) || existsSync(worktreePath)) throw error;
-        await retryOnGitLock(() => git(['worktree', 'add', '--quiet', '--', worktreePath, job.branch], { cwd: job.repo }));
-      }
-    });
+    if (existsSync(worktreePath)) await this.forceRemoveDirectory(job.repo, worktreePath);
+    // New branch from the base; if the branch exists (an earlier attempt, or the user's), use it.
+    try {
+      await retryOnGitLock(() => git(['worktree', 'add', '--quiet', '-b', job.branch, '--', worktreePath, job.base_branch], bookkeeping(job.repo)));
+    } catch (error) {
+      if (!(error instanceof GitError) || !/already exists/.test(error.stderr) || existsSync(worktreePath)) throw error;
+      await retryOnGitLock(() => git(['worktree', 'add', '--quiet', '--', worktreePath, job.branch], bookkeeping(job.repo)));
+    }
     const rows = await this.db.query<WorktreeRow>(
       `insert into orchestrator.worktrees (id, job_id, project_id, repo, path, branch, base_branch, status, owner)
        values ($1, $2, $3, $4, $5, $6, $7, 'active', $8) returning *`,
       [id, job.id, job.project_id, job.repo, worktreePath, job.branch, job.base_branch, owner],
+      { reusePlan: true },
     );
     return rows[0]!;
   }
@@ -98,7 +96,7 @@ export class WorktreeManager {
       }
     }
     await this.remove(row.repo, row.path);
-    await this.db.query(`update orchestrator.worktrees set status = 'removed', removed_at = now() where id = $1`, [row.id]);
+    await this.markRemoved(row.id);
     return true;
   }
 
@@ -108,26 +106,28 @@ export class WorktreeManager {
    */
   async removeOwn(row: WorktreeRow): Promise<void> {
     await this.remove(row.repo, row.path);
-    await this.db.query(`update orchestrator.worktrees set status = 'removed', removed_at = now() where id = $1`, [row.id]);
+    await this.markRemoved(row.id);
+  }
+
+  private async markRemoved(id: string): Promise<void> {
+    await this.db.query(`update orchestrator.worktrees set status = 'removed', removed_at = now() where id = $1`, [id], { reusePlan: true });
   }
 
   /** Remove a worktree whose work is saved (or that holds none). */
   async remove(repo: string, worktreePath: string): Promise<void> {
-    await this.withRepoLock(repo, async () => {
-      try {
-        await retryOnGitLock(() => git(['worktree', 'remove', '--force', '--force', '--', worktreePath], { cwd: repo }));
-        return;
-      } catch (error) {
-        if (!(error instanceof GitError) && existsSync(repo)) throw error;
-        // Not (or no longer) a registered worktree: remove the directory and git's record of it.
-      }
-      await this.forceRemoveDirectory(repo, worktreePath);
-    });
+    try {
+      await retryOnGitLock(() => git(['worktree', 'remove', '--force', '--force', '--', worktreePath], bookkeeping(repo)));
+      return;
+    } catch (error) {
+      if (!(error instanceof GitError) && existsSync(repo)) throw error;
+      // Not (or no longer) a registered worktree: remove the directory and git's record of it.
+    }
+    await this.forceRemoveDirectory(repo, worktreePath);
   }
 
   private async forceRemoveDirectory(repo: string, worktreePath: string): Promise<void> {
     await rm(worktreePath, { recursive: true, force: true });
-    if (existsSync(repo)) await retryOnGitLock(() => git(['worktree', 'prune'], { cwd: repo })).catch(() => undefined);
+    if (existsSync(repo)) await retryOnGitLock(() => git(['worktree', 'prune'], bookkeeping(repo))).catch(() => undefined);
   }
 
   async list(options: { limit: number; afterCreated?: { at: string; id: string }; includeRemoved: boolean }): Promise<WorktreeRow[]> {

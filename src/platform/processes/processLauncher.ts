@@ -14,6 +14,15 @@ export interface SpawnOptions {
   detached?: boolean;
 }
 
+export interface RunOptions extends SpawnOptions {
+  timeoutMs?: number;
+  /**
+   * Runs with the same key run one at a time, in call order (e.g. a repository's path: git's
+   * worktree bookkeeping is not safe to run concurrently). The timeout counts from the start.
+   */
+  serialKey?: string;
+}
+
 /** A started process, wherever it was started. */
 export interface StartedProcess extends EventEmitter {
   /** Resolves with the pid once known (undefined if it could not start). */
@@ -33,8 +42,25 @@ export interface RunResult {
 export interface ProcessStarter {
   start(file: string, args: string[], options: SpawnOptions): StartedProcess;
   /** Run to completion, collecting output. */
-  run(file: string, args: string[], options: SpawnOptions & { timeoutMs?: number }): Promise<RunResult>;
+  run(file: string, args: string[], options: RunOptions): Promise<RunResult>;
 }
+
+/** Work run one at a time per key, in call order. */
+class SerialQueues {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const current = (this.tails.get(key) ?? Promise.resolve()).then(work, work);
+    const tail = current.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return current;
+  }
+}
+
+const localQueues = new SerialQueues();
 
 /** Starting processes from this process. */
 export const localStarter: ProcessStarter = {
@@ -62,7 +88,8 @@ export const localStarter: ProcessStarter = {
     return events;
   },
   run(file, args, options) {
-    return collect(this.start(file, args, options), options.timeoutMs);
+    const once = () => collect(this.start(file, args, options), options.timeoutMs);
+    return options.serialKey ? localQueues.run(options.serialKey, once) : once();
   },
 };
 
@@ -97,6 +124,7 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
 }
 
 type LauncherEvent =
+  | { id: number; type: 'done'; pid: number | null; code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; error: string | null }
   | { id: number; type: 'started'; pid: number | null }
   | { id: number; type: 'out'; fd: 1 | 2; data: string }
   | { id: number; type: 'error'; message: string }
@@ -106,6 +134,8 @@ type LauncherEvent =
 class LauncherStarter implements ProcessStarter {
   private nextId = 1;
   private readonly pending = new Map<number, { events: StartedProcess; resolvePid: (pid: number | undefined) => void }>();
+  /** Buffered runs: one 'done' message answers each. */
+  private readonly runs = new Map<number, (result: RunResult) => void>();
   private alive = true;
 
   constructor(private readonly child: ChildProcess) {
@@ -119,6 +149,12 @@ class LauncherStarter implements ProcessStarter {
   }
 
   private dispatch(message: LauncherEvent): void {
+    if (message.type === 'done') {
+      const resolve = this.runs.get(message.id);
+      this.runs.delete(message.id);
+      resolve?.({ exitCode: message.code, signal: message.signal, stdout: message.stdout, stderr: message.stderr, error: message.error });
+      return;
+    }
     const entry = this.pending.get(message.id);
     if (!entry) return;
     switch (message.type) {
@@ -145,6 +181,10 @@ class LauncherStarter implements ProcessStarter {
   /** The launcher died: every process it was watching is reported as ended, with the reason. */
   private fail(reason: string): void {
     this.alive = false;
+    for (const [id, resolve] of this.runs) {
+      this.runs.delete(id);
+      resolve({ exitCode: null, signal: null, stdout: '', stderr: '', error: reason });
+    }
     for (const [id, entry] of this.pending) {
       this.pending.delete(id);
       entry.resolvePid(undefined);
@@ -153,21 +193,27 @@ class LauncherStarter implements ProcessStarter {
     }
   }
 
-  start(file: string, args: string[], options: SpawnOptions, buffer = false, timeoutMs?: number): StartedProcess {
+  start(file: string, args: string[], options: SpawnOptions): StartedProcess {
     if (!this.isAlive) return localStarter.start(file, args, options);
     const id = this.nextId++;
     const events = new EventEmitter() as StartedProcess;
     let resolvePid!: (pid: number | undefined) => void;
     Object.defineProperty(events, 'pid', { value: new Promise<number | undefined>((r) => (resolvePid = r)) });
     this.pending.set(id, { events, resolvePid });
-    this.child.send({ op: 'spawn', id, file, args, cwd: options.cwd, env: options.env, detached: options.detached, buffer, timeoutMs });
+    this.child.send({ op: 'spawn', id, file, args, cwd: options.cwd, env: options.env, detached: options.detached });
     return events;
   }
 
-  run(file: string, args: string[], options: SpawnOptions & { timeoutMs?: number }): Promise<RunResult> {
+  run(file: string, args: string[], options: RunOptions): Promise<RunResult> {
     if (!this.isAlive) return localStarter.run(file, args, options);
-    // Output comes back in one message at the end; the launcher enforces the timeout.
-    return collect(this.start(file, args, options, true, options.timeoutMs), undefined);
+    // The output comes back in one message at the end; the launcher enforces the timeout and
+    // queues runs that share a serialKey.
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.runs.set(id, resolve);
+      const { cwd, env, detached, timeoutMs, serialKey } = options;
+      this.child.send({ op: 'spawn', id, file, args, cwd, env, detached, buffer: true, timeoutMs, serialKey });
+    });
   }
 
   close(): void {
@@ -182,19 +228,27 @@ let shared: { starters: LauncherStarter[]; users: number; next: number } | undef
 /** Two launchers: a fork costs CPU in the launcher, so two spread it over two cores. */
 const LAUNCHERS = 2;
 
-/** Round-robin over the live launchers, or this process when none is held. */
+/**
+ * Round-robin over the live launchers, or this process when none is held. Runs with a serialKey
+ * always go to the same launcher (by a hash of the key), whose queue keeps them in order.
+ */
 const pooled: ProcessStarter = {
   start(file, args, options) {
     return pick().start(file, args, options);
   },
   run(file, args, options) {
-    return pick().run(file, args, options);
+    return pick(options.serialKey).run(file, args, options);
   },
 };
 
-function pick(): ProcessStarter {
+function pick(serialKey?: string): ProcessStarter {
   const live = shared?.starters.filter((s) => s.isAlive) ?? [];
   if (!shared || live.length === 0) return localStarter;
+  if (serialKey !== undefined) {
+    let hash = 0;
+    for (let i = 0; i < serialKey.length; i++) hash = (hash * 31 + serialKey.charCodeAt(i)) | 0;
+    return live[Math.abs(hash) % live.length]!;
+  }
   shared.next = (shared.next + 1) % live.length;
   return live[shared.next]!;
 }

@@ -117,6 +117,48 @@ describe('inline files', () => {
     expect(files_.n).toBe(4);
   });
 
+  it("keeps the term counts BM25 normalises by in step with the chunks: new, changed, moved and removed files", async () => {
+    /** The stored totals next to what the chunks hold (distinct tokens per chunk, summed). */
+    const counts = async (project: string) => {
+      const [index] = await t.db.query<{ stored: string; actual: string | null; chunks: number }>(
+        `select i.term_count::text as stored, (select sum(length(c.search))::text from memory.chunks c where c.index_id = i.id) as actual, i.chunk_count as chunks
+         from memory.indexes i where i.project_id = $1`,
+        [project],
+      );
+      const files = await t.db.query<{ path: string; stored: string; actual: string | null }>(
+        `select f.path, f.term_count::text as stored,
+           (select sum(length(c.search))::text from memory.chunks c where c.index_id = f.index_id and c.path = f.path) as actual
+         from memory.files f join memory.indexes i on i.id = f.index_id where i.project_id = $1 order by f.path`,
+        [project],
+      );
+      return { index: index!, files };
+    };
+    const expectInStep = async (project: string) => {
+      const { index: totals, files } = await counts(project);
+      expect(Number(totals.stored)).toBe(Number(totals.actual ?? 0));
+      for (const file of files) expect(Number(file.stored), file.path).toBe(Number(file.actual ?? 0));
+      return Number(totals.stored);
+    };
+    const files = Object.entries(SOURCES).map(([file, content]) => ({ path: file, content }));
+    await index({ project_id: 'terms', files });
+    const first = await expectInStep('terms');
+    expect(first).toBeGreaterThan(100);
+
+    // A longer function: more distinct tokens.
+    const grown = files.map((f) =>
+      f.path === 'tools/cli.py' ? { ...f, content: f.content.replace('print("hello", self.name, i)', 'print("hello", self.name, i, frobnicate, quuxify, zorblat)') } : f,
+    );
+    await index({ project_id: 'terms', files: grown });
+    expect(await expectInStep('terms')).toBe(first + 3);
+
+    // Moved without re-embedding, then a file removed.
+    const shifted = grown.map((f) => (f.path === 'src/jobs/claim.ts' ? { ...f, content: `\n\n${f.content}` } : f));
+    await index({ project_id: 'terms', files: shifted });
+    expect(await expectInStep('terms')).toBe(first + 3);
+    await index({ project_id: 'terms', files: shifted.filter((f) => f.path !== 'tools/cli.py'), sync: true });
+    expect(await expectInStep('terms')).toBeLessThan(first);
+  });
+
   it('globs select files, and sync only removes files within them', async () => {
     const files = Object.entries(SOURCES).map(([file, content]) => ({ path: file, content }));
     const ts = await index({ project_id: 'globs', files, paths: ['src/**/*.ts'] });

@@ -1,10 +1,15 @@
 // Search over HTTP and its halves: identifiers find their definitions first, hybrid beats either
-// half on a crafted case, filters, the result shape, overlapping chunks deduplicated, unknown and
-// empty projects, and the statements use the HNSW and GIN indexes.
+// half on a crafted case, BM25 in the full-text half (rare tokens over common ones, length
+// normalised, document frequencies from the whole index whatever the filters), file-level
+// aggregation that long files do not win by, filters, the result shape, overlapping chunks
+// deduplicated, unknown and empty projects, and the statements use the HNSW and GIN indexes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCodeIndex } from '../../src/memory/store/codeIndexes.js';
 import { HashEmbedder } from '../../src/memory/embeddings/hashEmbedder.js';
-import { matchingChunksQuery, nearestChunks, nearestChunksQuery } from '../../src/memory/retrieval/candidates.js';
+import { matchingChunksQuery, nearestChunks, nearestChunksQuery, textMatchesQuery, type CandidateRow } from '../../src/memory/retrieval/candidates.js';
+import { parseQuery } from '../../src/memory/retrieval/queryTerms.js';
+import { filesWithSeveralCandidates, rankCandidates } from '../../src/memory/retrieval/ranking.js';
+import { textQueryPlan } from '../../src/memory/retrieval/termStats.js';
 import type { Database, Queryable } from '../../src/platform/database/database.js';
 import { searchCode } from '../../src/memory/retrieval/search.js';
 import { api } from '../support/orchestrator.js';
@@ -52,6 +57,77 @@ it('hybrid finds both relevant chunks in its top 3; each half alone finds only o
   expect(recall(hybrid), `hybrid: ${hybrid}`).toBe(2);
   const http = await search({ query: HYBRID_QUERY, limit: 3 });
   expect(http.body.results.map((r: any) => r.path)).toEqual(hybrid);
+});
+
+describe('BM25 in the full-text half', () => {
+  const body = (n: number, line: (j: number) => string) => Array.from({ length: n }, (_, j) => `  ${line(j)}`).join('\n');
+  // `widget` is in every chunk but one, repeated; `frobnicate` in one chunk, once.
+  const files = {
+    ...Object.fromEntries(
+      Array.from({ length: 8 }, (_, i) => [`src/ui/panel${i}.ts`, `export function drawPanel${i}(widget: Widget): void {\n${body(6, (j) => `widget.draw(widget, ${10 + j}); // widget`)}\n}\n`]),
+    ),
+    'src/tools/tidy.ts': `export function tidyGadget(gadget: Gadget): number {\n  return frobnicate(gadget);\n}\n`,
+    // `quuxify` once in a short chunk; three times in a long one among many other tokens.
+    'src/short/quux.ts': `export function shortQuux(): number {\n  return quuxify(1);\n}\n`,
+    'src/long/quux.ts': `export function longQuux(): number {\n${body(50, (j) => `const alpha${10 + j} = beta${10 + j}(gamma${10 + j}, quux${j % 17 === 0 ? 'ify' : 'Other'});`)}\n  return 0;\n}\n`,
+  };
+  beforeAll(async () => {
+    const res = await api(t.url, 'POST', '/api/v1/index/files', { project_id: 'bm25', files: Object.entries(files).map(([path, content]) => ({ path, content })) });
+    expect(res.status).toBe(200);
+  });
+  const text = (query: string, filters?: { pathPrefix?: string }) => searchCode(t.memory.search, { projectId: 'bm25', query, limit: 10, ...(filters ? { filters } : {}) }, 'text');
+
+  it('a rare token outweighs a common one repeated many times', async () => {
+    const hits = await text('frobnicate widget');
+    expect(hits[0]).toMatchObject({ path: 'src/tools/tidy.ts', symbol: 'tidyGadget' });
+    expect(hits.length).toBeGreaterThan(5); // the widget chunks match too, below it
+  });
+
+  it('a long chunk does not win by length: three mentions among 150 other tokens rank below one in a short chunk', async () => {
+    const hits = await text('quuxify');
+    expect(hits.map((h) => h.path)).toEqual(['src/short/quux.ts', 'src/long/quux.ts']);
+  });
+
+  it('a path filter keeps document frequencies of the whole index: the same chunk scores the same', async () => {
+    const all = await text('frobnicate widget');
+    const filtered = await text('frobnicate widget', { pathPrefix: 'src/ui/' });
+    expect(filtered.length).toBeGreaterThan(0);
+    for (const hit of filtered) {
+      expect(hit.path.startsWith('src/ui/')).toBe(true);
+      expect(hit.score).toBe(all.find((other) => other.path === hit.path && other.start_line === hit.start_line)?.score);
+    }
+  });
+});
+
+describe('file-level aggregation', () => {
+  const row = (id: number, path: string): CandidateRow => ({
+    id,
+    path,
+    start_line: id * 10,
+    end_line: id * 10 + 5,
+    language: 'typescript',
+    symbol: `fn${id}`,
+    kind: 'function',
+    content: '',
+    symbol_tokens: `fn${id}`,
+    path_tokens: '',
+    score: 0,
+  });
+  // The first chunk of `a.ts` is followed in both lists by three more chunks of its file.
+  const rankOf = (fileChunks: number) => {
+    const rows = [row(1, 'a.ts'), row(2, 'b.ts'), row(3, 'a.ts'), row(4, 'a.ts'), row(5, 'a.ts')];
+    const lists = [
+      { name: 'vector' as const, rows: [rows[1]!, rows[0]!, rows[2]!, rows[3]!, rows[4]!] },
+      { name: 'text' as const, rows: [rows[1]!, rows[0]!, rows[2]!, rows[3]!, rows[4]!] },
+    ];
+    expect(filesWithSeveralCandidates(lists)).toEqual(['a.ts']);
+    return rankCandidates(lists, parseQuery('how does it work'), new Map([['a.ts', fileChunks]])).map((r) => r.path);
+  };
+
+  it("a file's other candidates lift its chunks, less the longer the file is", () => {
+    expect(rankOf(4)[0]).toBe('a.ts'); // four of its four chunks answer: it goes first
+    expect(rankOf(40)[0]).toBe('b.ts'); // four of forty: the better chunk of b.ts stays first
+  });
 });
 
 describe('filters', () => {
@@ -183,10 +259,14 @@ describe('query plans, on a project of 3,000 chunks', () => {
     expect(seen.some((sql) => sql.includes(`'hnsw.ef_search'`) && sql.includes('["300"]'))).toBe(true);
   });
 
-  it('full-text matches use the GIN index', async () => {
+  it('full-text and symbol-name matches use their GIN indexes', async () => {
     const record = (await findCodeIndex(t.db, 'big'))!;
-    const { sql, params } = matchingChunksQuery(record.id, `${word(123)} | ${word(456)}store`, {}, 40);
-    expect(await plan(sql, params)).toContain('Bitmap Index Scan on chunks_search_idx');
+    const tokens = [word(123), `${word(456)}store`];
+    const textPlan = textQueryPlan(tokens, { shares: new Map(), unlisted: 0 }, record.chunkCount)!;
+    const text = textMatchesQuery(record.id, textPlan, tokens, { language: 'typescript' });
+    expect(await plan(text.sql, text.params)).toContain('Bitmap Index Scan on chunks_search_idx');
+    const symbols = matchingChunksQuery(record.id, `${word(123)}load`, {}, 20, 'symbol_search');
+    expect(await plan(symbols.sql, symbols.params)).toContain('Bitmap Index Scan on chunks_symbol_search_idx');
     const hits = await search({ project_id: 'big', query: `${word(123)}Store` });
     expect(hits.body.results[0]).toMatchObject({ path: 'pkg3/module123.ts', symbol: `${word(123)}Store` });
   });

@@ -1,4 +1,4 @@
-// Owns the ranking stage of hybrid search: the candidate lists (vector, text, symbol) fused by
+// Owns the ranking stage of hybrid search: the candidate lists (vector, BM25 text, symbol) fused by
 // reciprocal rank, then re-scored with features of code, then overlapping chunks deduplicated.
 // Every feature and its weight is here; scores are additive so that each one's effect is readable.
 import type { CandidateRow } from './candidates.js';
@@ -20,8 +20,12 @@ export const WEIGHTS = {
   /** Definitions over mere mentions: a function/method/class/type chunk rather than loose code. */
   definition: 0.1,
   /**
-   * File-level aggregation: other candidates of the same file lift it, by their fused scores (capped
-   * at 1). Windows of one long definition share its symbol and do not lift each other.
+   * File-level aggregation: a file's other candidates lift its chunks, by the sum of their fused
+   * scores over the file's chunk count — the share of the file that answers the query, not how many
+   * of its chunks do, which would favour the longest files (a 40-chunk module mentions everything
+   * somewhere). Windows of one long definition share its symbol and do not lift each other.
+   * bench/retrievalQuality (development set, BM25 text half): file-level nDCG@10 0.898 with the
+   * share, 0.890 with no aggregation, 0.858 summed (capped at 1) as it was.
    */
   fileAggregation: 0.15,
   /** Tests mention everything; they are demoted unless the query is about tests. */
@@ -67,7 +71,18 @@ function coverage(tokens: string[], field: string): number {
   return tokens.filter((token) => have.has(token)).length / tokens.length;
 }
 
-export function rankCandidates(lists: ListRun[], terms: QueryTerms): RankedChunk[] {
+/** The files with more than one candidate: those whose size file-level aggregation needs. */
+export function filesWithSeveralCandidates(lists: ListRun[]): string[] {
+  const ids = new Map<string, Set<number>>();
+  for (const list of lists) for (const row of list.rows) ids.set(row.path, (ids.get(row.path) ?? new Set()).add(row.id));
+  return [...ids].filter(([, chunks]) => chunks.size > 1).map(([path]) => path);
+}
+
+/**
+ * The fused and re-scored candidates, best first. `fileChunks` holds the chunk count of the files
+ * with several candidates (filesWithSeveralCandidates); a file missing from it counts as their number.
+ */
+export function rankCandidates(lists: ListRun[], terms: QueryTerms, fileChunks: ReadonlyMap<string, number> = new Map()): RankedChunk[] {
   const ran = lists.length;
   const fused = new Map<number, { row: CandidateRow; sum: number }>();
   for (const list of lists) {
@@ -82,8 +97,9 @@ export function rankCandidates(lists: ListRun[], terms: QueryTerms): RankedChunk
   const perFile = new Map<string, Array<{ row: CandidateRow; score: number }>>();
   for (const { row, fused: score } of normalised) perFile.set(row.path, [...(perFile.get(row.path) ?? []), { row, score }]);
   const sameDefinition = (a: CandidateRow, b: CandidateRow) => a.id === b.id || (a.symbol !== null && a.symbol === b.symbol);
+  const fileSize = (path: string) => Math.max(1, fileChunks.get(path) ?? perFile.get(path)?.length ?? 1);
   const fileSupport = (row: CandidateRow) =>
-    (perFile.get(row.path) ?? []).reduce((sum, other) => (sameDefinition(row, other.row) ? sum : sum + other.score), 0);
+    (perFile.get(row.path) ?? []).reduce((sum, other) => (sameDefinition(row, other.row) ? sum : sum + other.score), 0) / fileSize(row.path);
 
   const scored = normalised.map(({ row, fused: score }): RankedChunk => {
     let rank = WEIGHTS.fused * score;

@@ -1,14 +1,15 @@
 // Owns hybrid code search over one project's index: the query embedded with the index's own
-// model, nearest chunks and full-text matches (and symbol-name matches for identifiers) fetched,
-// then fused and ranked (ranking.ts). Single halves can be asked for, to compare against.
+// model, nearest chunks and BM25-scored full-text matches (and symbol-name matches for
+// identifiers) fetched, then fused and ranked (ranking.ts). Single halves can be asked for, to
+// compare against.
 import type { Database } from '../../platform/database/database.js';
 import { AppError } from '../../platform/errors.js';
 import { embedTexts, type EmbedderPool } from '../embeddings/embedderPool.js';
 import { findCodeIndex } from '../store/codeIndexes.js';
-import { matchingChunks, nearestChunks, type CandidateFilters, type CandidateRow, type VectorSearchSettings } from './candidates.js';
+import { bm25Chunks, fileChunkCounts, matchingChunks, nearestChunks, type CandidateFilters, type CandidateRow, type VectorSearchSettings } from './candidates.js';
 import { parseQuery } from './queryTerms.js';
-import { selectiveTextQuery, type TermStats } from './termStats.js';
-import { dedupeOverlapping, rankCandidates, type ListRun } from './ranking.js';
+import { textQueryPlan, type TermStats } from './termStats.js';
+import { dedupeOverlapping, filesWithSeveralCandidates, rankCandidates, type ListRun } from './ranking.js';
 
 export interface SearchRequest {
   projectId: string;
@@ -61,8 +62,8 @@ export async function searchCode(deps: SearchDeps, request: SearchRequest, mode:
   };
   const textList = async (): Promise<ListRun | undefined> => {
     if (mode === 'vector' || terms.tokens.length === 0) return undefined;
-    const tsquery = selectiveTextQuery(terms.tokens, await deps.terms.frequencies(), record.chunkCount);
-    return tsquery ? { name: 'text', rows: await matchingChunks(deps.db, record.id, tsquery, filters, k) } : undefined;
+    const plan = textQueryPlan(terms.tokens, await deps.terms.frequencies(), record.chunkCount);
+    return plan ? { name: 'text', rows: await bm25Chunks(deps.db, record, plan, terms.tokens, filters, k) } : undefined;
   };
   const symbolList = async (): Promise<ListRun | undefined> =>
     mode !== 'hybrid' || !terms.symbolQuery
@@ -74,7 +75,8 @@ export async function searchCode(deps: SearchDeps, request: SearchRequest, mode:
     const rows = dedupeOverlapping(lists[0]?.rows ?? []);
     return rows.slice(0, request.limit).map((row) => toHit(row, row.score));
   }
-  return rankCandidates(lists, terms).slice(0, request.limit).map((row) => toHit(row, row.rank));
+  const fileSizes = await fileChunkCounts(deps.db, record.id, filesWithSeveralCandidates(lists));
+  return rankCandidates(lists, terms, fileSizes).slice(0, request.limit).map((row) => toHit(row, row.rank));
 }
 
 function toHit(row: CandidateRow, score: number): SearchHit {

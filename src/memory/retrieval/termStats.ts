@@ -1,7 +1,9 @@
 // Owns how common each code token is (the share of chunks holding it, from the statistics ANALYZE
 // keeps for the full-text column) and the full-text query that follows from it: every matching
-// row is read and ranked, so a token in half the chunks would cost tens of milliseconds alone.
+// row is read and scored, so a token in half the chunks would cost tens of milliseconds alone.
 // Rare tokens are ORed; common ones must all appear together, and only when that is still selective.
+// The same split says where BM25 takes each token's document frequency from: rare tokens are
+// counted among the matches (exact), common ones are estimated from the statistics.
 import type { Queryable } from '../../platform/database/database.js';
 
 /**
@@ -10,8 +12,9 @@ import type { Queryable } from '../../platform/database/database.js';
  */
 const RARE_MATCHES = 500;
 /**
- * The most rows the text query is expected to read and rank (estimates assume independent tokens);
- * measured on PGlite at 5-7 µs per row read and ranked, so ~10-15 ms at most.
+ * The most rows the text query is expected to read and score (estimates assume independent tokens);
+ * measured on PGlite at 8-12 µs per row read, handed over and scored by BM25 (5-7 µs when ts_rank
+ * scored them in SQL), so ~20 ms at most.
  */
 const MAX_EXPECTED_MATCHES = 2000;
 /** Statistics change only when an index call runs ANALYZE: reading them again once a minute is plenty. */
@@ -53,12 +56,24 @@ export class TermStats {
   }
 }
 
+export interface TextQueryPlan {
+  /** to_tsquery text: the rare tokens ORed, then the common ones ANDed as one more alternative. */
+  tsquery: string;
+  /**
+   * Tokens ORed on their own: every chunk holding one matches the query, so their document
+   * frequency is counted exactly among the matches (BM25's IDF).
+   */
+  counted: string[];
+  /** The other tokens' expected document frequency in the project (share of chunks × chunks). */
+  estimated: Map<string, number>;
+}
+
 /**
- * The to_tsquery text for `tokens` over an index of `chunks` chunks: rare tokens ORed (the rarest
+ * The full-text query for `tokens` over an index of `chunks` chunks: rare tokens ORed (the rarest
  * first, while their expected matches fit), then the common ones ANDed as one more alternative
  * when all of them together are expected to be selective enough. Undefined when nothing is.
  */
-export function selectiveTextQuery(tokens: string[], frequencies: TermFrequencies, chunks: number): string | undefined {
+export function textQueryPlan(tokens: string[], frequencies: TermFrequencies, chunks: number): TextQueryPlan | undefined {
   const share = (token: string) => frequencies.shares.get(token) ?? frequencies.unlisted / 2;
   const byRarity = [...tokens].sort((a, b) => share(a) - share(b));
   const rare: string[] = [];
@@ -76,5 +91,11 @@ export function selectiveTextQuery(tokens: string[], frequencies: TermFrequencie
   const together = common.reduce((product, token) => product * share(token), 1) * chunks;
   const parts = [...rare];
   if (common.length > 0 && expected + together <= MAX_EXPECTED_MATCHES) parts.push(common.length === 1 ? common[0]! : `(${common.join(' & ')})`);
-  return parts.length > 0 ? parts.join(' | ') : undefined;
+  if (parts.length === 0) return undefined;
+  return { tsquery: parts.join(' | '), counted: rare, estimated: new Map(common.map((token) => [token, share(token) * chunks])) };
+}
+
+/** The to_tsquery text of textQueryPlan alone. */
+export function selectiveTextQuery(tokens: string[], frequencies: TermFrequencies, chunks: number): string | undefined {
+  return textQueryPlan(tokens, frequencies, chunks)?.tsquery;
 }

@@ -1,6 +1,6 @@
 // Owns memory.files and memory.chunks rows: what an index holds per file (content hash, chunk
-// count), the stored chunks of some files, and one batch's writes (files upserted, chunks removed,
-// moved or inserted with their vectors in multi-row statements).
+// count, term count), the stored chunks of some files, and one batch's writes (files upserted,
+// chunks removed, moved or inserted with their vectors in multi-row statements).
 import type { Queryable } from '../../platform/database/database.js';
 import { vectorParam } from './vectors.js';
 
@@ -107,6 +107,14 @@ export async function writeFiles(tx: Queryable, indexId: number, files: FileWrit
   for (let start = 0; start < insert.length; start += INSERT_ROWS) {
     await insertChunks(tx, indexId, insert.slice(start, start + INSERT_ROWS));
   }
+  // Each written file's term count: its chunks' distinct tokens (the length BM25 normalises by),
+  // summed over its chunks as they now are; refreshCounts totals these for the index's average.
+  await tx.query(
+    `update memory.files f set term_count = coalesce(
+       (select sum(length(c.search)) from memory.chunks c where c.index_id = f.index_id and c.path = f.path), 0)
+     where f.index_id = $1 and f.path = any($2::text[])`,
+    [indexId, files.map((f) => f.path)],
+  );
 }
 
 async function insertChunks(tx: Queryable, indexId: number, rows: FileWrite['insert']): Promise<void> {

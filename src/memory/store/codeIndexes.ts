@@ -12,6 +12,8 @@ export interface CodeIndexRecord {
   dimension: number;
   fileCount: number;
   chunkCount: number;
+  /** Its chunks' distinct code tokens, summed over chunks (BM25's average chunk length is this over chunkCount). */
+  termCount: number;
 }
 
 export interface EmbedderIdentity {
@@ -28,9 +30,10 @@ interface IndexRow {
   dimension: number;
   file_count: number;
   chunk_count: number;
+  term_count: string | number;
 }
 
-const COLUMNS = 'id, project_id, provider, model, dimension, file_count, chunk_count';
+const COLUMNS = 'id, project_id, provider, model, dimension, file_count, chunk_count, term_count';
 
 function toRecord(row: IndexRow): CodeIndexRecord {
   return {
@@ -41,11 +44,13 @@ function toRecord(row: IndexRow): CodeIndexRecord {
     dimension: row.dimension,
     fileCount: row.file_count,
     chunkCount: row.chunk_count,
+    termCount: Number(row.term_count),
   };
 }
 
 export async function findCodeIndex(q: Queryable, projectId: string): Promise<CodeIndexRecord | undefined> {
-  const [row] = await q.query<IndexRow>(`select ${COLUMNS} from memory.indexes where project_id = $1`, [projectId]);
+  // Every search starts here; the plan (a unique key) never changes, so it is prepared once.
+  const [row] = await q.query<IndexRow>(`select ${COLUMNS} from memory.indexes where project_id = $1`, [projectId], { reusePlan: true });
   return row ? toRecord(row) : undefined;
 }
 
@@ -60,12 +65,17 @@ export async function ensureCodeIndex(q: Queryable, projectId: string, embedder:
   return record;
 }
 
-/** Recount files and chunks (index-only scans of the project's rows). */
+/**
+ * Recount files and chunks (index-only scans of the project's rows), and total the chunks' term
+ * counts from the files' sums (a few thousand small rows, where summing the chunks would read and
+ * decompress every full-text vector).
+ */
 export async function refreshCounts(q: Queryable, indexId: number): Promise<CodeIndexRecord> {
   const [row] = await q.query<IndexRow>(
     `update memory.indexes set
        file_count = (select count(*) from memory.files where index_id = $1),
        chunk_count = (select count(*) from memory.chunks where index_id = $1),
+       term_count = (select coalesce(sum(term_count), 0) from memory.files where index_id = $1),
        updated_at = now()
      where id = $1 returning ${COLUMNS}`,
     [indexId],

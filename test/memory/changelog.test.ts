@@ -2,6 +2,7 @@
 // Changelog section, PR numbers from squash subjects and GitHub merge commits, default ranges from
 // tags, and 4xx for bad input — through the memory service on a real port, and once through the
 // built CLI (needs dist/ built: `npm run build`).
+import type { ChangelogEntry } from '../../src/memory/changelog/entries.js';
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,15 +16,7 @@ import { startFakeAnthropic, text } from '../fakes/anthropicServer.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/autobuild.js');
 
-interface Entry {
-  type: string;
-  scope: string | null;
-  description: string;
-  sha: string;
-  breaking: boolean;
-  pr?: number;
-  breaking_note?: string;
-}
+type Entry = ChangelogEntry;
 
 interface ChangelogBody {
   changelog: string;

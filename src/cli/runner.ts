@@ -4,13 +4,29 @@ import type { Command } from 'commander';
 import { loadConfig } from '../platform/config.js';
 import { isValidBranchName } from '../platform/git.js';
 import { createLogger } from '../platform/logger.js';
-import { runRemoteJob } from '../orchestrator/executors/githubRunner.js';
+import { runRemoteJob, type CallbackAuth } from '../orchestrator/executors/githubRunner.js';
 import type { AgentSpec } from '../orchestrator/jobs/job.js';
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
   if (!value) throw new Error(`${name} is required (the workflow sets it from its inputs or secrets)`);
   return value;
+}
+
+/**
+ * The shared secret when the workflow passes one; otherwise the run's GitHub OIDC token, available
+ * when the workflow grants `id-token: write`. Its audience is the orchestrator's public URL (what
+ * the callback URL starts with) unless AUTOBUILD_GITHUB_OIDC_AUDIENCE names another.
+ */
+function callbackAuth(env: NodeJS.ProcessEnv, callbackUrl: string): CallbackAuth {
+  if (env.AUTOBUILD_CALLBACK_SECRET) return { kind: 'secret', secret: env.AUTOBUILD_CALLBACK_SECRET };
+  const requestUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL;
+  const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+  if (!requestUrl || !requestToken) {
+    throw new Error('AUTOBUILD_CALLBACK_SECRET is required, unless the workflow grants `permissions: id-token: write` so the callback can carry GitHub\'s OIDC token');
+  }
+  const audience = env.AUTOBUILD_GITHUB_OIDC_AUDIENCE || callbackUrl.replace(/\/api\/v1\/callback\/*$/, '');
+  return { kind: 'oidc', requestUrl, requestToken, audience };
 }
 
 export function registerRunnerCommand(program: Command): void {
@@ -21,7 +37,7 @@ export function registerRunnerCommand(program: Command): void {
     .action(async (options: { workdir?: string }) => {
       const env = process.env;
       const config = loadConfig(env);
-      const logger = createLogger({ level: config.logLevel, secrets: [env.AUTOBUILD_CALLBACK_SECRET, env.AUTOBUILD_API_TOKEN, env.GITHUB_TOKEN] });
+      const logger = createLogger({ level: config.logLevel, secrets: [env.AUTOBUILD_CALLBACK_SECRET, env.AUTOBUILD_API_TOKEN, env.GITHUB_TOKEN, env.ACTIONS_ID_TOKEN_REQUEST_TOKEN] });
       const jobId = required(env, 'AUTOBUILD_JOB_ID');
       if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(jobId)) throw new Error('AUTOBUILD_JOB_ID must be a job UUID');
       const branch = required(env, 'AUTOBUILD_BRANCH');
@@ -37,6 +53,8 @@ export function registerRunnerCommand(program: Command): void {
           throw new Error('AUTOBUILD_AGENT must be a JSON agent object, e.g. {"type":"claude-code"}');
         }
       }
+      const callbackUrl = required(env, 'AUTOBUILD_CALLBACK_URL');
+      const auth = callbackAuth(env, callbackUrl);
       const controller = new AbortController();
       // GitHub cancels a run with SIGINT, then SIGTERM: stop the agent, keep its work, report.
       const stop = () => controller.abort('cancelled');
@@ -47,8 +65,8 @@ export function registerRunnerCommand(program: Command): void {
           jobId,
           branch,
           baseBranch,
-          callbackUrl: required(env, 'AUTOBUILD_CALLBACK_URL'),
-          callbackSecret: required(env, 'AUTOBUILD_CALLBACK_SECRET'),
+          callbackUrl,
+          callbackAuth: auth,
           orchestratorUrl: env.AUTOBUILD_URL || undefined,
           apiToken: config.apiToken,
           promptFallback: env.AUTOBUILD_PROMPT || undefined,

@@ -30,6 +30,17 @@ export interface Config {
     callbackGraceS: number;
     /** Between mutating GitHub requests (GitHub asks for about one second). */
     writeIntervalMs: number;
+    /**
+     * Callbacks authenticated by the run's GitHub Actions OIDC token instead of (or besides) the
+     * shared secret: the token's issuer, audience and repository are checked, so no secret is shared.
+     */
+    oidc: {
+      enabled: boolean;
+      /** GitHub's token issuer; GitHub Enterprise Server: https://HOST/_services/token. */
+      issuer: string;
+      /** The audience the runner asks for and the orchestrator requires (default: publicUrl). */
+      audience: string | undefined;
+    };
   };
   anthropic: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
   embedding: {
@@ -163,6 +174,12 @@ export function loadConfig(env: Source): Config {
   for (const [key, value] of Object.entries(env)) if (value !== undefined) source[key] = value;
 
   const maxTurns = text(source, 'AUTOBUILD_CLAUDE_MAX_TURNS');
+  const publicUrl = url(source, 'AUTOBUILD_PUBLIC_URL');
+  const oidcEnabled = bool(source, 'AUTOBUILD_GITHUB_OIDC', false);
+  const oidcAudience = text(source, 'AUTOBUILD_GITHUB_OIDC_AUDIENCE') ?? publicUrl;
+  if (oidcEnabled && !oidcAudience) {
+    throw new ConfigError('AUTOBUILD_GITHUB_OIDC needs an audience: set AUTOBUILD_PUBLIC_URL or AUTOBUILD_GITHUB_OIDC_AUDIENCE');
+  }
   return {
     home,
     host: text(source, 'AUTOBUILD_HOST') ?? '127.0.0.1',
@@ -174,7 +191,7 @@ export function loadConfig(env: Source): Config {
     logLevel: oneOf(source, 'AUTOBUILD_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     maxParallel: int(source, 'AUTOBUILD_MAX_PARALLEL', 12, 1, 10_000),
     memoryServiceUrl: url(source, 'MEMORY_SERVICE_URL'),
-    publicUrl: url(source, 'AUTOBUILD_PUBLIC_URL'),
+    publicUrl,
     callbackSecret: text(source, 'AUTOBUILD_CALLBACK_SECRET'),
     github: {
       token: text(source, 'GITHUB_TOKEN'),
@@ -183,6 +200,11 @@ export function loadConfig(env: Source): Config {
       startTimeoutS: int(source, 'AUTOBUILD_GITHUB_START_TIMEOUT_S', 900, 1, 24 * 3600),
       callbackGraceS: int(source, 'AUTOBUILD_GITHUB_CALLBACK_GRACE_S', 120, 0, 24 * 3600),
       writeIntervalMs: int(source, 'AUTOBUILD_GITHUB_WRITE_INTERVAL_MS', 1000, 0, 60_000),
+      oidc: {
+        enabled: oidcEnabled,
+        issuer: url(source, 'AUTOBUILD_GITHUB_OIDC_ISSUER') ?? 'https://token.actions.githubusercontent.com',
+        audience: oidcAudience,
+      },
     },
     anthropic: {
       apiKey: text(source, 'ANTHROPIC_API_KEY'),

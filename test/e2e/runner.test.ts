@@ -13,6 +13,7 @@ import { createTestRepo, gitIn, tempDir } from '../support/repo.js';
 import { CLI, freePort } from '../support/processes.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/githubServer.js';
 import { startTestMemory } from '../memory/memoryKit.js';
+import { startFakeOidcIssuer } from '../fakes/oidcIssuer.js';
 
 const run = promisify(execFile);
 const SECRET = 'runner-callback-secret';
@@ -29,7 +30,7 @@ afterEach(async () => {
   t = undefined;
 });
 
-async function setup(files?: Record<string, string>) {
+async function setup(files?: Record<string, string>, env: Record<string, string> = { AUTOBUILD_CALLBACK_SECRET: SECRET }) {
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   t = await startTestOrchestrator({
@@ -38,9 +39,9 @@ async function setup(files?: Record<string, string>) {
       GITHUB_TOKEN: 'gh-test-token',
       GITHUB_API_URL: gh.url,
       AUTOBUILD_PUBLIC_URL: publicUrl,
-      AUTOBUILD_CALLBACK_SECRET: SECRET,
       AUTOBUILD_API_TOKEN: 'orchestrator-token',
       AUTOBUILD_GITHUB_WRITE_INTERVAL_MS: '0',
+      ...env,
     },
   });
   const auth = { authorization: 'Bearer orchestrator-token' };
@@ -124,6 +125,44 @@ describe('autobuild runner', () => {
   });
 });
 
+describe('autobuild runner with GitHub OIDC instead of the callback secret', () => {
+  it('completes the job with the run\'s OIDC token for the orchestrator\'s audience, which the agent cannot mint', async () => {
+    const issuer = await startFakeOidcIssuer();
+    try {
+      // The orchestrator has no callback secret at all.
+      const { auth, origin, workspace } = await setup(undefined, { AUTOBUILD_GITHUB_OIDC: 'true', AUTOBUILD_GITHUB_OIDC_ISSUER: issuer.url });
+      const job = await api(t!.url, 'POST', '/api/v1/jobs', {
+        project_id: 'gh', prompt: 'Note the environment', executor: 'github-actions',
+        agent: { type: 'command', command: ['sh', '-c', 'env > agent-env.txt'] },
+      }, auth);
+      expect(job.status).toBe(201);
+      await waitForJob(t!.url, job.body.id, (j) => j.status === 'running', 10_000, auth);
+      const dispatched = gh.runs.find((r) => r.inputs.job_id === job.body.id)!;
+      issuer.runClaims = { repository: 'acme/widgets', repository_owner: 'acme', run_id: String(dispatched.id) };
+
+      const oidcEnv = { AUTOBUILD_CALLBACK_SECRET: '', ACTIONS_ID_TOKEN_REQUEST_URL: issuer.tokenRequestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: issuer.requestToken };
+      const { stdout } = await runner(dispatched.inputs, dispatched.id, workspace, oidcEnv);
+      expect(stdout).toContain('reported succeeded');
+      const done = await waitForJob(t!.url, job.body.id, isDone, 10_000, auth);
+      expect(done.status).toBe('succeeded');
+      // The audience is the orchestrator's public URL, derived from the callback URL.
+      expect(issuer.audiences).toEqual([dispatched.inputs.orchestrator_url]);
+      const agentEnv = gitIn(origin, 'show', `${done.branch}:agent-env.txt`);
+      expect(agentEnv).toContain('AUTOBUILD_JOB_ID=');
+      expect(agentEnv).not.toContain('ACTIONS_ID_TOKEN_REQUEST');
+      expect(agentEnv).not.toContain(issuer.requestToken);
+    } finally {
+      await issuer.close();
+    }
+  });
+
+  it('refuses to start without a callback secret or the OIDC token service', async () => {
+    const result = await runner({ job_id: '00000000-0000-4000-8000-000000000000', branch: 'b', base_branch: 'main', callback_url: 'http://127.0.0.1:1/api/v1/callback', orchestrator_url: '', prompt: 'x' }, 1, tempDir(), { AUTOBUILD_CALLBACK_SECRET: '' }).catch((e) => e);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/AUTOBUILD_CALLBACK_SECRET is required, unless the workflow grants `permissions: id-token: write`/);
+  });
+});
+
 describe('autobuild runner with the memory service', () => {
   it("writes the memory service's context for the job where the agent reads it", async () => {
     const memory = await startTestMemory();
@@ -154,6 +193,10 @@ describe('the workflow users copy', () => {
   it('declares every input the executor dispatches and names runs by job id', () => {
     expect(Object.keys(workflow.on.workflow_dispatch.inputs).sort()).toEqual(['base_branch', 'branch', 'callback_url', 'job_id', 'orchestrator_url', 'prompt']);
     expect(workflow['run-name']).toContain('${{ inputs.job_id }}');
+  });
+
+  it('grants the run its OIDC token, so the callback needs no shared secret', () => {
+    expect(workflow.permissions['id-token']).toBe('write');
   });
 
   it('never interpolates an expression inside a run: script', () => {

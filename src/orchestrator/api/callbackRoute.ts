@@ -1,6 +1,8 @@
 // POST /api/v1/callback: the result of a job run by GitHub Actions, signed with HMAC-SHA256 over
 // the raw body (X-AutoBuild-Signature-256: sha256=<hex>), checked in constant time before anything
-// else is looked at.
+// else is looked at. Alternatively (AUTOBUILD_GITHUB_OIDC) the run's GitHub OIDC token in
+// X-AutoBuild-OIDC-Token, verified before the body is parsed and matched to the job's repository
+// and run before anything changes.
 import { createHash } from 'node:crypto';
 import { verify } from '@octokit/webhooks-methods';
 import { Type } from 'typebox';
@@ -12,6 +14,7 @@ import { applyCallback, type CallbackBody } from '../jobs/applyCallback.js';
 import { outcomePolicy } from '../scheduler/finishJob.js';
 import { toJob } from '../jobs/job.js';
 import type { JobLogs } from '../logs/jobLogs.js';
+import { authorizeOidcCallback, createGithubOidcVerifier, OIDC_TOKEN_HEADER, type GithubOidcClaims } from './callbackOidc.js';
 
 export const SIGNATURE_HEADER = 'x-autobuild-signature-256';
 
@@ -39,9 +42,13 @@ const CallbackSchema = Type.Object(
 );
 
 const rawBodies = new WeakMap<object, string>();
+/** Requests authenticated by an OIDC token rather than a signature, with the token's claims. */
+const oidcClaims = new WeakMap<object, GithubOidcClaims>();
 
 export function registerCallbackRoute(app: HttpApp, deps: { db: Database; config: Config; logs: JobLogs }): void {
   const { db, config, logs } = deps;
+  const { enabled, issuer, audience } = config.github.oidc;
+  const oidc = enabled && audience ? createGithubOidcVerifier({ issuer, audience }) : undefined;
   void app.register(async (scope) => {
     // This route needs the exact bytes that were signed, so it parses JSON itself.
     scope.removeContentTypeParser('application/json');
@@ -49,12 +56,25 @@ export function registerCallbackRoute(app: HttpApp, deps: { db: Database; config
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, async (request: { headers: Record<string, unknown> }, body: string | Buffer) => {
       const raw = String(body);
       const signature = request.headers[SIGNATURE_HEADER];
-      if (!config.callbackSecret) throw new AppError('unauthorized', 'callbacks are not accepted: AUTOBUILD_CALLBACK_SECRET is not set');
-      if (typeof signature !== 'string' || !/^sha256=[0-9a-f]{64}$/i.test(signature)) {
-        throw new AppError('unauthorized', `missing or malformed ${SIGNATURE_HEADER} header (sha256=<hex HMAC-SHA256 of the body>)`);
-      }
-      if (!(await verify(config.callbackSecret, raw, signature.toLowerCase()))) {
-        throw new AppError('unauthorized', 'the callback signature does not match the body');
+      const token = request.headers[OIDC_TOKEN_HEADER];
+      if (signature === undefined && token !== undefined) {
+        // The OIDC alternative, taken only when no signature is offered: a signed callback is
+        // judged by its signature alone.
+        if (!oidc) throw new AppError('unauthorized', 'GitHub OIDC tokens are not accepted: AUTOBUILD_GITHUB_OIDC is off');
+        if (typeof token !== 'string') throw new AppError('unauthorized', `send one ${OIDC_TOKEN_HEADER} header`);
+        oidcClaims.set(request, await oidc.verify(token.trim()));
+      } else {
+        if (!config.callbackSecret) {
+          throw new AppError('unauthorized', oidc
+            ? `missing ${OIDC_TOKEN_HEADER} header (the run's GitHub OIDC token); signed callbacks are off: AUTOBUILD_CALLBACK_SECRET is not set`
+            : 'callbacks are not accepted: AUTOBUILD_CALLBACK_SECRET is not set');
+        }
+        if (typeof signature !== 'string' || !/^sha256=[0-9a-f]{64}$/i.test(signature)) {
+          throw new AppError('unauthorized', `missing or malformed ${SIGNATURE_HEADER} header (sha256=<hex HMAC-SHA256 of the body>)${oidc ? ` or ${OIDC_TOKEN_HEADER} header` : ''}`);
+        }
+        if (!(await verify(config.callbackSecret, raw, signature.toLowerCase()))) {
+          throw new AppError('unauthorized', 'the callback signature does not match the body');
+        }
       }
       rawBodies.set(request, raw);
       try {
@@ -66,15 +86,23 @@ export function registerCallbackRoute(app: HttpApp, deps: { db: Database; config
     scope.post(
       '/api/v1/callback',
       {
-        schema: { summary: 'Result of a job run by GitHub Actions (HMAC-signed)', tags: ['callback'], body: CallbackSchema },
+        schema: {
+          summary: 'Result of a job run by GitHub Actions (HMAC-signed, or with the run\'s GitHub OIDC token)',
+          description: `Authenticated by ${SIGNATURE_HEADER} (sha256=<hex HMAC-SHA256 of the raw body with AUTOBUILD_CALLBACK_SECRET>) or, with AUTOBUILD_GITHUB_OIDC on, by ${OIDC_TOKEN_HEADER} (the run's GitHub Actions OIDC token, for the orchestrator's audience, from the job's repository and run).`,
+          tags: ['callback'],
+          body: CallbackSchema,
+        },
         preValidation: async (request) => {
           // A request without a JSON body never reached the parser above.
-          if (!rawBodies.has(request)) throw new AppError('unauthorized', `a JSON body signed in ${SIGNATURE_HEADER} is required`);
+          if (!rawBodies.has(request)) throw new AppError('unauthorized', `a JSON body signed in ${SIGNATURE_HEADER}${oidc ? ` or sent with ${OIDC_TOKEN_HEADER}` : ''} is required`);
         },
       },
       async (request) => {
         const digest = createHash('sha256').update(rawBodies.get(request) ?? '').digest('hex');
         const body = request.body as CallbackBody;
+        // A token proves the repository and run, not the job: check they are this job's first.
+        const claims = oidcClaims.get(request);
+        if (claims) await authorizeOidcCallback(db, claims, body);
         const { job, changed } = await applyCallback(db, body, digest, outcomePolicy(config));
         if (changed) {
           const log = logs.open(job.id);

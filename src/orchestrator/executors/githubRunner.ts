@@ -1,6 +1,7 @@
 // The runner side of the GitHub Actions executor (`autobuild runner`, run by the workflow): check
 // out the job's branch, run the agent with the same code as the local executor, commit what it
-// left, push, open the pull request, and call back with a signed result.
+// left, push, open the pull request, and call back with the result, signed with the shared secret
+// or carrying the run's GitHub OIDC token.
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,12 +20,24 @@ import type { JobLogWriter } from '../logs/jobLogs.js';
 import { collectBranchWork, saveWork, type BranchWork } from '../worktrees/branchWork.js';
 import { memoryContextProvider } from '../memoryContext.js';
 
+/** How the callback proves it comes from this run. */
+export type CallbackAuth =
+  | { kind: 'secret'; secret: string }
+  /** GitHub's OIDC token, requested for each delivery (they live minutes) from the run's token service. */
+  | { kind: 'oidc'; requestUrl: string; requestToken: string; audience: string };
+
+/**
+ * Variables of the runner the agent must not inherit: with them it could mint this run's OIDC
+ * token and report for the run itself.
+ */
+const RUNNER_ONLY_ENV = ['ACTIONS_ID_TOKEN_REQUEST_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_URL'];
+
 export interface RunnerSettings {
   jobId: string;
   branch: string;
   baseBranch: string;
   callbackUrl: string;
-  callbackSecret: string;
+  callbackAuth: CallbackAuth;
   /** Where to fetch the job (prompt, agent, timeout); optional when the prompt came as an input. */
   orchestratorUrl: string | undefined;
   apiToken: string | undefined;
@@ -120,24 +133,49 @@ async function openPullRequest(settings: RunnerSettings, facts: JobFacts, summar
   }
 }
 
-/** POST the signed result, retrying network failures and 5xx with backoff. */
-export async function deliverCallback(url: string, secret: string, body: Record<string, unknown>, apiToken: string | undefined, retryMs = 2000, tries = 6): Promise<boolean> {
+/** A failure retrying will not fix: the callback is given up with this message. */
+class Refused extends Error {}
+
+/**
+ * This run's OIDC token for the audience, from the token service GitHub exposes to a job granted
+ * `id-token: write` (the request URL already has a query; the audience is appended, as GitHub's
+ * toolkit does).
+ */
+export async function requestActionsIdToken(auth: Extract<CallbackAuth, { kind: 'oidc' }>): Promise<string> {
+  const url = `${auth.requestUrl}${auth.requestUrl.includes('?') ? '&' : '?'}audience=${encodeURIComponent(auth.audience)}`;
+  const response = await fetch(url, { headers: { authorization: `bearer ${auth.requestToken}`, accept: 'application/json' }, signal: AbortSignal.timeout(30_000) });
+  if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+    throw new Refused(`GitHub refused the OIDC token request: HTTP ${response.status} (does the workflow grant \`permissions: id-token: write\`?)`);
+  }
+  if (!response.ok) throw new Error(`the OIDC token request failed: HTTP ${response.status}`);
+  const value = ((await response.json()) as { value?: unknown }).value;
+  if (typeof value !== 'string' || !value) throw new Refused('the OIDC token service answered without a token');
+  return value;
+}
+
+/** The header that authenticates the callback: the body's HMAC signature, or a fresh OIDC token. */
+async function authHeader(auth: CallbackAuth, raw: string): Promise<Record<string, string>> {
+  if (auth.kind === 'secret') return { 'x-autobuild-signature-256': `sha256=${createHmac('sha256', auth.secret).update(raw).digest('hex')}` };
+  return { 'x-autobuild-oidc-token': await requestActionsIdToken(auth) };
+}
+
+/** POST the authenticated result, retrying network failures and 5xx with backoff. */
+export async function deliverCallback(url: string, auth: CallbackAuth, body: Record<string, unknown>, apiToken: string | undefined, retryMs = 2000, tries = 6): Promise<boolean> {
   const raw = JSON.stringify(body);
-  const signature = `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
   for (let attempt = 1; attempt <= tries; attempt++) {
     try {
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-autobuild-signature-256': signature, ...(apiToken ? { authorization: `Bearer ${apiToken}` } : {}) },
+        headers: { 'content-type': 'application/json', ...(await authHeader(auth, raw)), ...(apiToken ? { authorization: `Bearer ${apiToken}` } : {}) },
         body: raw,
         signal: AbortSignal.timeout(30_000),
       });
       if (response.ok) return true;
       if (response.status < 500 && response.status !== 429) {
-        throw new Error(`the orchestrator refused the callback: HTTP ${response.status} ${await response.text()}`);
+        throw new Refused(`the orchestrator refused the callback: HTTP ${response.status} ${await response.text()}`);
       }
     } catch (error) {
-      if ((error as Error).message.startsWith('the orchestrator refused')) throw error;
+      if (error instanceof Refused) throw error;
     }
     if (attempt < tries) await new Promise((resolve) => setTimeout(resolve, retryMs * 2 ** (attempt - 1)));
   }
@@ -169,7 +207,9 @@ export async function runRemoteJob(settings: RunnerSettings, logger: Logger, sig
     writeFileSync(contextFile, context);
     if (context) log.note(`memory context: ${context.length} characters in ${contextFile}`);
     const invocation = agentInvocation(facts.agent, { prompt: facts.prompt, context }, settings.agents);
-    const env = agentEnvironment(settings.baseEnv, invocation.env, { id: settings.jobId, prompt: facts.prompt, branch: settings.branch, project_id: facts.projectId, attempt: facts.attempt }, contextFile);
+    const baseEnv = { ...settings.baseEnv };
+    for (const name of RUNNER_ONLY_ENV) delete baseEnv[name];
+    const env = agentEnvironment(baseEnv, invocation.env, { id: settings.jobId, prompt: facts.prompt, branch: settings.branch, project_id: facts.projectId, attempt: facts.attempt }, contextFile);
     const run = await runAgentProcess(invocation, {
       cwd: settings.workdir,
       env,
@@ -222,7 +262,7 @@ export async function runRemoteJob(settings: RunnerSettings, logger: Logger, sig
     summary: tail.summary(),
     error,
   };
-  const delivered = await deliverCallback(settings.callbackUrl, settings.callbackSecret, body, settings.apiToken, settings.callbackRetryMs);
+  const delivered = await deliverCallback(settings.callbackUrl, settings.callbackAuth, body, settings.apiToken, settings.callbackRetryMs);
   log.note(delivered ? `reported ${status} to the orchestrator` : 'could not deliver the callback; the orchestrator will notice the run ended');
   return { status, delivered, body };
 }

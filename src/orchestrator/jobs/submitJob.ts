@@ -106,7 +106,7 @@ export async function submitJob(db: Database, config: Config, input: SubmitJobIn
     const missing = [
       !project?.github && `project ${input.project_id} registered with github {owner, repo, workflow}`,
       !config.publicUrl && 'AUTOBUILD_PUBLIC_URL',
-      !config.callbackSecret && 'AUTOBUILD_CALLBACK_SECRET',
+      !config.callbackSecret && !config.github.oidc.enabled && 'AUTOBUILD_CALLBACK_SECRET (or AUTOBUILD_GITHUB_OIDC)',
       !config.github.token && 'GITHUB_TOKEN',
     ].filter((m): m is string => typeof m === 'string');
     if (missing.length > 0) {

@@ -23,7 +23,7 @@
 //   BENCH_EF_SWEEP=100,400,800: recall@10 and time of the HNSW statement at other ef_search values too
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { Database, Queryable } from '../src/platform/database/database.js';
+import type { Database, Queryable, QueryOptions } from '../src/platform/database/database.js';
 import { createEmbedder } from '../src/memory/embeddings/embedder.js';
 import type { EmbedderFactory } from '../src/memory/embeddings/embedderPool.js';
 import { nearestChunks, nearestChunksQuery, type VectorSearchSettings } from '../src/memory/retrieval/candidates.js';
@@ -113,7 +113,8 @@ function timedDb(db: Database, timings: Timings): Database {
     }
   };
   const wrap = (q: Queryable): Queryable => ({
-    query: <Row>(sql: string, params?: readonly unknown[]) => timed(sql, () => q.query<Row>(sql, params)),
+    // The options go through: without them every prepared statement would be planned afresh.
+    query: <Row>(sql: string, params?: readonly unknown[], options?: QueryOptions) => timed(sql, () => q.query<Row>(sql, params, options)),
     exec: (sql: string) => timed(sql, () => q.exec(sql)),
   });
   const root = wrap(db);

@@ -189,7 +189,9 @@ function isStale(error) {
 }
 
 async function open() {
-  const pg = await PGlite.create({ dataDir: workerData.dataDir, extensions: { vector } });
+  const { sharedBuffersMb } = workerData;
+  const startParams = Number.isInteger(sharedBuffersMb) ? [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffersMb}MB`] : undefined;
+  const pg = await PGlite.create({ dataDir: workerData.dataDir, extensions: { vector }, ...(startParams ? { startParams } : {}) });
   const internals = typeof pg._runExclusiveQuery === 'function' && typeof pg._runExclusiveTransaction === 'function' && typeof pg.execProtocolStream === 'function';
   const statements = internals ? new Statements(pg) : undefined;
   const transactions = new Map();

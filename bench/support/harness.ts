@@ -133,7 +133,7 @@ export async function startBenchOrchestrator(options: {
   const logger = createLogger({ level: config.logLevel });
   const dataDir = path.join(home, 'db');
   mkdirSync(dataDir, { recursive: true });
-  const opened = await openPglite(dataDir);
+  const opened = await openPglite(dataDir, { sharedBuffersMb: config.pgliteSharedBuffersMb });
   const db = options.wrapDb ? options.wrapDb(opened) : opened;
   const orchestrator = await buildOrchestrator({ config, db, logger, agentEnv: process.env, runJobs: options.runJobs });
   const url = await orchestrator.start();

@@ -49,7 +49,7 @@ export async function startBenchMemory(
   const logger = createLogger({ level: config.logLevel });
   const dataDir = path.join(home, 'db');
   mkdirSync(dataDir, { recursive: true });
-  const opened = await openPglite(dataDir);
+  const opened = await openPglite(dataDir, { sharedBuffersMb: config.pgliteSharedBuffersMb });
   const db = options.wrapDb ? options.wrapDb(opened) : opened;
   const memory = await buildMemory({ config, db, logger, ...(options.embedderFactory ? { embedderFactory: options.embedderFactory } : {}) });
   const url = await memory.start();

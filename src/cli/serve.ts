@@ -27,7 +27,7 @@ export interface RunningServices {
 async function openShared(config: Config, logger: Logger): Promise<{ db: Database; release: () => void }> {
   const release = config.databaseUrl ? () => undefined : lockEmbeddedDatabase(config.home);
   try {
-    const db = await openDatabase({ databaseUrl: config.databaseUrl, home: config.home, logger });
+    const db = await openDatabase({ databaseUrl: config.databaseUrl, home: config.home, logger, sharedBuffersMb: config.pgliteSharedBuffersMb });
     logger.info({ database: config.databaseUrl ? redactUrlCredentials(config.databaseUrl) : `embedded (${config.home}/db)` }, 'database open');
     return { db, release };
   } catch (error) {

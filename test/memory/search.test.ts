@@ -10,7 +10,7 @@ import { matchingChunksQuery, nearestChunks, nearestChunksQuery, textMatchesQuer
 import { parseQuery } from '../../src/memory/retrieval/queryTerms.js';
 import { filesWithSeveralCandidates, rankCandidates } from '../../src/memory/retrieval/ranking.js';
 import { textQueryPlan } from '../../src/memory/retrieval/termStats.js';
-import type { Database, Queryable } from '../../src/platform/database/database.js';
+import type { Database, Queryable, QueryOptions } from '../../src/platform/database/database.js';
 import { searchCode } from '../../src/memory/retrieval/search.js';
 import { api } from '../support/orchestrator.js';
 import { HYBRID_FILES, HYBRID_QUERY, HYBRID_RELEVANT, IDENTIFIER_FILES } from './searchCorpus.js';
@@ -251,7 +251,7 @@ describe('query plans, on a project of 3,000 chunks', () => {
     const spy = {
       ...t.db,
       transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
-        t.db.transaction((tx) => fn({ query: (sql: string, params?: readonly unknown[]) => (seen.push(`${sql} ${JSON.stringify(params?.[0] instanceof Uint8Array ? [] : params ?? [])}`), tx.query(sql, params)), exec: tx.exec })),
+        t.db.transaction((tx) => fn({ query: (sql: string, params?: readonly unknown[], options?: QueryOptions) => (seen.push(`${sql} ${JSON.stringify(params?.[0] instanceof Uint8Array ? [] : params ?? [])}`), tx.query(sql, params, options)), exec: tx.exec })),
     } as Database;
     const [vector] = await new HashEmbedder().embed(['load']);
     await nearestChunks(spy, record, vector!, {}, 300, { iterativeScan: true, efSearch: 100 });

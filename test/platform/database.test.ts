@@ -122,8 +122,10 @@ describe('the embedded database on disk', () => {
       await first.query(`insert into kept values ($1)`, ['survives']);
       await first.close();
       await expect(first.query(`select 1`)).rejects.toThrow(/closed/);
-      const second = await openPglite(dir);
+      // Reopened with the buffer cache the services configure (AUTOBUILD_PGLITE_SHARED_BUFFERS_MB).
+      const second = await openPglite(dir, { sharedBuffersMb: 64 });
       expect(await second.query(`select v from kept`)).toEqual([{ v: 'survives' }]);
+      expect(await second.query(`select current_setting('shared_buffers') as size`)).toEqual([{ size: '64MB' }]);
       await second.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

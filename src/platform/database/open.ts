@@ -6,9 +6,9 @@ import type { Database } from './database.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
 
-export async function openDatabase(options: { databaseUrl: string | undefined; home: string; logger: Logger }): Promise<Database> {
+export async function openDatabase(options: { databaseUrl: string | undefined; home: string; logger: Logger; sharedBuffersMb?: number }): Promise<Database> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options.logger);
   const dataDir = path.join(options.home, 'db');
   mkdirSync(dataDir, { recursive: true });
-  return openPglite(dataDir);
+  return openPglite(dataDir, { sharedBuffersMb: options.sharedBuffersMb });
 }

@@ -120,8 +120,13 @@ function queryable(client: PgliteWorkerClient, tx?: number): Queryable {
   };
 }
 
-export async function openPglite(dataDir: string | undefined): Promise<Database> {
-  const worker = new Worker(path.join(packageRoot(), 'bin', 'pglite-worker.js'), { workerData: { dataDir } });
+export interface PgliteOptions {
+  /** PostgreSQL's shared_buffers in MB; PGlite's default (128 MB) when absent. */
+  sharedBuffersMb?: number | undefined;
+}
+
+export async function openPglite(dataDir: string | undefined, options: PgliteOptions = {}): Promise<Database> {
+  const worker = new Worker(path.join(packageRoot(), 'bin', 'pglite-worker.js'), { workerData: { dataDir, sharedBuffersMb: options.sharedBuffersMb } });
   await new Promise<void>((resolve, reject) => {
     const onExit = (code: number) => reject(new Error(`the database thread exited while opening (code ${code})`));
     worker.once('error', reject);

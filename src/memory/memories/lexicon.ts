@@ -2,7 +2,8 @@
 // closed class of English or a category of the words a lesson is *framed* with, written from what
 // the category holds in general, not from the benchmark's sentences:
 //   - function words: articles, pronouns, prepositions, conjunctions, auxiliaries, quantifiers;
-//   - negators, which flip the next polar word of their clause (or the statement when none follows);
+//   - negators, which flip the next polar word of their clause (or the statement when none follows):
+//     not and its kin, and the verbs of ceasing (stop, skip, drop, avoid, remove, replace);
 //   - polar words, on three axes: assert (a need, a use, a permission, and their opposites),
 //     enable (on/off), pass (works/fails, stable/flaky);
 //   - framing words: light verbs, verbs of needing, using, keeping and storing, moving and changing,
@@ -23,7 +24,7 @@ export const FUNCTION_WORDS = new Set(
     is are was were be been being am do does did doing done has have had having will would shall should can could may might must
     ought to of in on at for by with from into onto upon about as than so then also just only very quite rather really actually
     basically simply and or but if because since while when whenever where wherever which who whom whose what how why whether
-    any all some each every both either few many much more most other another such same own
+    any all some each every both either few many much more most other another such same own unless
     via per through over under again still yet already even too up out off down away back
     please let lets make sure sure okay ok
   `),
@@ -34,7 +35,7 @@ export const NEGATORS = new Set(
   words(`
     not no never without nor neither none nobody nothing cannot
     avoid avoids avoided avoiding stop stops stopped stopping quit quits cease ceased skip skips skipped skipping
-    drop drops dropped dropping
+    drop drops dropped dropping remove removes removed removing replace replaces replaced replacing
   `),
 );
 
@@ -49,7 +50,7 @@ const POLAR_LISTS: Array<[Axis, 1 | -1, string]> = [
     ban bans banned disallow disallowed deny denies denied`],
   ['enable', 1, `enable enables enabled enabling active activate activated true yes`],
   ['enable', -1, `disable disables disabled disabling inactive deactivate deactivated false`],
-  ['pass', 1, `pass passes passed passing succeed succeeds succeeded success successful green stable reliable fix fixes fixed`],
+  ['pass', 1, `work works worked pass passes passed passing succeed succeeds succeeded success successful green stable reliable fix fixes fixed`],
   ['pass', -1, `fail fails failed failing failure failures break breaks broke broken flaky flakey flake flakes flakiness
     intermittent intermittently unreliable unstable crash crashes crashed`],
 ];
@@ -111,6 +112,8 @@ export const PHRASES: Array<[RegExp, string]> = [
   [/\bthere is no need\b|\bno need\b/g, 'not need'],
   [/\b(?:has|have|had|got) to\b/g, 'must'],
   [/\bfrom now on\b|\bgoing forward\b|\bfrom here on\b/g, 'now'],
+  // "Starting this sprint", "as of next week", "effective today": when a new value holds from.
+  [/\b(?:starting|beginning|effective|as of)\s+(?:(?:this|next)\s+[a-z]+|today|tomorrow|now)\b/g, 'now'],
   [/\b(?:from time to time|now and then|every now and then|once in a while|every so often|every few runs|every other run)\b/g, 'sometimes'],
   [/\b(?:prior to|ahead of|in advance of)\b/g, 'before'],
   [/\bheads[- ]up\b/g, 'note'],

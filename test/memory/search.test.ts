@@ -8,7 +8,7 @@ import { findCodeIndex } from '../../src/memory/store/codeIndexes.js';
 import { HashEmbedder } from '../../src/memory/embeddings/hashEmbedder.js';
 import { matchingChunksQuery, nearestChunks, nearestChunksQuery, textMatchesQuery, type CandidateRow } from '../../src/memory/retrieval/candidates.js';
 import { parseQuery } from '../../src/memory/retrieval/queryTerms.js';
-import { filesWithSeveralCandidates, rankCandidates } from '../../src/memory/retrieval/ranking.js';
+import { rankCandidates } from '../../src/memory/retrieval/ranking.js';
 import { textQueryPlan } from '../../src/memory/retrieval/termStats.js';
 import type { Database, Queryable, QueryOptions } from '../../src/platform/database/database.js';
 import { searchCode } from '../../src/memory/retrieval/search.js';
@@ -100,7 +100,7 @@ describe('BM25 in the full-text half', () => {
 });
 
 describe('file-level aggregation', () => {
-  const row = (id: number, path: string): CandidateRow => ({
+  const row = (id: number, path: string, fileChunks: number): CandidateRow => ({
     id,
     path,
     start_line: id * 10,
@@ -111,17 +111,17 @@ describe('file-level aggregation', () => {
     content: '',
     symbol_tokens: `fn${id}`,
     path_tokens: '',
+    file_chunks: fileChunks,
     score: 0,
   });
   // The first chunk of `a.ts` is followed in both lists by three more chunks of its file.
   const rankOf = (fileChunks: number) => {
-    const rows = [row(1, 'a.ts'), row(2, 'b.ts'), row(3, 'a.ts'), row(4, 'a.ts'), row(5, 'a.ts')];
+    const rows = [row(1, 'a.ts', fileChunks), row(2, 'b.ts', 1), row(3, 'a.ts', fileChunks), row(4, 'a.ts', fileChunks), row(5, 'a.ts', fileChunks)];
     const lists = [
       { name: 'vector' as const, rows: [rows[1]!, rows[0]!, rows[2]!, rows[3]!, rows[4]!] },
       { name: 'text' as const, rows: [rows[1]!, rows[0]!, rows[2]!, rows[3]!, rows[4]!] },
     ];
-    expect(filesWithSeveralCandidates(lists)).toEqual(['a.ts']);
-    return rankCandidates(lists, parseQuery('how does it work'), new Map([['a.ts', fileChunks]])).map((r) => r.path);
+    return rankCandidates(lists, parseQuery('how does it work')).map((r) => r.path);
   };
 
   it("a file's other candidates lift its chunks, less the longer the file is", () => {

@@ -19,6 +19,8 @@ export interface CandidateRow {
   content: string;
   symbol_tokens: string;
   path_tokens: string;
+  /** How many chunks the row's file has in the index (file-level aggregation weighs by it). */
+  file_chunks: number;
   /** Cosine similarity (vector), BM25 (text) or ts_rank (symbol names): higher is better. */
   score: number;
 }
@@ -36,6 +38,11 @@ export interface VectorSearchSettings {
 }
 
 const COLUMNS = 'id, path, start_line, end_line, language, symbol, kind, content, symbol_tokens, path_tokens';
+/**
+ * The chunk count of a candidate's file, looked up per returned row (the statements' outer select,
+ * after their limit), so that ranking needs no statement of its own for it.
+ */
+const FILE_CHUNKS = `coalesce((select f.chunk_count from memory.files f where f.index_id = c.index_id and f.path = c.path), 1) as file_chunks`;
 
 // ts_rank weights for {D, C, B, A}: content, (unused), path, symbol name; normalisation 1 divides
 // by 1 + log(length). Used for symbol-name lookups, where the vector holds the names alone.
@@ -66,10 +73,10 @@ function filterSql(filters: CandidateFilters, params: unknown[]): string {
   return sql;
 }
 
-type RawRow = Omit<CandidateRow, 'id' | 'score'> & { id: string | number; score: string | number };
+type RawRow = Omit<CandidateRow, 'id' | 'score' | 'file_chunks'> & { id: string | number; score: string | number; file_chunks: string | number };
 
 function toRows(rows: RawRow[]): CandidateRow[] {
-  return rows.map((row) => ({ ...row, id: Number(row.id), score: Number(row.score) }));
+  return rows.map((row) => ({ ...row, id: Number(row.id), score: Number(row.score), file_chunks: Number(row.file_chunks) }));
 }
 
 export interface CandidateQuery {
@@ -85,10 +92,10 @@ export function nearestChunksQuery(record: CodeIndexRecord, vector: Float32Array
   // The predicate and the expression are repeated literally so that the planner uses the partial
   // HNSW index; the CTE re-sorts because relaxed-order iterative scans may return rows slightly out of order.
   const sql = `with nearest as materialized (
-      select ${COLUMNS}, ${expression} <=> $1::vector(${record.dimension}) as distance
+      select ${COLUMNS}, index_id, ${expression} <=> $1::vector(${record.dimension}) as distance
       from memory.chunks where ${where}
       order by ${expression} <=> $1::vector(${record.dimension}) limit $2
-    ) select *, 1 - distance as score from nearest order by distance`;
+    ) select c.*, ${FILE_CHUNKS}, 1 - distance as score from nearest c order by distance`;
   return { sql, params };
 }
 
@@ -99,10 +106,12 @@ export type TextField = 'search' | 'symbol_search';
 export function matchingChunksQuery(indexId: number, tsquery: string, filters: CandidateFilters, limit: number, field: TextField = 'search'): CandidateQuery {
   const params: unknown[] = [indexId, tsquery, limit];
   const column = field === 'symbol_search' ? 'symbol_search' : 'search';
-  const sql = `select ${COLUMNS}, ts_rank('${TEXT_WEIGHTS}', ${column}, query, ${TEXT_NORMALISATION}) as score
-    from memory.chunks, to_tsquery('simple', $2) as query
-    where index_id = $1 and ${column} @@ query${filterSql(filters, params)}
-    order by score desc, id limit $3`;
+  const sql = `select c.*, ${FILE_CHUNKS} from (
+      select ${COLUMNS}, index_id, ts_rank('${TEXT_WEIGHTS}', ${column}, query, ${TEXT_NORMALISATION}) as score
+      from memory.chunks, to_tsquery('simple', $2) as query
+      where index_id = $1 and ${column} @@ query${filterSql(filters, params)}
+      order by score desc, id limit $3
+    ) c order by score desc, id`;
   return { sql, params };
 }
 
@@ -188,27 +197,13 @@ export async function bm25Chunks(
   const best = [...scores].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, limit);
   if (best.length === 0) return [];
   const winners = toRows(
-    await q.query<RawRow>(`select ${COLUMNS}, 0 as score from memory.chunks where id = any($1::bigint[])`, [best.map(([id]) => id)], REUSE_PLAN),
+    await q.query<RawRow>(`select ${COLUMNS}, ${FILE_CHUNKS}, 0 as score from memory.chunks c where id = any($1::bigint[])`, [best.map(([id]) => id)], REUSE_PLAN),
   );
   const byId = new Map(winners.map((row) => [row.id, row]));
   return best.flatMap(([id, score]) => {
     const row = byId.get(id);
     return row ? [{ ...row, score }] : [];
   });
-}
-
-/**
- * How many chunks each of `paths` has in the index (file-level aggregation weighs a file's
- * candidates against its size). One lookup per search, for the files with several candidates.
- */
-export async function fileChunkCounts(q: Queryable, indexId: number, paths: string[]): Promise<Map<string, number>> {
-  if (paths.length === 0) return new Map();
-  const rows = await q.query<{ path: string; chunk_count: number }>(
-    `select path, chunk_count from memory.files where index_id = $1 and path = any($2::text[])`,
-    [indexId, paths],
-    REUSE_PLAN,
-  );
-  return new Map(rows.map((row) => [row.path, row.chunk_count]));
 }
 
 export async function matchingChunks(

@@ -72,18 +72,8 @@ function coverage(tokens: string[], field: string): number {
   return tokens.filter((token) => have.has(token)).length / tokens.length;
 }
 
-/** The files with more than one candidate: those whose size file-level aggregation needs. */
-export function filesWithSeveralCandidates(lists: ListRun[]): string[] {
-  const ids = new Map<string, Set<number>>();
-  for (const list of lists) for (const row of list.rows) ids.set(row.path, (ids.get(row.path) ?? new Set()).add(row.id));
-  return [...ids].filter(([, chunks]) => chunks.size > 1).map(([path]) => path);
-}
-
-/**
- * The fused and re-scored candidates, best first. `fileChunks` holds the chunk count of the files
- * with several candidates (filesWithSeveralCandidates); a file missing from it counts as their number.
- */
-export function rankCandidates(lists: ListRun[], terms: QueryTerms, fileChunks: ReadonlyMap<string, number> = new Map()): RankedChunk[] {
+/** The fused and re-scored candidates, best first. */
+export function rankCandidates(lists: ListRun[], terms: QueryTerms): RankedChunk[] {
   const ran = lists.length;
   const fused = new Map<number, { row: CandidateRow; sum: number }>();
   for (const list of lists) {
@@ -98,9 +88,9 @@ export function rankCandidates(lists: ListRun[], terms: QueryTerms, fileChunks: 
   const perFile = new Map<string, Array<{ row: CandidateRow; score: number }>>();
   for (const { row, fused: score } of normalised) perFile.set(row.path, [...(perFile.get(row.path) ?? []), { row, score }]);
   const sameDefinition = (a: CandidateRow, b: CandidateRow) => a.id === b.id || (a.symbol !== null && a.symbol === b.symbol);
-  const fileSize = (path: string) => Math.max(1, fileChunks.get(path) ?? perFile.get(path)?.length ?? 1);
+  const fileSize = (row: CandidateRow) => Math.max(1, row.file_chunks, perFile.get(row.path)?.length ?? 1);
   const fileSupport = (row: CandidateRow) =>
-    (perFile.get(row.path) ?? []).reduce((sum, other) => (sameDefinition(row, other.row) ? sum : sum + other.score), 0) / fileSize(row.path);
+    (perFile.get(row.path) ?? []).reduce((sum, other) => (sameDefinition(row, other.row) ? sum : sum + other.score), 0) / fileSize(row);
 
   const scored = normalised.map(({ row, fused: score }): RankedChunk => {
     let rank = WEIGHTS.fused * score;

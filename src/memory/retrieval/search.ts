@@ -6,10 +6,10 @@ import type { Database } from '../../platform/database/database.js';
 import { AppError } from '../../platform/errors.js';
 import { embedTexts, type EmbedderPool } from '../embeddings/embedderPool.js';
 import { findCodeIndex } from '../store/codeIndexes.js';
-import { bm25Chunks, fileChunkCounts, matchingChunks, nearestChunks, type CandidateFilters, type CandidateRow, type VectorSearchSettings } from './candidates.js';
+import { bm25Chunks, matchingChunks, nearestChunks, type CandidateFilters, type CandidateRow, type VectorSearchSettings } from './candidates.js';
 import { parseQuery } from './queryTerms.js';
 import { textQueryPlan, type TermStats } from './termStats.js';
-import { dedupeOverlapping, filesWithSeveralCandidates, rankCandidates, type ListRun } from './ranking.js';
+import { dedupeOverlapping, rankCandidates, type ListRun } from './ranking.js';
 
 export interface SearchRequest {
   projectId: string;
@@ -75,8 +75,7 @@ export async function searchCode(deps: SearchDeps, request: SearchRequest, mode:
     const rows = dedupeOverlapping(lists[0]?.rows ?? []);
     return rows.slice(0, request.limit).map((row) => toHit(row, row.score));
   }
-  const fileSizes = await fileChunkCounts(deps.db, record.id, filesWithSeveralCandidates(lists));
-  return rankCandidates(lists, terms, fileSizes).slice(0, request.limit).map((row) => toHit(row, row.rank));
+  return rankCandidates(lists, terms).slice(0, request.limit).map((row) => toHit(row, row.rank));
 }
 
 function toHit(row: CandidateRow, score: number): SearchHit {

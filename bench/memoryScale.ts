@@ -83,12 +83,11 @@ function sqlKind(sql: string): string {
   if (flat.includes('gin_clean_pending_list')) return 'SQL: GIN pending-list cleanup';
   if (flat.startsWith('analyze')) return 'SQL: analyze';
   if (flat.startsWith('update memory.files f set term_count')) return 'SQL: file term counts (BM25 lengths)';
-  if (flat.includes('select path, chunk_count from memory.files')) return 'SQL: chunk counts of candidate files';
   if (flat.includes('from memory.files where index_id')) return 'SQL: load stored file hashes';
   if (flat.includes('with nearest as materialized')) return 'SQL: nearest chunks (HNSW)';
   if (flat.includes('symbol_search @@')) return 'SQL: symbol-name matches';
   if (flat.includes('search @@')) return 'SQL: full-text matches (term frequencies for BM25)';
-  if (flat.includes('from memory.chunks where id = any')) return 'SQL: BM25 winners\' rows';
+  if (/from memory\.chunks (c )?where id = any/.test(flat)) return 'SQL: BM25 winners\' rows';
   if (flat.includes('from pg_stats')) return 'SQL: term statistics';
   if (flat.includes('from memory.indexes')) return 'SQL: find index';
   if (flat.startsWith('select set_config')) return 'SQL: settings (set_config)';

@@ -136,6 +136,45 @@ describe('learning from a series of execution outcomes', () => {
     }
   });
 
+  it('takes a deleted outcome back: the counts are exactly those of the outcomes that remain', async () => {
+    const jobs = (project: string) => [
+      outcome({ project, title: 'Add invoice footer', status: 'succeeded', durationS: 60, files: [INVOICE, INVOICE_TEST, FOOTER], qa: { lint: true, test: true } }),
+      outcome({ project, title: 'Invoice totals in euros', status: 'succeeded', durationS: 120, files: [INVOICE, INVOICE_TEST], qa: { lint: false, test: true } }),
+      outcome({ project, title: 'Migrate the billing tables', status: 'failed', agent: 'codex', durationS: 30, files: ['db/migrations/007_billing.sql'], qa: { lint: false } }),
+      outcome({ project, title: 'Fix invoice rounding', status: 'succeeded', durationS: 90, files: [INVOICE] }),
+    ];
+    const ids: string[] = [];
+    for (const job of jobs('shop')) {
+      const res = await api(t.url, 'POST', '/api/v1/memory', job);
+      expect(res.status).toBe(201);
+      ids.push(res.body.id);
+    }
+    // The twin project only ever saw the first and the last outcome.
+    const twin = jobs('twin');
+    await post(twin[0]);
+    await post(twin[3]);
+    const lesson = await api(t.url, 'POST', '/api/v1/memory', { project_id: 'shop', type: 'lesson', content: 'Invoices round half to even' });
+
+    expect((await api(t.url, 'DELETE', `/api/v1/memory/${ids[1]}`)).status).toBe(200);
+    expect((await api(t.url, 'DELETE', `/api/v1/memory/${ids[2]}`)).status).toBe(200);
+    expect((await api(t.url, 'DELETE', `/api/v1/memory/${ids[2]}`)).status).toBe(404);
+    expect((await api(t.url, 'DELETE', `/api/v1/memory/${lesson.body.id}`)).status).toBe(200);
+
+    const comparable = (list: any[]) =>
+      list.map((p) => ({ type: p.type, content: p.content, success_count: p.success_count, failure_count: p.failure_count, confidence: p.confidence, description: p.description })).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    const shop = comparable(await patterns());
+    expect(shop).toEqual(comparable(await patterns('project_id=twin&limit=500')));
+    expect(shop.find((p) => p.type === 'agent_stats')?.content).toMatchObject({ runs: 2, median_duration_s: 75, duration_samples: 2 });
+    expect(shop.some((p) => p.type === 'agent_stats' && p.content.agent === 'codex')).toBe(false);
+    const support = (project: string) => t.db.query(`select kind, item, tasks from memory.pattern_support where project_id = $1 order by kind, item`, [project]);
+    expect(await support('shop')).toEqual(await support('twin'));
+
+    // The deleted job's outcome, sent again, counts again: it is evidence no memory holds any more.
+    await post(jobs('shop')[1]);
+    const again = comparable(await patterns());
+    expect(again.find((p) => p.type === 'agent_stats')?.content).toMatchObject({ runs: 3, median_duration_s: 90 });
+  });
+
   it('lists best first, filters by type, and pages with a cursor that visits each pattern once', async () => {
     await post(outcome({ title: 'Add invoice footer', status: 'succeeded', files: [INVOICE, INVOICE_TEST, FOOTER], qa: { lint: false } }));
     await post(outcome({ title: 'Invoice totals', status: 'succeeded', files: [INVOICE, INVOICE_TEST], qa: { lint: false } }));

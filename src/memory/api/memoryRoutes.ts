@@ -91,7 +91,7 @@ export function registerMemoryRoutes(app: HttpApp, deps: MemoryDeps & { writes?:
   );
 
   app.delete('/api/v1/memory/:id', { schema: { summary: 'Delete one memory', tags: ['memory'], params: MemoryIdParams } }, async (request) => {
-    await deleteMemory(deps.db, request.params.id);
+    await deleteMemory(deps, request.params.id);
     return { id: request.params.id, deleted: true };
   });
 }

@@ -3,11 +3,11 @@
 // Vectors come from the configured embedder and record its model; recall embeds the query with
 // each model the project's live memories were embedded with, so vectors of different models never meet.
 // A verified execution outcome also updates the project's learned patterns, in the same transaction.
-import type { Database, Queryable } from '../../platform/database/database.js';
+import type { Database } from '../../platform/database/database.js';
 import { AppError } from '../../platform/errors.js';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
 import { embedTexts, type EmbedderPool } from '../embeddings/embedderPool.js';
-import { learnFromOutcome, type PatternLimits } from '../patterns/learn.js';
+import { forgetOutcome, learnFromOutcome, type PatternLimits } from '../patterns/learn.js';
 import { verifiedOutcome } from '../patterns/outcome.js';
 import { sqlInteger, vectorParam } from '../store/vectors.js';
 import { renderContent, type MemoryContent } from './render.js';
@@ -247,7 +247,21 @@ export async function recallMemories(deps: MemoryDeps, projectId: string, text: 
   return recall(deps, { projectId, includeSuperseded: false, limit }, text);
 }
 
-export async function deleteMemory(q: Queryable, id: string): Promise<void> {
-  const rows = await q.query<{ id: string }>(`delete from memory.memories where id = $1 returning id`, [id]);
-  if (rows.length === 0) throw new AppError('not_found', `memory ${id} does not exist`);
+/**
+ * Delete a memory; what patterns had learnt from it (a verified outcome) is taken back with it, under
+ * the project's writer lock, so the counts stay those of the outcomes that remain.
+ */
+export async function deleteMemory(deps: Pick<MemoryDeps, 'db' | 'patternLimits'>, id: string): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    const [found] = await tx.query<Pick<MemoryRow, 'project_id' | 'type' | 'content' | 'job_id'>>(
+      `select project_id, type, content, job_id from memory.memories where id = $1`,
+      [id],
+    );
+    if (!found) throw new AppError('not_found', `memory ${id} does not exist`);
+    await tx.query(`select pg_advisory_xact_lock(hashtext('autobuild:memory:memories'), hashtext($1))`, [found.project_id]);
+    const rows = await tx.query<{ id: string }>(`delete from memory.memories where id = $1 returning id`, [id]);
+    if (rows.length === 0) throw new AppError('not_found', `memory ${id} does not exist`);
+    const outcome = verifiedOutcome({ projectId: found.project_id, type: found.type, content: found.content, ...(found.job_id ? { jobId: found.job_id } : {}) });
+    if (outcome) await forgetOutcome(tx, outcome, id, deps.patternLimits);
+  });
 }

@@ -1,5 +1,6 @@
 // Owns updating a project's patterns from one verified outcome, inside the transaction that stores
-// its memory (so a memory and what was learnt from it are never apart). Each job counts once.
+// its memory (so a memory and what was learnt from it are never apart). Each job counts once, and
+// deleting the memory takes its counts back (forgetOutcome).
 //
 // What is learnt:
 // - agent_stats: per agent type, successes and failures, and the durations of recent successful
@@ -163,4 +164,69 @@ export async function learnFromOutcome(tx: Queryable, outcome: VerifiedOutcome, 
   await prune(tx, outcome.projectId, 'co_change', limits.maxRowsPerType);
   await prune(tx, outcome.projectId, 'task_files', limits.maxRowsPerType);
   return true;
+}
+
+/**
+ * Take back what one outcome added (in the caller's transaction, holding the project's memory lock,
+ * as its memory is deleted): the same counts learnFromOutcome added, from the same reading of the
+ * same content. Rows pruned since are skipped; rows left without evidence are dropped. Returns
+ * false when nothing had been counted from this memory (another memory of the job was counted).
+ */
+export async function forgetOutcome(tx: Queryable, outcome: VerifiedOutcome, memoryId: string, limits: PatternLimits = DEFAULT_PATTERN_LIMITS): Promise<boolean> {
+  const released = await tx.query(`delete from memory.pattern_jobs where project_id = $1 and job_id = $2 and memory_id = $3 returning job_id`, [
+    outcome.projectId,
+    outcome.jobId,
+    memoryId,
+  ]);
+  if (released.length === 0) return false;
+  const { projectId } = outcome;
+  if (outcome.agent) {
+    const success = outcome.succeeded ? 1 : 0;
+    await takeBack(tx, projectId, 'agent_stats', '', [[outcome.agent, '']], success, 1 - success);
+    if (outcome.succeeded && outcome.durationS !== null) {
+      // One sample of this duration goes (the newest of equal ones would do as well).
+      await tx.query(
+        `update memory.patterns set samples = samples[:array_position(samples, $3::double precision) - 1] || samples[array_position(samples, $3::double precision) + 1:]
+          where project_id = $1 and type = 'agent_stats' and scope = '' and subject = $2 and object = '' and array_position(samples, $3::double precision) is not null`,
+        [projectId, outcome.agent, outcome.durationS],
+      );
+    }
+  }
+  for (const check of outcome.qaChecks) await takeBack(tx, projectId, 'qa_failure', '', [[check.name, '']], check.passed ? 1 : 0, check.passed ? 0 : 1);
+  if (outcome.succeeded) {
+    const files = outcome.files.length <= limits.maxFiles ? outcome.files : [];
+    const directories = directoriesOf(outcome.files);
+    if (files.length > 0) {
+      await forgetCoChange(tx, projectId, 'file', files);
+      await uncountSupport(tx, projectId, 'term', outcome.terms);
+      await takeBack(tx, projectId, 'task_files', '', outcome.terms.flatMap((term) => files.map((file): [string, string] => [term, file])), 1, 0);
+    }
+    if (directories.length > 0 && directories.length <= limits.maxDirectories) await forgetCoChange(tx, projectId, 'directory', directories);
+  }
+  // Every row learnt holds a success or a failure, so one with neither is evidence taken back.
+  await tx.query(`delete from memory.patterns where project_id = $1 and success_count = 0 and failure_count = 0`, [projectId]);
+  return true;
+}
+
+/** Subtract counts from the rows with these (subject, object) keys, never below zero. */
+async function takeBack(tx: Queryable, projectId: string, type: string, scope: string, keys: Array<[string, string]>, successes: number, failures: number): Promise<void> {
+  if (keys.length === 0) return;
+  await tx.query(
+    `update memory.patterns p set success_count = greatest(0, p.success_count - $4), failure_count = greatest(0, p.failure_count - $5)
+       from unnest($6::text[], $7::text[]) as k(subject, object)
+      where p.project_id = $1 and p.type = $2 and p.scope = $3 and p.subject = k.subject and p.object = k.object`,
+    [projectId, type, scope, successes, failures, keys.map(([subject]) => subject), keys.map(([, object]) => object)],
+  );
+}
+
+async function forgetCoChange(tx: Queryable, projectId: string, scope: 'file' | 'directory', items: string[]): Promise<void> {
+  await uncountSupport(tx, projectId, scope, items);
+  const [left, right] = pairs(items);
+  await takeBack(tx, projectId, 'co_change', scope, left.map((a, i): [string, string] => [a, right[i]!]), 1, 0);
+}
+
+async function uncountSupport(tx: Queryable, projectId: string, kind: 'file' | 'directory' | 'term', items: string[]): Promise<void> {
+  if (items.length === 0) return;
+  await tx.query(`update memory.pattern_support set tasks = tasks - 1 where project_id = $1 and kind = $2 and item = any($3::text[])`, [projectId, kind, items]);
+  await tx.query(`delete from memory.pattern_support where project_id = $1 and kind = $2 and item = any($3::text[]) and tasks <= 0`, [projectId, kind, items]);
 }

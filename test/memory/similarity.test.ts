@@ -81,3 +81,61 @@ describe('contradictions in new wording', () => {
     expect(rel(fixed, 'The seat booking test is flaky: it gets a connection reset from the mock server every so often')).toBe('distinct');
   });
 });
+
+describe('dependence, precedence and relocation said in other words', () => {
+  it('reads a failure when a thing is absent as needing it: "hang when X is down", "if not, expect red"', () => {
+    const needs = 'The billing tests need Redis running';
+    expect(textView('The billing tests hang when Redis is down').polarity).toBe(1);
+    expect(rel(needs, 'The billing tests hang when Redis is down')).toBe('duplicate');
+    expect(rel(needs, 'Is Redis up? If not, expect the billing tests to go red')).toBe('duplicate');
+    expect(rel(needs, "You'll get red billing tests unless Redis is running")).toBe('duplicate');
+    expect(rel(needs, 'Bring up Redis (docker compose) before kicking off the billing tests')).toBe('duplicate');
+    expect(rel(needs, 'The billing tests are wired to a real Redis instance, so keep one around locally')).toBe('duplicate');
+    // A hang or a red build on its own is a failure, not a need.
+    expect(textView('The billing tests hang').polarity).toBe(-1);
+    // Another service, however it is said, is another fact.
+    expect(rel('The billing tests hang when Kafka is down', 'Is Redis up? If not, expect the billing tests to go red')).toBe('distinct');
+  });
+
+  it('reads a test double as a verb as replacing the thing, not inside a name', () => {
+    expect(rel('The billing tests need Redis running', 'The billing tests mock Redis now, no instance needed')).toBe('contradiction');
+    expect(rel('The billing tests need Redis running', 'The billing tests stub out Redis now')).toBe('contradiction');
+    expect(rel('The billing tests no longer need Redis', 'The billing tests stub out Redis now')).toBe('duplicate');
+    expect(textView('Is MockServer up? If not, expect the billing tests to go red').polarity).toBe(1);
+    expect(textView('It gets a connection reset from the mock server').anchors).toContain('mock');
+  });
+
+  it('reads gating, pre-flight and lessons learned the hard way as one step before another', () => {
+    const before = 'Back up the config store before switching payment providers';
+    expect(rel(before, 'Backing up the config store gates a payment-provider switch')).toBe('duplicate');
+    expect(rel(before, 'Got burned once switching payment providers without backing up the config store, so always do it first')).toBe('duplicate');
+    expect(rel('Pre-flight for a rollback: the error budget check', 'Feel free to roll back a release straight away; the error budget check is optional')).toBe('contradiction');
+    expect(rel('Smoke-testing the release candidate gates a chaos experiment', 'We scrapped smoke-testing the release candidate as a step before a chaos experiment')).toBe(
+      'contradiction',
+    );
+    // Another step is another fact.
+    expect(rel(before, 'Notifying the on-call channel gates a payment-provider switch')).toBe('distinct');
+  });
+
+  it('matches a compound to its parts said apart: payment-provider, rollback, pre-commit', () => {
+    expect(rel('Husky is our go-to for running checks before each commit', "Husky got ripped out of our pre-commit checks setup; don't bring it back")).toBe('contradiction');
+    expect(rel('Clear the CDN cache before a rollback', 'Clear the CDN cache before you roll back')).toBe('duplicate');
+  });
+
+  it('supersedes a place with one said to replace it: "old location retired, use P", "since the migration", "not P"', () => {
+    const old = 'Heap snapshots are stored in the S3 bucket';
+    expect(rel(old, 'Heap snapshots: old location retired, use the team Dropbox')).toBe('contradiction');
+    expect(rel(old, 'Heads-up: since the migration heap snapshots sit in the Notion wiki')).toBe('contradiction');
+    expect(rel(old, 'Heap snapshots: the S3 bucket is deprecated, use Google Cloud Storage')).toBe('contradiction');
+    expect(rel(old, 'Heap snapshots live in Google Cloud Storage now, not the S3 bucket')).toBe('contradiction');
+    expect(rel(old, 'New location for heap snapshots: Google Cloud Storage')).toBe('contradiction');
+    expect(rel('Need heap snapshots? Grab them from the S3 bucket', 'The pipeline drops heap snapshots into the S3 bucket')).toBe('duplicate');
+    // Another artifact's new place says nothing of these.
+    expect(rel(old, 'Build logs: old location retired, use the team Dropbox')).toBe('distinct');
+  });
+
+  it('reads killing or not exposing a feature as turning it off', () => {
+    expect(rel('The Frankfurt edge nodes must not expose session replay', 'We killed session replay on the Frankfurt edge nodes')).toBe('duplicate');
+    expect(rel('Session replay: off for the Frankfurt edge nodes until further notice', 'Leave session replay flagged on for the Frankfurt edge nodes')).toBe('contradiction');
+  });
+});

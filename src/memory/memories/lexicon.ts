@@ -3,11 +3,16 @@
 // the category holds in general, not from the benchmark's sentences:
 //   - function words: articles, pronouns, prepositions, conjunctions, auxiliaries, quantifiers;
 //   - negators, which flip the next polar word of their clause (or the statement when none follows):
-//     not and its kin, and the verbs of ceasing (stop, skip, drop, avoid, remove, replace);
+//     not and its kin, the verbs of ceasing (stop, skip, drop, avoid, remove, replace) and of
+//     ending (kill, scrap, ditch, abandon);
 //   - polar words, on three axes: assert (a need, a use, a permission, and their opposites),
-//     enable (on/off), pass (works/fails, stable/flaky);
-//   - framing words: light verbs, verbs of needing, using, keeping and storing, moving and changing,
-//     ordering in time, noting; hedges, time adverbs and generic nouns ("team", "repo", "instance").
+//     enable (on/off, exposing), pass (works/fails, stable/flaky, deterministic/random, its
+//     symptoms and colours: hangs, red; the bad experience a lesson comes from: got burned);
+//   - framing words: light verbs, verbs of needing, using, keeping and storing, putting and
+//     fetching, moving and changing, ordering in time (gates, pre-flight, runbook, step), noting,
+//     perceiving; hedges, time adverbs and generic nouns ("team", "repo", "instance", "container");
+//   - absence words after a condition ("when X is down"), and idioms folded to plain words (phrasal
+//     verbs of starting and removing, "if not", "feel free to", "until further notice", "pre-").
 // What a lesson is *about* (its anchors: Redis, billing, pnpm, the reports/ folder) is every other
 // word: open-class, so no list of it is needed or possible. Lists hold surface forms; lookups go
 // through the same stemmer as the text (stem()), so inflections need not be listed.
@@ -26,7 +31,8 @@ export const FUNCTION_WORDS = new Set(
     basically simply and or but if because since while when whenever where wherever which who whom whose what how why whether
     any all some each every both either few many much more most other another such same own unless
     via per through over under again still yet already even too up out off down away back
-    please let lets make sure sure okay ok
+    around along across behind beside besides between among amongst within near toward towards against
+    please let lets make sure sure okay ok otherwise else
   `),
 );
 
@@ -36,6 +42,8 @@ export const NEGATORS = new Set(
     not no never without nor neither none nobody nothing cannot
     avoid avoids avoided avoiding stop stops stopped stopping quit quits cease ceased skip skips skipped skipping
     drop drops dropped dropping remove removes removed removing replace replaces replaced replacing
+    kill kills killed killing scrap scraps scrapped scrapping ditch ditches ditched ditching abandon abandons abandoned abandoning
+    axe axed nix nixed
   `),
 );
 
@@ -48,11 +56,15 @@ const POLAR_LISTS: Array<[Axis, 1 | -1, string]> = [
     allow allows allowed permit permits permitted`],
   ['assert', -1, `optional unnecessary unneeded unused deprecated obsolete forbid forbids forbidden forbade prohibit prohibits prohibited
     ban bans banned disallow disallowed deny denies denied`],
-  ['enable', 1, `enable enables enabled enabling active activate activated true yes`],
+  ['enable', 1, `enable enables enabled enabling active activate activated true yes expose exposes exposed exposing`],
   ['enable', -1, `disable disables disabled disabling inactive deactivate deactivated false`],
-  ['pass', 1, `work works worked pass passes passed passing succeed succeeds succeeded success successful green stable reliable fix fixes fixed`],
+  ['pass', 1, `work works worked pass passes passed passing succeed succeeds succeeded success successful green stable reliable fix fixes fixed
+    patch patches patched deterministic`],
+  // Failing, and its symptoms and colours (a hang, a red build), chance (at random), and the bad
+  // experience a lesson is learned from ("got burned", "bitten").
   ['pass', -1, `fail fails failed failing failure failures break breaks broke broken flaky flakey flake flakes flakiness
-    intermittent intermittently unreliable unstable crash crashes crashed`],
+    intermittent intermittently unreliable unstable crash crashes crashed hang hangs hung hanging stall stalls stalled red
+    random randomly nondeterministic burn burned burnt bitten`],
 ];
 
 /** Framing: how a lesson is said rather than what it is about. */
@@ -60,7 +72,8 @@ const FRAMING_LIST = words(`
   use run runs ran running go goes went gone get gets got gotten put keep keeps kept take takes took taken give gives gave
   come comes came become becomes became have has had make makes made let lets bring brings brought
   must should has have got ought important careful remember note noted notes notice noticed mind heads watch beware fyi tip tips
-  know known learn learned learnt lesson lessons
+  know known learn learned learnt lesson lessons see sees seen saw observe observed spot spotted bother
+  leave leaves stick sticks pick picks picked choice favourite favorite
   handle handles handled own owns responsible charge care manage manages managed cover covers deal deals
   reach reaches turn turns talk talks call calls contact contacts assume assumes
   spin spins start starts started starting boot boots launch
@@ -68,15 +81,21 @@ const FRAMING_LIST = words(`
   hold holds held store stores stored storing save saves saved saving keep write writes wrote written writing
   land lands landed find finds found look looks located location
   move moves moved moving switch switches switched relocate relocated migrate migrated transfer transferred
+  retire retires retired sit sits sat locate located
+  push pushes pushed upload uploads uploaded publish publishes published
+  grab grabs grabbed fetch fetches fetched retrieve retrieves retrieved
   change changes changed changing update updates updated set sets setting raise raised lower lowered
   increase increased decrease decreased reduce reduced bump bumped configure configured equal equals
-  now currently anymore instead lately recently today nowadays henceforth since
+  cut cuts trim trims trimmed tune tunes tuned retune retuned tweak tweaks tweaked
+  now currently anymore instead lately recently today nowadays henceforth since immediately
   before after first then next later prior ahead until once earlier beforehand afterwards meanwhile
-  precede precedes follow follows wait waits waited happen happens happened
-  always usually often sometimes occasionally generally typically normally
+  precede precedes follow follows wait waits waited happen happens happened gate gates gated
+  step steps runbook checklist playbook procedure preflight prerequisite prerequisites precondition prereq
+  always usually often sometimes occasionally generally typically normally odd occasional
   fine acceptable good bad better best worse worst ok okay great wrong right
   team teams we repo repos repository repositories codebase project projects thing things stuff way ways rule rules
-  practice practices policy convention conventions instance instances setup suite place tool tools
+  practice practices policy convention conventions instance instances container containers setup suite place tool tools
+  real actual proper dedicated local old former previous
   decide decided decision agree agreed want wants wanted try tries tried able
   whatever whichever everywhere somewhere anywhere nowhere
 `);
@@ -97,7 +116,7 @@ export const IRREGULAR = new Map([
   ['wrote', 'write'], ['written', 'write'], ['went', 'go'], ['gone', 'go'], ['goes', 'go'], ['built', 'build'], ['ran', 'run'],
   ['kept', 'keep'], ['found', 'find'], ['took', 'take'], ['taken', 'take'], ['chose', 'choose'], ['chosen', 'choose'], ['did', 'do'],
   ['done', 'do'], ['began', 'begin'], ['begun', 'begin'], ['broke', 'break'], ['broken', 'break'], ['sent', 'send'], ['spent', 'spend'],
-  ['left', 'leave'], ['held', 'hold'], ['got', 'get'], ['gotten', 'get'], ['relied', 'rely'], ['came', 'come'], ['became', 'become'],
+  ['left', 'leave'], ['held', 'hold'], ['sat', 'sit'], ['hung', 'hang'], ['burnt', 'burn'], ['got', 'get'], ['gotten', 'get'], ['relied', 'rely'], ['came', 'come'], ['became', 'become'],
 ]);
 
 /**
@@ -112,18 +131,38 @@ export const PHRASES: Array<[RegExp, string]> = [
   [/\bthere is no need\b|\bno need\b/g, 'not need'],
   [/\b(?:has|have|had|got) to\b/g, 'must'],
   [/\bfrom now on\b|\bgoing forward\b|\bfrom here on\b/g, 'now'],
+  // "Since the migration X sit in P": the value since a change, the present one.
+  [/\bsince the (?:migration|move|switch|switchover|cutover|change|rewrite|reorg)\b/g, 'now'],
   // "Starting this sprint", "as of next week", "effective today": when a new value holds from.
   [/\b(?:starting|beginning|effective|as of)\s+(?:(?:this|next)\s+[a-z]+|today|tomorrow|now)\b/g, 'now'],
   [/\b(?:from time to time|now and then|every now and then|once in a while|every so often|every few runs|every other run)\b/g, 'sometimes'],
   [/\b(?:prior to|ahead of|in advance of)\b/g, 'before'],
+  // "pre-commit checks" are checks before a commit, "post-deploy" after one ("preflight" is a word of its own).
+  [/\bpre-(?!flight)(?=[a-z])/g, 'before '],
+  [/\bpost-(?=[a-z])/g, 'after '],
   [/\bheads[- ]up\b/g, 'note'],
+  // An elliptic condition: "Is Redis up? If not, ..." says "otherwise".
+  [/\bif not\b/g, 'otherwise'],
+  [/\buntil further notice\b|\bfor the time being\b|\bfor now\b/g, ''],
+  [/\bfeel free to\b/g, 'you may'],
+  [/\b(?:straight|right) away\b|\bright now\b/g, 'immediately'],
+  [/\bat random\b/g, 'randomly'],
+  // Phrasal verbs of starting and removing, said as the plain verb.
+  [/\b(?:kick|kicks|kicked|kicking|fire|fires|fired|firing|spin|spins|spun|spinning|boot|boots|booted|booting|start|starts|started|starting)\s+(?:off|up)\b/g, 'start'],
+  [/\b(?:take|takes|took|taken|taking|rip|rips|ripped|ripping|pull|pulls|pulled|pulling|strip|strips|stripped|stripping)\s+out\b/g, 'removed'],
+  [/\b(?:move|moves|moved|moving)\s+(?:off|away from)\b/g, 'stopped using'],
+  // "drops X into P": placing, not dropping.
+  [/\bdrop(?:s|ped|ping)?\b(?=[^.;:,!?]*\b(?:into|onto)\b)/g, 'put'],
   [/\bend(?:s|ed)? up\b/g, 'go'],
   // "times out" is a failure (and "timeout" the thing, as in "the request timeout").
   [/\btim(?:e|es|ed|ing) out\b/g, 'timeout failing'],
+  [/\bthese days\b/g, 'now'],
+  // "New location for X: P" (a relational noun of place after "new"): X now in P.
+  [/\b(?:the |our |a )?(?:new|current) (?:location|home|place|destination|target|spot) (?:of|for) ([^:.;!?]+):/g, '$1 now in'],
   // "turned on", "is off", "feature: on": a state, not the preposition.
-  [/\b(?:turn|turns|turned|turning|switch|switches|switched|switching|toggle|toggled|flip|flipped|set)\s+on\b/g, 'enabled'],
+  [/\b(?:turn|turns|turned|turning|switch|switches|switched|switching|toggle|toggled|flip|flipped|flag|flagged|set)\s+on\b/g, 'enabled'],
   [/(?:\b(?:is|are|was|were|be|been|stays|stayed|kept|left|has|have)\s+|:\s*)on\b(?=\s*(?:$|[.,;!?)]|(?:in|for|at|by|everywhere)\b))/g, ' enabled'],
-  [/\b(?:turn|turns|turned|turning|switch|switches|switched|switching|toggle|toggled|flip|flipped|set)\s+off\b/g, 'disabled'],
+  [/\b(?:turn|turns|turned|turning|switch|switches|switched|switching|toggle|toggled|flip|flipped|flag|flagged|set)\s+off\b/g, 'disabled'],
   [/(?:\b(?:is|are|was|were|be|been|stays|stayed|kept|left|has|have)\s+|:\s*)off\b/g, ' disabled'],
 ];
 
@@ -131,7 +170,15 @@ export const PHRASES: Array<[RegExp, string]> = [
  * Words that announce that a fact changed ("now", "moved", "instead"): a new value, not a second
  * fact. Surface forms: the noun "change" announces nothing.
  */
-export const CHANGE_MARKERS = new Set(words(`now instead moved switched relocated migrated changed updated`));
+export const CHANGE_MARKERS = new Set(words(`now instead moved switched relocated migrated changed updated retired deprecated`));
+
+/**
+ * Words saying a thing is absent or not running ("when Redis is down", "if the key is missing"):
+ * after when/if, a failure they lead to says the thing is needed.
+ */
+export const ABSENCE = new Set(words(`down missing unavailable offline absent unreachable gone`));
+/** Subordinators that open a condition. */
+export const CONDITIONS = new Set(words(`if when whenever once`));
 
 export interface Lexicon {
   polar: Map<string, [Axis, 1 | -1]>;

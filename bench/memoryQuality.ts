@@ -11,11 +11,13 @@
 // Supersede accuracy = contradictions whose second memory superseded the first. Six splits with
 // topics and phrasings of their own (bench/memory/facts.ts): the similarity rules were tuned on the
 // tuning split, the validation split was seen once and then informed general fixes, the test split,
-// written after the first rules, is the figure against the goal (precision ≥ 0.95 at recall ≥ 0.8),
-// and the fresh split (bench/memory/fresh.ts), written after the current rules were frozen, is the
+// written after the first rules, was the figure against the goal (precision ≥ 0.95 at recall ≥ 0.8)
+// until its wording had been in view while rules were written; the fresh split (bench/memory/fresh.ts), written after the current rules were frozen, is the
 // estimate for wording no rule was written with in view (the test split's was); fresh2
 // (bench/memory/fresh2.ts), written without reading the rules before their next change, is a second;
 // fresh3 (bench/memory/fresh3.ts), written the same way before fresh2 became development data, a third.
+// Each of those became development data once measured, so the goal is judged on the newest split no
+// rule has been written with in view (GOAL_SPLIT): an estimate for wording users will write.
 //
 // Recall. A memory per (component, change) task is stored in one project; then for each, a task
 // description worded as a ticket would word it asks GET /api/v1/memory/:project?query=&limit=5.
@@ -41,6 +43,8 @@ import { generateRecallCases } from './memory/tasks.js';
 
 const GOAL_PRECISION = 0.95;
 const GOAL_RECALL = 0.8;
+/** The newest split whose mistakes no rule was written with in view. */
+const GOAL_SPLIT: Split = 'fresh3';
 const COUNTS: PairCounts = { paraphrase: 160, contradiction: 100, compatible: 100, unrelated: 60 };
 const RECALL_CASES = 120;
 const RECALL_K = 5;
@@ -272,10 +276,10 @@ async function main(): Promise<void> {
 
   if (!merge.has('test')) return;
   const held = merge.get('test')!;
-  const met = held.precision >= GOAL_PRECISION && held.recall >= GOAL_RECALL;
+  const judged = merge.get(GOAL_SPLIT);
+  const met = judged !== undefined && judged.precision >= GOAL_PRECISION && judged.recall >= GOAL_RECALL;
   console.log(
-    `\ntest split merge precision ${held.precision.toFixed(3)} at recall ${held.recall.toFixed(3)} ` +
-      `(goal precision ≥ ${GOAL_PRECISION} at recall ≥ ${GOAL_RECALL}: ${met ? 'met' : 'NOT met'}); ` +
+    `\ntest split merge precision ${held.precision.toFixed(3)} at recall ${held.recall.toFixed(3)}; ` +
       `${posts} memories posted in ${round((performance.now() - started) / 1000, 1)} s with the offline hash embedder`,
   );
   const fresh = merge.get('fresh');
@@ -284,6 +288,11 @@ async function main(): Promise<void> {
   if (fresh2) console.log(`fresh2 split (wording written without reading the rules) merge precision ${fresh2.precision.toFixed(3)} at recall ${fresh2.recall.toFixed(3)}`);
   const fresh3 = merge.get('fresh3');
   if (fresh3) console.log(`fresh3 split (wording written without reading the rules, before fresh2 was used to change them) merge precision ${fresh3.precision.toFixed(3)} at recall ${fresh3.recall.toFixed(3)}`);
+  console.log(
+    judged
+      ? `goal (precision ≥ ${GOAL_PRECISION} at recall ≥ ${GOAL_RECALL}) on ${GOAL_SPLIT}, the newest split no rule was written with in view: ${met ? 'met' : 'NOT met'}`
+      : `goal not judged: the ${GOAL_SPLIT} split did not run`,
+  );
   const mergeJson = (s: MergeScores) => ({ precision: round(s.precision, 4), recall: round(s.recall, 4), contradictions_superseded: round(s.superseding, 4), merges: s.merges, right_merges: s.rightMerges, positives: s.positives });
   const recallJson = (r: RecallScores) => ({ recall_at_5: round(r.recallAtK, 4), recall_at_1: round(r.recallAt1, 4), mrr: round(r.mrr, 4), bm25_recall_at_5: round(r.bm25AtK, 4) });
   console.log(
@@ -293,7 +302,7 @@ async function main(): Promise<void> {
       pairs_per_split: COUNTS,
       merge: Object.fromEntries(splits.map((split) => [split, mergeJson(merge.get(split)!)])),
       recall: Object.fromEntries(RECALL_SPLITS.filter((split) => recall.has(split)).map((split) => [split, recallJson(recall.get(split)!)])),
-      goal: { precision_min: GOAL_PRECISION, recall_min: GOAL_RECALL },
+      goal: { split: GOAL_SPLIT, precision_min: GOAL_PRECISION, recall_min: GOAL_RECALL },
       goal_met: met,
       ok: true,
     }),

@@ -19,6 +19,7 @@ import { registerIndexRoutes } from './api/indexRoutes.js';
 import { registerMemoryRoutes } from './api/memoryRoutes.js';
 import { registerPatternsRoute } from './api/patternsRoute.js';
 import { registerSearchRoutes } from './api/searchRoutes.js';
+import { createMemoryJudge, JUDGE_TIMEOUT_MS } from './memories/llmJudge.js';
 import { MemoryWriteHealth } from './memories/writeHealth.js';
 import { createEmbedder, describeEmbedder, type EmbeddingSettings } from './embeddings/embedder.js';
 import { EmbedderPool, type EmbedderFactory } from './embeddings/embedderPool.js';
@@ -36,6 +37,8 @@ export interface MemoryOptions {
   embedderFactory?: EmbedderFactory;
   /** How old /health's evidence of memory writes may get before it probes again (default 5 s); tests shorten it. */
   healthProbeTtlMs?: number;
+  /** How long a memory write waits for the model's verdict on its near neighbours (default JUDGE_TIMEOUT_MS); tests shorten it. */
+  memoryJudgeTimeoutMs?: number;
 }
 
 export interface MemoryService {
@@ -97,7 +100,11 @@ export async function buildMemory(options: MemoryOptions): Promise<MemoryService
   registerIndexRoutes(app, { indexer, bodyLimitBytes: Math.max(config.bodyLimitBytes, config.memory.indexBodyLimitBytes) });
   registerSearchRoutes(app, search);
   const writes = new MemoryWriteHealth({ db, embedders }, { ttlMs: options.healthProbeTtlMs });
-  registerMemoryRoutes(app, { db, embedders, writes });
+  // Its own client: a write waits for it, so one attempt within the judge's short timeout, no retries.
+  const judgeTimeoutMs = options.memoryJudgeTimeoutMs ?? JUDGE_TIMEOUT_MS;
+  const judgeLlm = createLlm(config.anthropic, { timeoutMs: judgeTimeoutMs, maxRetries: 0 });
+  const judge = judgeLlm ? createMemoryJudge(judgeLlm, logger, { timeoutMs: judgeTimeoutMs }) : undefined;
+  registerMemoryRoutes(app, { db, embedders, writes, judge });
   registerPatternsRoute(app, { db });
   const llm = createLlm(config.anthropic);
   registerChangelogRoute(app, { db, summarize: llm ? changelogSummarizer(llm) : undefined });

@@ -17,6 +17,8 @@ export interface LlmRequest {
   system: string;
   messages: LlmMessage[];
   maxTokens: number;
+  /** Sampling temperature (the API's default when absent); 0 for judgements that should not vary. */
+  temperature?: number;
   /** Aborts the call (e.g. the HTTP client went away). */
   signal?: AbortSignal;
 }
@@ -118,7 +120,13 @@ class AnthropicLlm implements LlmClient {
   async complete(request: LlmRequest): Promise<LlmCompletion> {
     try {
       const message = await this.client.messages.create(
-        { model: this.model, max_tokens: request.maxTokens, system: request.system, messages: request.messages },
+        {
+          model: this.model,
+          max_tokens: request.maxTokens,
+          system: request.system,
+          messages: request.messages,
+          ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+        },
         { signal: request.signal },
       );
       const text = message.content.map((block) => (block.type === 'text' ? block.text : '')).join('');

@@ -3,6 +3,9 @@
 // Vectors come from the configured embedder and record its model; recall embeds the query with
 // each model the project's live memories were embedded with, so vectors of different models never meet.
 // A verified execution outcome also updates the project's learned patterns, in the same transaction.
+// With a language model configured, the close neighbours the lexical rules call distinct are also
+// judged by the model (llmJudge.ts), before the transaction, so the project's writer lock is never
+// held while waiting for it.
 import type { Database } from '../../platform/database/database.js';
 import { AppError } from '../../platform/errors.js';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
@@ -10,14 +13,17 @@ import { embedTexts, type EmbedderPool } from '../embeddings/embedderPool.js';
 import { forgetOutcome, learnFromOutcome, type PatternLimits } from '../patterns/learn.js';
 import { verifiedOutcome } from '../patterns/outcome.js';
 import { sqlInteger, vectorParam } from '../store/vectors.js';
+import { judgeable, MAX_JUDGED_CANDIDATES, type MemoryJudge, type Verdict } from './llmJudge.js';
 import { renderContent, type MemoryContent } from './render.js';
-import { lexicalView, relate } from './similarity.js';
+import { lexicalView, relate, type LexicalView, type Relation } from './similarity.js';
 
 export interface MemoryDeps {
   db: Database;
   embedders: EmbedderPool;
   /** Bounds of pattern learning (default DEFAULT_PATTERN_LIMITS). */
   patternLimits?: PatternLimits;
+  /** Judges the pairs the rules call distinct (undefined: no language model, the rules alone decide). */
+  judge?: MemoryJudge;
 }
 
 export interface NewMemory {
@@ -102,6 +108,55 @@ export function typeFamily(type: string): string {
   return type.trim().toLowerCase();
 }
 
+type Queryable = Pick<Database, 'query'>;
+type Neighbour = MemoryRow & { similarity: number };
+
+/** The project's live memories of the type nearest the vector, embedded with the same model: nearest first. */
+async function nearestMemories(db: Queryable, projectId: string, family: string, model: string, dimension: number, vector: Float32Array): Promise<Neighbour[]> {
+  return db.query<Neighbour>(
+    `select ${COLUMNS}, 1 - (embedding::vector(${dimension}) <=> $4::vector(${dimension})) as similarity
+       from memory.memories
+      where project_id = $1 and lower(type) = $2 and superseded_at is null and model = $3 and dimension = ${dimension}
+      order by embedding::vector(${dimension}) <=> $4::vector(${dimension}) limit ${NEIGHBOURS}`,
+    [projectId, family, model, vectorParam(vector)],
+  );
+}
+
+/** A verdict of the model, with the text it judged: it holds only while the memory still says that. */
+type Judged = Map<string, { verdict: Verdict; text: string }>;
+
+/**
+ * The model's verdicts on the nearest neighbours the rules call distinct and judgeable() keeps,
+ * read without the lock. None when the rules already merge the new memory (no question needed).
+ */
+async function judgeNeighbours(judge: MemoryJudge, neighbours: Neighbour[], incoming: LexicalView, text: string): Promise<Judged> {
+  const candidates: Neighbour[] = [];
+  for (const row of neighbours) {
+    const view = lexicalView(row.content, row.content_text);
+    const relation = relate(incoming, view, Number(row.similarity));
+    if (relation === 'duplicate') return new Map();
+    if (relation === 'distinct' && candidates.length < MAX_JUDGED_CANDIDATES && judgeable(incoming, view, Number(row.similarity))) candidates.push(row);
+  }
+  if (candidates.length === 0) return new Map();
+  const verdicts = await judge.judge(text, candidates.map((row) => ({ id: row.id, text: row.content_text })));
+  const judged: Judged = new Map();
+  for (const row of candidates) {
+    const verdict = verdicts.get(row.id);
+    if (verdict && verdict !== 'different') judged.set(row.id, { verdict, text: row.content_text });
+  }
+  return judged;
+}
+
+/** The rules' relation, or, where they say distinct, the model's verdict on the same text (byModel). */
+function relationOf(row: Neighbour, incoming: LexicalView, judged: Judged): { relation: Relation; byModel: boolean } {
+  const relation = relate(incoming, lexicalView(row.content, row.content_text), Number(row.similarity));
+  if (relation !== 'distinct') return { relation, byModel: false };
+  const judgement = judged.get(row.id);
+  // Merged into or rewritten since it was judged: the verdict was about another text.
+  if (!judgement || judgement.text !== row.content_text) return { relation, byModel: false };
+  return { relation: judgement.verdict === 'same' ? 'duplicate' : 'contradiction', byModel: true };
+}
+
 export async function createMemory(deps: MemoryDeps, input: NewMemory): Promise<CreateOutcome> {
   const text = renderContent(input.content);
   const embedder = await deps.embedders.configured();
@@ -112,26 +167,29 @@ export async function createMemory(deps: MemoryDeps, input: NewMemory): Promise<
   const tags = [...new Set(input.tags ?? [])];
   const incoming = lexicalView(input.content, text);
   const verified = verifiedOutcome(input);
+  // The model is asked before the transaction; under the lock its verdicts apply only to memories
+  // that are still neighbours and still say what it judged.
+  const judged: Judged = deps.judge
+    ? await judgeNeighbours(deps.judge, await nearestMemories(deps.db, input.projectId, family, embedder.model, dimension, vector), incoming, text)
+    : new Map();
 
   return deps.db.transaction(async (tx) => {
     // One writer per project at a time, so two copies of a lesson posted together merge.
     await tx.query(`select pg_advisory_xact_lock(hashtext('autobuild:memory:memories'), hashtext($1))`, [input.projectId]);
-    const neighbours = await tx.query<MemoryRow & { similarity: number }>(
-      `select ${COLUMNS}, 1 - (embedding::vector(${dimension}) <=> $4::vector(${dimension})) as similarity
-         from memory.memories
-        where project_id = $1 and lower(type) = $2 and superseded_at is null and model = $3 and dimension = ${dimension}
-        order by embedding::vector(${dimension}) <=> $4::vector(${dimension}) limit ${NEIGHBOURS}`,
-      [input.projectId, family, embedder.model, vectorParam(vector)],
-    );
+    const neighbours = await nearestMemories(tx, input.projectId, family, embedder.model, dimension, vector);
     // The nearest near-duplicate absorbs the new memory; whatever it contradicts is superseded
     // (by the merged memory, or by the new one).
     const contradicted: string[] = [];
     let duplicate: MemoryRow | undefined;
+    // The model's "same" merges only where the rules found no duplicate, into the nearest it named.
+    let judgedDuplicate: MemoryRow | undefined;
     for (const row of neighbours) {
-      const relation = relate(incoming, lexicalView(row.content, row.content_text), Number(row.similarity));
-      if (relation === 'duplicate') duplicate ??= row;
+      const { relation, byModel } = relationOf(row, incoming, judged);
+      if (relation === 'duplicate' && byModel) judgedDuplicate ??= row;
+      else if (relation === 'duplicate') duplicate ??= row;
       else if (relation === 'contradiction') contradicted.push(row.id);
     }
+    duplicate ??= judgedDuplicate;
     const supersede = async (by: string): Promise<void> => {
       if (contradicted.length === 0) return;
       await tx.query(`update memory.memories set superseded_by = $1, superseded_at = now() where id = any($2::uuid[])`, [by, contradicted]);

@@ -134,6 +134,19 @@ describe('POST and GET /api/v1/memory', () => {
     expect(second.body.next_cursor).toBeNull();
   });
 
+  it('keeps the last 20 wordings that merges replaced, oldest first', async () => {
+    const wordings = ['Use pnpm instead of npm for installing dependencies in this repo', 'In this repo, install dependencies with pnpm rather than npm'];
+    const first = await post({ project_id: 'h', type: 'insight', content: wordings[0] });
+    let last = first;
+    for (let i = 1; i <= 23; i++) last = await post({ project_id: 'h', type: 'insight', content: wordings[i % 2] });
+    expect([last.status, last.body.id, last.body.seen_count]).toEqual([200, first.body.id, 24]);
+    expect(last.body.history).toHaveLength(20);
+    // The 23 replaced wordings alternate, starting with wordings[0]; the last 20 of them remain.
+    expect(last.body.history.map((v: any) => v.content)).toEqual(Array.from({ length: 20 }, (_, i) => wordings[(i + 3) % 2]));
+    const stamps = last.body.history.map((v: any) => Date.parse(v.replaced_at));
+    expect([...stamps].sort((x, y) => x - y)).toEqual(stamps);
+  });
+
   it('merges a paraphrase into the existing memory (200, same id) and keeps an unrelated one apart', async () => {
     const first = await post({ project_id: 'p', type: 'insight', content: 'Use pnpm instead of npm for installing dependencies in this repo', tags: ['tooling'] });
     expect(first.status).toBe(201);
@@ -146,6 +159,12 @@ describe('POST and GET /api/v1/memory', () => {
     expect(Date.parse(again.body.updated_at)).toBeGreaterThan(Date.parse(first.body.updated_at));
     expect(again.body.created_at).toBe(first.body.created_at);
     expect(again.body.tags.sort()).toEqual(['setup', 'tooling']);
+    // The replaced wording is kept; a verbatim repeat replaces nothing.
+    expect(first.body.history).toEqual([]);
+    expect(again.body.content).toBe('In this repo, install dependencies with pnpm rather than npm');
+    expect(again.body.history).toEqual([{ content: 'Use pnpm instead of npm for installing dependencies in this repo', replaced_at: again.body.updated_at }]);
+    const repeat = await post({ project_id: 'p', type: 'insight', content: 'In this repo, install dependencies with pnpm rather than npm' });
+    expect([repeat.status, repeat.body.seen_count, repeat.body.history]).toEqual([200, 3, again.body.history]);
 
     const other = await post({ project_id: 'p', type: 'insight', content: 'Run the linter before pushing commits' });
     expect(other.status).toBe(201);

@@ -48,8 +48,18 @@ export interface MemoryView {
   updated_at: string;
   superseded_by: string | null;
   superseded_at: string | null;
+  /** Wordings merges replaced, oldest first (the last MAX_HISTORY). */
+  history: MemoryVersion[];
   score?: number;
 }
+
+export interface MemoryVersion {
+  content: MemoryContent;
+  replaced_at: string;
+}
+
+/** Replaced wordings kept per memory. */
+export const MAX_HISTORY = 20;
 
 export interface CreateOutcome {
   memory: MemoryView;
@@ -77,9 +87,10 @@ interface MemoryRow {
   updated_at: Date | string;
   superseded_by: string | null;
   superseded_at: Date | string | null;
+  history: MemoryVersion[];
 }
 
-const COLUMNS = 'id, seq::text as seq, project_id, type, content, content_text, tags, ticket_id, job_id, seen_count, created_at, updated_at, superseded_by, superseded_at';
+const COLUMNS = 'id, seq::text as seq, project_id, type, content, content_text, tags, ticket_id, job_id, seen_count, created_at, updated_at, superseded_by, superseded_at, history';
 
 function iso(value: Date | string): string {
   return new Date(value).toISOString();
@@ -99,6 +110,7 @@ function toView(row: MemoryRow, score?: number): MemoryView {
     updated_at: iso(row.updated_at),
     superseded_by: row.superseded_by,
     superseded_at: row.superseded_at === null ? null : iso(row.superseded_at),
+    history: row.history.map((version) => ({ content: version.content, replaced_at: iso(version.replaced_at) })),
     ...(score === undefined ? {} : { score: Math.round(score * 10_000) / 10_000 }),
   };
 }
@@ -200,7 +212,10 @@ export async function createMemory(deps: MemoryDeps, input: NewMemory): Promise<
     };
     if (duplicate) {
       const [updated] = await tx.query<MemoryRow>(
-        `update memory.memories set content = $2, content_text = $3, embedding = $4, provider = $5, model = $6, dimension = $7,
+        // The replaced wording joins the history (a verbatim repeat replaces nothing).
+        `update memory.memories set history = case when content = $2::jsonb then history
+                  else jsonb_path_query_array(history || jsonb_build_array(jsonb_build_object('content', content, 'replaced_at', now())), '$[last-${MAX_HISTORY - 1} to last]') end,
+                content = $2, content_text = $3, embedding = $4, provider = $5, model = $6, dimension = $7,
                 tags = array(select distinct unnest(tags || $8::text[])), ticket_id = coalesce($9, ticket_id), job_id = coalesce($10, job_id),
                 seen_count = seen_count + 1, updated_at = greatest(now(), updated_at + interval '1 microsecond')
           where id = $1 returning ${COLUMNS}`,

@@ -30,6 +30,9 @@
 //                         (BENCH_VERBOSE=test,fresh: those splits', which spends them as unseen sets)
 //   BENCH_MEMORY_TUNING_ONLY=1   only the tuning split (while tuning, so the other splits stay unseen)
 //   BENCH_MEMORY_SPLITS=tuning,validation   only those splits (checking on validation, test unspent)
+//   BENCH_MEMORY_LLM=1    let Claude judge close neighbours as the service does with a key
+//                         (ANTHROPIC_API_KEY, and ANTHROPIC_BASE_URL / AUTOBUILD_LLM_MODEL if set, are
+//                         passed through; without this the benchmark never uses the environment's key)
 import { performance } from 'node:perf_hooks';
 import { HashEmbedder } from '../src/memory/embeddings/hashEmbedder.js';
 import { renderContent } from '../src/memory/memories/render.js';
@@ -233,12 +236,28 @@ async function runRecall(service: Service, split: Split, seed: number): Promise<
   return { recallAt1: at1 / n, recallAtK: atK / n, mrr: rr / n, bm25AtK: bm25Hits / n, merged };
 }
 
+/** The LLM settings the service gets: none unless BENCH_MEMORY_LLM=1 asks for the environment's. */
+function llmSettings(): Record<string, string> {
+  if (process.env.BENCH_MEMORY_LLM !== '1') return {};
+  const key = process.env.ANTHROPIC_API_KEY;
+  if (!key) throw new Error('BENCH_MEMORY_LLM=1 needs ANTHROPIC_API_KEY');
+  const env: Record<string, string> = { ANTHROPIC_API_KEY: key };
+  for (const name of ['ANTHROPIC_BASE_URL', 'AUTOBUILD_LLM_MODEL'] as const) {
+    const value = process.env[name];
+    if (value) env[name] = value;
+  }
+  return env;
+}
+
 async function main(): Promise<void> {
   const seed = envInt('BENCH_MEMORY_SEED', 1);
   const verbose = new Set((process.env.BENCH_VERBOSE ?? '').split(',').map((name) => (name.trim() === '1' ? 'tuning' : name.trim())));
   const chosen = process.env.BENCH_MEMORY_SPLITS?.split(',').map((name) => name.trim());
   const splits = process.env.BENCH_MEMORY_TUNING_ONLY === '1' ? SPLITS.slice(0, 1) : chosen ? SPLITS.filter((split) => chosen.includes(split)) : SPLITS;
-  const service = await startBenchMemory();
+  const llmEnv = llmSettings();
+  const service = await startBenchMemory({ env: llmEnv });
+  const judgedBy = llmEnv.ANTHROPIC_API_KEY ? `rules, then ${llmEnv.AUTOBUILD_LLM_MODEL ?? 'the default model'} on close neighbours` : 'rules only (no LLM)';
+  console.log(`merge decisions: ${judgedBy}`);
   const merge = new Map<Split, MergeScores>();
   const recall = new Map<Split, RecallScores>();
   const started = performance.now();
@@ -280,7 +299,7 @@ async function main(): Promise<void> {
   const met = judged !== undefined && judged.precision >= GOAL_PRECISION && judged.recall >= GOAL_RECALL;
   console.log(
     `\ntest split merge precision ${held.precision.toFixed(3)} at recall ${held.recall.toFixed(3)}; ` +
-      `${posts} memories posted in ${round((performance.now() - started) / 1000, 1)} s with the offline hash embedder`,
+      `${posts} memories posted in ${round((performance.now() - started) / 1000, 1)} s with the offline hash embedder; merge decisions: ${judgedBy}`,
   );
   const fresh = merge.get('fresh');
   if (fresh) console.log(`fresh split (wording written after the rules were frozen) merge precision ${fresh.precision.toFixed(3)} at recall ${fresh.recall.toFixed(3)}`);
@@ -303,6 +322,7 @@ async function main(): Promise<void> {
       merge: Object.fromEntries(splits.map((split) => [split, mergeJson(merge.get(split)!)])),
       recall: Object.fromEntries(RECALL_SPLITS.filter((split) => recall.has(split)).map((split) => [split, recallJson(recall.get(split)!)])),
       goal: { split: GOAL_SPLIT, precision_min: GOAL_PRECISION, recall_min: GOAL_RECALL },
+      merge_decisions: judgedBy,
       goal_met: met,
       ok: true,
     }),

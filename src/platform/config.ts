@@ -170,10 +170,19 @@ function text(source: Source, name: string): string | undefined {
   return raw === undefined || raw === '' ? undefined : raw;
 }
 
-/** A 32nd of the machine's memory, from PGlite's own 128 MB up to 512 MB (no faster beyond, measured). */
+/**
+ * A 32nd of the memory this process may use (the machine's, or a container's limit when lower), from
+ * PGlite's own 128 MB up to 512 MB (no faster beyond, measured).
+ */
 export function defaultSharedBuffersMb(): number {
-  return Math.min(512, Math.max(128, Math.floor(totalmem() / 32 / 1024 / 1024)));
+  // constrainedMemory() is the cgroup limit, or a huge number (or 0/undefined) when there is none.
+  const limit = process.constrainedMemory?.() || Infinity;
+  const memory = Math.min(totalmem(), limit);
+  return Math.min(512, Math.max(128, Math.floor(memory / 32 / 1024 / 1024)));
 }
+
+/** PGlite's WASM memory is capped at 2 GB, shared with everything else it allocates: 1.5 GB no longer opens safely. */
+export const MAX_SHARED_BUFFERS_MB = 1024;
 
 /**
  * Build the configuration. `env` is normally process.env (passed in by the CLI, the only reader);
@@ -200,7 +209,7 @@ export function loadConfig(env: Source): Config {
     memoryPort: int(source, 'MEMORY_PORT', 8000, 0, 65535),
     webPort: int(source, 'WEB_PORT', 3000, 0, 65535),
     databaseUrl: text(source, 'DATABASE_URL'),
-    pgliteSharedBuffersMb: int(source, 'AUTOBUILD_PGLITE_SHARED_BUFFERS_MB', defaultSharedBuffersMb(), 16, 2048),
+    pgliteSharedBuffersMb: int(source, 'AUTOBUILD_PGLITE_SHARED_BUFFERS_MB', defaultSharedBuffersMb(), 16, MAX_SHARED_BUFFERS_MB),
     apiToken: text(source, 'AUTOBUILD_API_TOKEN'),
     logLevel: oneOf(source, 'AUTOBUILD_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     maxParallel: int(source, 'AUTOBUILD_MAX_PARALLEL', 12, 1, 10_000),

@@ -187,7 +187,7 @@ describe('configuration', () => {
     expect(config.orchestratorPort).toBe(9100);
     expect(() => loadConfig({ AUTOBUILD_HOME: home, AUTOBUILD_MAX_PARALLEL: 'many' })).toThrow(/AUTOBUILD_MAX_PARALLEL must be a whole number/);
     expect(() => loadConfig({ AUTOBUILD_HOME: home, MEMORY_SERVICE_URL: 'not a url' })).toThrow(/MEMORY_SERVICE_URL must be a URL/);
-    expect(() => loadConfig({ AUTOBUILD_HOME: home, AUTOBUILD_PGLITE_SHARED_BUFFERS_MB: '1e9' })).toThrow(/AUTOBUILD_PGLITE_SHARED_BUFFERS_MB must be a whole number from 16 to 2048/);
+    expect(() => loadConfig({ AUTOBUILD_HOME: home, AUTOBUILD_PGLITE_SHARED_BUFFERS_MB: '1e9' })).toThrow(/AUTOBUILD_PGLITE_SHARED_BUFFERS_MB must be a whole number from 16 to 1024/);
     expect(loadConfig({ AUTOBUILD_HOME: home, AUTOBUILD_PGLITE_SHARED_BUFFERS_MB: '256' }).pgliteSharedBuffersMb).toBe(256);
     expect(loadConfig({ AUTOBUILD_HOME: home }).pgliteSharedBuffersMb).toBeGreaterThanOrEqual(128);
   });

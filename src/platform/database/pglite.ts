@@ -136,7 +136,12 @@ export async function openPglite(dataDir: string | undefined, options: PgliteOpt
       worker.off('exit', onExit);
       if ('failed' in reply) {
         void worker.terminate();
-        reject(toError(reply.failed));
+        const error = toError(reply.failed);
+        // PGlite says only that it "failed to initialize": name the setting that can cause it.
+        if (options.sharedBuffersMb !== undefined && options.sharedBuffersMb > 128) {
+          error.message += ` (with a ${options.sharedBuffersMb} MB buffer cache: try a smaller AUTOBUILD_PGLITE_SHARED_BUFFERS_MB)`;
+        }
+        reject(error);
       } else resolve();
     });
   });

@@ -79,8 +79,8 @@ export interface StoredMemory {
   updated_at: string;
   superseded_by: string | null;
   superseded_at: string | null;
-  /** Wordings that merges replaced, oldest first (the last 20). */
-  history: Array<{ content: string | Record<string, unknown>; replaced_at: string }>;
+  /** Wordings that merges replaced, oldest first (the last 20): in a write's answer, and in lists with include_history. */
+  history?: Array<{ content: string | Record<string, unknown>; replaced_at: string }>;
   /** Cosine similarity to the query, in semantic recall only. */
   score?: number;
 }

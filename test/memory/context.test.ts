@@ -279,7 +279,6 @@ describe('assembleContext', () => {
     updated_at: '2025-01-01T00:00:00.000Z',
     superseded_by: null,
     superseded_at: null,
-    history: [],
     score: 0.5,
   });
   const pattern = (i: number): PatternView => ({

@@ -145,6 +145,13 @@ describe('POST and GET /api/v1/memory', () => {
     expect(last.body.history.map((v: any) => v.content)).toEqual(Array.from({ length: 20 }, (_, i) => wordings[(i + 3) % 2]));
     const stamps = last.body.history.map((v: any) => Date.parse(v.replaced_at));
     expect([...stamps].sort((x, y) => x - y)).toEqual(stamps);
+    // Lists carry it only when asked (20 old wordings a memory would weigh down every page and context).
+    const plain = await list('h');
+    expect(plain.body.memories[0]).not.toHaveProperty('history');
+    const withHistory = await list('h', '?include_history=true');
+    expect(withHistory.body.memories[0].history).toEqual(last.body.history);
+    const recallWithHistory = await list('h', '?include_history=true&query=pnpm');
+    expect(recallWithHistory.status).toBe(400);
   });
 
   it('merges a paraphrase into the existing memory (200, same id) and keeps an unrelated one apart', async () => {

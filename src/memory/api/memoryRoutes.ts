@@ -38,6 +38,7 @@ export const ListMemoriesQuery = Type.Object(
     tag: Type.Optional(Tag),
     query: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000, pattern: '\\S', description: 'semantic recall: best first, with a score; no cursor' })),
     include_superseded: Type.Optional(Type.Boolean({ description: 'also list memories superseded by a contradicting newer one (history)' })),
+    include_history: Type.Optional(Type.Boolean({ description: 'with each memory, the wordings merges replaced (`history`, oldest first); not with `query`' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
   },
@@ -82,11 +83,14 @@ export function registerMemoryRoutes(app: HttpApp, deps: MemoryDeps & { writes?:
     '/api/v1/memory/:project_id',
     { schema: { summary: "A project's memories, newest first; with `query`, best first", tags: ['memory'], params: ProjectParams, querystring: ListMemoriesQuery } },
     async (request) => {
-      const { type, tag, query, include_superseded = false, limit = 50, cursor } = request.query;
+      const { type, tag, query, include_superseded = false, include_history = false, limit = 50, cursor } = request.query;
       if (query !== undefined && cursor !== undefined) {
         throw new AppError('validation_failed', 'cursor: recall with query returns one ranked page', [{ field: 'cursor', message: 'is not used with query' }]);
       }
-      return listMemories(deps, { projectId: request.params.project_id, type, tag, query, includeSuperseded: include_superseded, limit, cursor });
+      if (query !== undefined && include_history) {
+        throw new AppError('validation_failed', 'include_history: recall with query returns memories without their history', [{ field: 'include_history', message: 'is not used with query' }]);
+      }
+      return listMemories(deps, { projectId: request.params.project_id, type, tag, query, includeSuperseded: include_superseded, includeHistory: include_history, limit, cursor });
     },
   );
 

@@ -48,8 +48,11 @@ export interface MemoryView {
   updated_at: string;
   superseded_by: string | null;
   superseded_at: string | null;
-  /** Wordings merges replaced, oldest first (the last MAX_HISTORY). */
-  history: MemoryVersion[];
+  /**
+   * Wordings merges replaced, oldest first (the last MAX_HISTORY): in a write's answer, and in lists
+   * that ask for it (up to 20 old wordings a memory would make every list and context heavy).
+   */
+  history?: MemoryVersion[];
   score?: number;
 }
 
@@ -87,10 +90,12 @@ interface MemoryRow {
   updated_at: Date | string;
   superseded_by: string | null;
   superseded_at: Date | string | null;
-  history: MemoryVersion[];
+  history?: MemoryVersion[];
 }
 
-const COLUMNS = 'id, seq::text as seq, project_id, type, content, content_text, tags, ticket_id, job_id, seen_count, created_at, updated_at, superseded_by, superseded_at, history';
+const COLUMNS = 'id, seq::text as seq, project_id, type, content, content_text, tags, ticket_id, job_id, seen_count, created_at, updated_at, superseded_by, superseded_at';
+/** The columns of a memory with the wordings merges replaced (a write's answer, lists that ask). */
+const COLUMNS_WITH_HISTORY = `${COLUMNS}, history`;
 
 function iso(value: Date | string): string {
   return new Date(value).toISOString();
@@ -110,7 +115,7 @@ function toView(row: MemoryRow, score?: number): MemoryView {
     updated_at: iso(row.updated_at),
     superseded_by: row.superseded_by,
     superseded_at: row.superseded_at === null ? null : iso(row.superseded_at),
-    history: row.history.map((version) => ({ content: version.content, replaced_at: iso(version.replaced_at) })),
+    ...(row.history ? { history: row.history.map((version) => ({ content: version.content, replaced_at: iso(version.replaced_at) })) } : {}),
     ...(score === undefined ? {} : { score: Math.round(score * 10_000) / 10_000 }),
   };
 }
@@ -218,7 +223,7 @@ export async function createMemory(deps: MemoryDeps, input: NewMemory): Promise<
                 content = $2, content_text = $3, embedding = $4, provider = $5, model = $6, dimension = $7,
                 tags = array(select distinct unnest(tags || $8::text[])), ticket_id = coalesce($9, ticket_id), job_id = coalesce($10, job_id),
                 seen_count = seen_count + 1, updated_at = greatest(now(), updated_at + interval '1 microsecond')
-          where id = $1 returning ${COLUMNS}`,
+          where id = $1 returning ${COLUMNS_WITH_HISTORY}`,
         [duplicate.id, JSON.stringify(input.content), text, vectorParam(vector), embedder.provider, embedder.model, dimension, tags, input.ticketId ?? null, input.jobId ?? null],
       );
       if (!updated) throw new Error(`memory ${duplicate.id} vanished while being merged`);
@@ -228,7 +233,7 @@ export async function createMemory(deps: MemoryDeps, input: NewMemory): Promise<
     }
     const [created] = await tx.query<MemoryRow>(
       `insert into memory.memories (project_id, type, content, content_text, ticket_id, job_id, tags, embedding, provider, model, dimension)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning ${COLUMNS}`,
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning ${COLUMNS_WITH_HISTORY}`,
       [input.projectId, input.type, JSON.stringify(input.content), text, input.ticketId ?? null, input.jobId ?? null, tags, vectorParam(vector), embedder.provider, embedder.model, dimension],
     );
     if (!created) throw new Error('insert returned no row');
@@ -244,6 +249,8 @@ export interface ListOptions {
   tag?: string;
   query?: string;
   includeSuperseded: boolean;
+  /** Also the wordings merges replaced (not in semantic recall). */
+  includeHistory?: boolean;
   limit: number;
   cursor?: string;
 }
@@ -278,7 +285,7 @@ export async function listMemories(deps: MemoryDeps, options: ListOptions): Prom
     where += ` and seq < $${params.length}::bigint`;
   }
   params.push(options.limit + 1);
-  const rows = await deps.db.query<MemoryRow>(`select ${COLUMNS} from memory.memories where ${where} order by memories.seq /* the bigint, not the text alias */ desc limit $${params.length}`, params);
+  const rows = await deps.db.query<MemoryRow>(`select ${options.includeHistory ? COLUMNS_WITH_HISTORY : COLUMNS} from memory.memories where ${where} order by memories.seq /* the bigint, not the text alias */ desc limit $${params.length}`, params);
   const page = rows.slice(0, options.limit);
   const last = page[page.length - 1];
   return { memories: page.map((row) => toView(row)), next_cursor: rows.length > options.limit && last ? encodeCursor({ seq: last.seq }) : null };
@@ -326,15 +333,17 @@ export async function recallMemories(deps: MemoryDeps, projectId: string, text: 
  */
 export async function deleteMemory(deps: Pick<MemoryDeps, 'db' | 'patternLimits'>, id: string): Promise<void> {
   await deps.db.transaction(async (tx) => {
-    const [found] = await tx.query<Pick<MemoryRow, 'project_id' | 'type' | 'content' | 'job_id'>>(
-      `select project_id, type, content, job_id from memory.memories where id = $1`,
-      [id],
-    );
+    // The project (which never changes) names the lock; what is taken back is read as it is deleted,
+    // under the lock, so a merge into this memory just before cannot be missed.
+    const [found] = await tx.query<{ project_id: string }>(`select project_id from memory.memories where id = $1`, [id]);
     if (!found) throw new AppError('not_found', `memory ${id} does not exist`);
     await tx.query(`select pg_advisory_xact_lock(hashtext('autobuild:memory:memories'), hashtext($1))`, [found.project_id]);
-    const rows = await tx.query<{ id: string }>(`delete from memory.memories where id = $1 returning id`, [id]);
-    if (rows.length === 0) throw new AppError('not_found', `memory ${id} does not exist`);
-    const outcome = verifiedOutcome({ projectId: found.project_id, type: found.type, content: found.content, ...(found.job_id ? { jobId: found.job_id } : {}) });
+    const [deleted] = await tx.query<Pick<MemoryRow, 'project_id' | 'type' | 'content' | 'job_id'>>(
+      `delete from memory.memories where id = $1 returning project_id, type, content, job_id`,
+      [id],
+    );
+    if (!deleted) throw new AppError('not_found', `memory ${id} does not exist`);
+    const outcome = verifiedOutcome({ projectId: deleted.project_id, type: deleted.type, content: deleted.content, ...(deleted.job_id ? { jobId: deleted.job_id } : {}) });
     if (outcome) await forgetOutcome(tx, outcome, id, deps.patternLimits);
   });
 }

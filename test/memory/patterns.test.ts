@@ -175,6 +175,23 @@ describe('learning from a series of execution outcomes', () => {
     expect(again.find((p) => p.type === 'agent_stats')?.content).toMatchObject({ runs: 3, median_duration_s: 90 });
   });
 
+  it('takes back every job counted against a deleted memory, as each was counted', async () => {
+    // An outcome written by hand, its job id only beside the content: the same report for two jobs
+    // merges into one memory, and both jobs count.
+    const report = outcome({ project: 'solo', title: 'Add invoice footer', status: 'succeeded', durationS: 60, files: [INVOICE, FOOTER], qa: { lint: false } });
+    const { job_id: _first, ...content } = report.content as Record<string, unknown>;
+    const first = await api(t.url, 'POST', '/api/v1/memory', { ...report, job_id: randomUUID(), content });
+    const second = await api(t.url, 'POST', '/api/v1/memory', { ...report, job_id: randomUUID(), content });
+    expect([first.status, second.status, second.body.id]).toEqual([201, 200, first.body.id]);
+    const solo = await patterns('project_id=solo&limit=500');
+    expect(solo.find((p) => p.type === 'agent_stats')).toMatchObject({ success_count: 2 });
+
+    expect((await api(t.url, 'DELETE', `/api/v1/memory/${first.body.id}`)).status).toBe(200);
+    expect(await patterns('project_id=solo&limit=500')).toEqual([]);
+    expect(await t.db.query(`select * from memory.pattern_support where project_id = 'solo'`)).toEqual([]);
+    expect(await t.db.query(`select * from memory.pattern_jobs where project_id = 'solo'`)).toEqual([]);
+  });
+
   it('lists best first, filters by type, and pages with a cursor that visits each pattern once', async () => {
     await post(outcome({ title: 'Add invoice footer', status: 'succeeded', files: [INVOICE, INVOICE_TEST, FOOTER], qa: { lint: false } }));
     await post(outcome({ title: 'Invoice totals', status: 'succeeded', files: [INVOICE, INVOICE_TEST], qa: { lint: false } }));

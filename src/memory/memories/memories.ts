@@ -10,7 +10,7 @@ import type { Database } from '../../platform/database/database.js';
 import { AppError } from '../../platform/errors.js';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
 import { embedTexts, type EmbedderPool } from '../embeddings/embedderPool.js';
-import { forgetOutcome, learnFromOutcome, type PatternLimits } from '../patterns/learn.js';
+import { forgetOutcomes, learnFromOutcome, type PatternLimits } from '../patterns/learn.js';
 import { verifiedOutcome } from '../patterns/outcome.js';
 import { sqlInteger, vectorParam } from '../store/vectors.js';
 import { judgeable, MAX_JUDGED_CANDIDATES, type MemoryJudge, type Verdict } from './llmJudge.js';
@@ -344,6 +344,6 @@ export async function deleteMemory(deps: Pick<MemoryDeps, 'db' | 'patternLimits'
     );
     if (!deleted) throw new AppError('not_found', `memory ${id} does not exist`);
     const outcome = verifiedOutcome({ projectId: deleted.project_id, type: deleted.type, content: deleted.content, ...(deleted.job_id ? { jobId: deleted.job_id } : {}) });
-    if (outcome) await forgetOutcome(tx, outcome, id, deps.patternLimits);
+    await forgetOutcomes(tx, deleted.project_id, id, outcome, deps.patternLimits);
   });
 }

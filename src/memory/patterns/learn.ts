@@ -1,6 +1,6 @@
 // Owns updating a project's patterns from one verified outcome, inside the transaction that stores
 // its memory (so a memory and what was learnt from it are never apart). Each job counts once, and
-// deleting the memory takes its counts back (forgetOutcome).
+// deleting the memory takes its counts back (forgetOutcomes).
 //
 // What is learnt:
 // - agent_stats: per agent type, successes and failures, and the durations of recent successful
@@ -56,12 +56,38 @@ export function directoriesOf(files: string[]): string[] {
 const UPSERT_SUCCESS = `on conflict (project_id, type, scope, subject, object)
   do update set success_count = memory.patterns.success_count + 1, last_seen_at = now()`;
 
+/** What one outcome adds to the patterns under the limits in force: kept with its job, taken back on delete. */
+export interface CountedOutcome {
+  succeeded: boolean;
+  agent: string | null;
+  durationS: number | null;
+  qaChecks: VerifiedOutcome['qaChecks'];
+  /** Files of file-level patterns (none past maxFiles), their task words, and directory pairs' directories. */
+  files: string[];
+  terms: string[];
+  directories: string[];
+}
+
+function countedOf(outcome: VerifiedOutcome, limits: PatternLimits): CountedOutcome {
+  const files = outcome.succeeded && outcome.files.length <= limits.maxFiles ? outcome.files : [];
+  const directories = outcome.succeeded ? directoriesOf(outcome.files) : [];
+  return {
+    succeeded: outcome.succeeded,
+    agent: outcome.agent,
+    durationS: outcome.durationS,
+    qaChecks: outcome.qaChecks,
+    files,
+    terms: files.length > 0 ? outcome.terms : [],
+    directories: directories.length <= limits.maxDirectories ? directories : [],
+  };
+}
+
 /** Count the outcome once: false when its job was counted already (a redelivery or a re-sent outcome). */
-async function claimJob(tx: Queryable, outcome: VerifiedOutcome, memoryId: string): Promise<boolean> {
+async function claimJob(tx: Queryable, outcome: VerifiedOutcome, memoryId: string, counted: CountedOutcome): Promise<boolean> {
   const rows = await tx.query(
-    `insert into memory.pattern_jobs (project_id, job_id, outcome, memory_id) values ($1, $2, $3, $4)
+    `insert into memory.pattern_jobs (project_id, job_id, outcome, memory_id, counted) values ($1, $2, $3, $4, $5)
      on conflict (project_id, job_id) do nothing returning job_id`,
-    [outcome.projectId, outcome.jobId, outcome.succeeded ? 'success' : 'failure', memoryId],
+    [outcome.projectId, outcome.jobId, outcome.succeeded ? 'success' : 'failure', memoryId, JSON.stringify(counted)],
   );
   return rows.length > 0;
 }
@@ -150,62 +176,68 @@ async function prune(tx: Queryable, projectId: string, type: string, maxRows: nu
  * lock). Returns false when the job had been counted already.
  */
 export async function learnFromOutcome(tx: Queryable, outcome: VerifiedOutcome, memoryId: string, limits: PatternLimits = DEFAULT_PATTERN_LIMITS): Promise<boolean> {
-  if (!(await claimJob(tx, outcome, memoryId))) return false;
+  const counted = countedOf(outcome, limits);
+  if (!(await claimJob(tx, outcome, memoryId, counted))) return false;
   await learnAgent(tx, outcome);
   await learnQa(tx, outcome);
   if (!outcome.succeeded) return true;
-  const files = outcome.files.length <= limits.maxFiles ? outcome.files : [];
-  const directories = directoriesOf(outcome.files);
-  if (files.length > 0) {
-    await learnCoChange(tx, outcome.projectId, 'file', files);
-    await learnTaskFiles(tx, outcome.projectId, outcome.terms, files);
+  if (counted.files.length > 0) {
+    await learnCoChange(tx, outcome.projectId, 'file', counted.files);
+    await learnTaskFiles(tx, outcome.projectId, counted.terms, counted.files);
   }
-  if (directories.length > 0 && directories.length <= limits.maxDirectories) await learnCoChange(tx, outcome.projectId, 'directory', directories);
+  if (counted.directories.length > 0) await learnCoChange(tx, outcome.projectId, 'directory', counted.directories);
   await prune(tx, outcome.projectId, 'co_change', limits.maxRowsPerType);
   await prune(tx, outcome.projectId, 'task_files', limits.maxRowsPerType);
   return true;
 }
 
 /**
- * Take back what one outcome added (in the caller's transaction, holding the project's memory lock,
- * as its memory is deleted): the same counts learnFromOutcome added, from the same reading of the
- * same content. Rows pruned since are skipped; rows left without evidence are dropped. Returns
- * false when nothing had been counted from this memory (another memory of the job was counted).
+ * Take back what the outcomes counted against a memory added (in the caller's transaction, holding
+ * the project's memory lock, as the memory is deleted): exactly what was recorded when each was
+ * counted. Jobs counted before that record existed are taken back as `current` (the deleted memory's
+ * outcome) reads now, under today's limits. Rows pruned since are skipped; rows left without evidence
+ * are dropped. Returns how many jobs were taken back.
  */
-export async function forgetOutcome(tx: Queryable, outcome: VerifiedOutcome, memoryId: string, limits: PatternLimits = DEFAULT_PATTERN_LIMITS): Promise<boolean> {
-  const released = await tx.query(`delete from memory.pattern_jobs where project_id = $1 and job_id = $2 and memory_id = $3 returning job_id`, [
-    outcome.projectId,
-    outcome.jobId,
-    memoryId,
-  ]);
-  if (released.length === 0) return false;
-  const { projectId } = outcome;
-  if (outcome.agent) {
-    const success = outcome.succeeded ? 1 : 0;
-    await takeBack(tx, projectId, 'agent_stats', '', [[outcome.agent, '']], success, 1 - success);
-    if (outcome.succeeded && outcome.durationS !== null) {
+export async function forgetOutcomes(
+  tx: Queryable,
+  projectId: string,
+  memoryId: string,
+  current: VerifiedOutcome | null,
+  limits: PatternLimits = DEFAULT_PATTERN_LIMITS,
+): Promise<number> {
+  const released = await tx.query<{ job_id: string; counted: CountedOutcome | null }>(
+    `delete from memory.pattern_jobs where project_id = $1 and memory_id = $2 returning job_id, counted`,
+    [projectId, memoryId],
+  );
+  for (const job of released) {
+    const counted = job.counted ?? (current && current.jobId === job.job_id ? countedOf(current, limits) : null);
+    if (counted) await takeBackOutcome(tx, projectId, counted);
+  }
+  // Every row learnt holds a success or a failure, so one with neither is evidence taken back.
+  if (released.length > 0) await tx.query(`delete from memory.patterns where project_id = $1 and success_count = 0 and failure_count = 0`, [projectId]);
+  return released.length;
+}
+
+async function takeBackOutcome(tx: Queryable, projectId: string, counted: CountedOutcome): Promise<void> {
+  if (counted.agent) {
+    const success = counted.succeeded ? 1 : 0;
+    await takeBack(tx, projectId, 'agent_stats', '', [[counted.agent, '']], success, 1 - success);
+    if (counted.succeeded && counted.durationS !== null) {
       // One sample of this duration goes (the newest of equal ones would do as well).
       await tx.query(
         `update memory.patterns set samples = samples[:array_position(samples, $3::double precision) - 1] || samples[array_position(samples, $3::double precision) + 1:]
           where project_id = $1 and type = 'agent_stats' and scope = '' and subject = $2 and object = '' and array_position(samples, $3::double precision) is not null`,
-        [projectId, outcome.agent, outcome.durationS],
+        [projectId, counted.agent, counted.durationS],
       );
     }
   }
-  for (const check of outcome.qaChecks) await takeBack(tx, projectId, 'qa_failure', '', [[check.name, '']], check.passed ? 1 : 0, check.passed ? 0 : 1);
-  if (outcome.succeeded) {
-    const files = outcome.files.length <= limits.maxFiles ? outcome.files : [];
-    const directories = directoriesOf(outcome.files);
-    if (files.length > 0) {
-      await forgetCoChange(tx, projectId, 'file', files);
-      await uncountSupport(tx, projectId, 'term', outcome.terms);
-      await takeBack(tx, projectId, 'task_files', '', outcome.terms.flatMap((term) => files.map((file): [string, string] => [term, file])), 1, 0);
-    }
-    if (directories.length > 0 && directories.length <= limits.maxDirectories) await forgetCoChange(tx, projectId, 'directory', directories);
+  for (const check of counted.qaChecks) await takeBack(tx, projectId, 'qa_failure', '', [[check.name, '']], check.passed ? 1 : 0, check.passed ? 0 : 1);
+  if (counted.files.length > 0) {
+    await forgetCoChange(tx, projectId, 'file', counted.files);
+    await uncountSupport(tx, projectId, 'term', counted.terms);
+    await takeBack(tx, projectId, 'task_files', '', counted.terms.flatMap((term) => counted.files.map((file): [string, string] => [term, file])), 1, 0);
   }
-  // Every row learnt holds a success or a failure, so one with neither is evidence taken back.
-  await tx.query(`delete from memory.patterns where project_id = $1 and success_count = 0 and failure_count = 0`, [projectId]);
-  return true;
+  if (counted.directories.length > 0) await forgetCoChange(tx, projectId, 'directory', counted.directories);
 }
 
 /** Subtract counts from the rows with these (subject, object) keys, never below zero. */

@@ -16,7 +16,9 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 /**
  * The shared secret when the workflow passes one; otherwise the run's GitHub OIDC token, available
  * when the workflow grants `id-token: write`. Its audience is the orchestrator's public URL (what
- * the callback URL starts with) unless AUTOBUILD_GITHUB_OIDC_AUDIENCE names another.
+ * the callback URL starts with) unless AUTOBUILD_GITHUB_OIDC_AUDIENCE names another: the workflow
+ * passes it from vars.AUTOBUILD_GITHUB_OIDC_AUDIENCE, empty when that is unset, so that an
+ * orchestrator with a custom audience is asked for tokens it accepts.
  */
 function callbackAuth(env: NodeJS.ProcessEnv, callbackUrl: string): CallbackAuth {
   if (env.AUTOBUILD_CALLBACK_SECRET) return { kind: 'secret', secret: env.AUTOBUILD_CALLBACK_SECRET };
@@ -25,7 +27,7 @@ function callbackAuth(env: NodeJS.ProcessEnv, callbackUrl: string): CallbackAuth
   if (!requestUrl || !requestToken) {
     throw new Error('AUTOBUILD_CALLBACK_SECRET is required, unless the workflow grants `permissions: id-token: write` so the callback can carry GitHub\'s OIDC token');
   }
-  const audience = env.AUTOBUILD_GITHUB_OIDC_AUDIENCE || callbackUrl.replace(/\/api\/v1\/callback\/*$/, '');
+  const audience = env.AUTOBUILD_GITHUB_OIDC_AUDIENCE?.trim() || callbackUrl.replace(/\/api\/v1\/callback\/*$/, '');
   return { kind: 'oidc', requestUrl, requestToken, audience };
 }
 

@@ -126,7 +126,9 @@ describe('autobuild runner', () => {
 });
 
 describe('autobuild runner with GitHub OIDC instead of the callback secret', () => {
-  it('completes the job with the run\'s OIDC token for the orchestrator\'s audience, which the agent cannot mint', async () => {
+  // The agent's environment lacks the token-request variables (defence in depth only: as the same
+  // user it could still read them from the runner's /proc/<pid>/environ).
+  it('completes the job with the run\'s OIDC token for the orchestrator\'s audience, keeping the token-request variables out of the agent\'s environment', async () => {
     const issuer = await startFakeOidcIssuer();
     try {
       // The orchestrator has no callback secret at all.
@@ -151,6 +153,26 @@ describe('autobuild runner with GitHub OIDC instead of the callback secret', () 
       expect(agentEnv).toContain('AUTOBUILD_JOB_ID=');
       expect(agentEnv).not.toContain('ACTIONS_ID_TOKEN_REQUEST');
       expect(agentEnv).not.toContain(issuer.requestToken);
+    } finally {
+      await issuer.close();
+    }
+  });
+
+  it('asks for the orchestrator\'s custom audience when the workflow passes AUTOBUILD_GITHUB_OIDC_AUDIENCE', async () => {
+    const issuer = await startFakeOidcIssuer();
+    try {
+      const audience = 'autobuild-callbacks.example';
+      const { auth, workspace } = await setup(undefined, { AUTOBUILD_GITHUB_OIDC: 'true', AUTOBUILD_GITHUB_OIDC_ISSUER: issuer.url, AUTOBUILD_GITHUB_OIDC_AUDIENCE: audience });
+      const job = await api(t!.url, 'POST', '/api/v1/jobs', { project_id: 'gh', prompt: 'Touch a file', executor: 'github-actions', agent: { type: 'command', command: ['sh', '-c', 'echo x > x.txt'] } }, auth);
+      await waitForJob(t!.url, job.body.id, (j) => j.status === 'running', 10_000, auth);
+      const dispatched = gh.runs.find((r) => r.inputs.job_id === job.body.id)!;
+      issuer.runClaims = { repository: 'acme/widgets', repository_owner: 'acme', run_id: String(dispatched.id) };
+
+      const oidcEnv = { AUTOBUILD_CALLBACK_SECRET: '', ACTIONS_ID_TOKEN_REQUEST_URL: issuer.tokenRequestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: issuer.requestToken, AUTOBUILD_GITHUB_OIDC_AUDIENCE: audience };
+      const { stdout } = await runner(dispatched.inputs, dispatched.id, workspace, oidcEnv);
+      expect(stdout).toContain('reported succeeded');
+      expect(issuer.audiences).toEqual([audience]);
+      expect((await waitForJob(t!.url, job.body.id, isDone, 10_000, auth)).status).toBe('succeeded');
     } finally {
       await issuer.close();
     }
@@ -206,5 +228,7 @@ describe('the workflow users copy', () => {
     for (const script of scripts) expect(script).not.toContain('${{');
     const runStep = steps.find((s: any) => s.run === 'autobuild runner');
     expect(runStep.env.AUTOBUILD_PROMPT).toBe('${{ inputs.prompt }}');
+    // An orchestrator with a custom OIDC audience gets tokens for it only if the runner knows it.
+    expect(runStep.env.AUTOBUILD_GITHUB_OIDC_AUDIENCE).toBe('${{ vars.AUTOBUILD_GITHUB_OIDC_AUDIENCE }}');
   });
 });

@@ -19,16 +19,24 @@ export interface FakeOidcIssuer {
   down: boolean;
   /** Requests for the discovery document and the JWKS. */
   keyFetches: number;
+  /**
+   * Start signing with a new key (new kid), publishing it beside the old one, as GitHub does when
+   * it rotates. Returns the new kid.
+   */
+  rotate(): Promise<string>;
   /** Sign a token: GitHub-like claims, overridable; `key` signs with another private key (same kid unless `kid` given). */
   mint(claims?: JWTPayload, options?: { key?: CryptoKey; kid?: string; expiresInS?: number; issuedAgoS?: number }): Promise<string>;
   close(): Promise<void>;
 }
 
-const KID = 'fake-github-key-1';
+async function signingKey(kid: string) {
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
+}
 
 export async function startFakeOidcIssuer(): Promise<FakeOidcIssuer> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
-  const jwk = { ...(await exportJWK(publicKey)), kid: KID, alg: 'RS256', use: 'sig' };
+  // Newest first: the first signs, all are published.
+  const keys = [await signingKey('fake-github-key-1')];
 
   const fake: FakeOidcIssuer = {
     url: '',
@@ -38,6 +46,10 @@ export async function startFakeOidcIssuer(): Promise<FakeOidcIssuer> {
     audiences: [],
     down: false,
     keyFetches: 0,
+    async rotate() {
+      keys.unshift(await signingKey(`fake-github-key-${keys.length + 1}`));
+      return keys[0]!.kid;
+    },
     async mint(claims = {}, options = {}) {
       const now = Math.floor(Date.now() / 1000) - (options.issuedAgoS ?? 0);
       const payload: JWTPayload = {
@@ -48,11 +60,14 @@ export async function startFakeOidcIssuer(): Promise<FakeOidcIssuer> {
         nbf: now - 5,
         exp: now + (options.expiresInS ?? 300),
         ref: 'refs/heads/main',
+        // What a dispatch of the example workflow (the tests' projects register it) carries.
         workflow_ref: `${String(fake.runClaims.repository)}/.github/workflows/autobuild-agent.yml@refs/heads/main`,
+        event_name: 'workflow_dispatch',
         ...fake.runClaims,
         ...claims,
       };
-      return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: options.kid ?? KID }).sign(options.key ?? privateKey);
+      const current = keys[0]!;
+      return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: options.kid ?? current.kid }).sign(options.key ?? current.privateKey);
     },
     close: async () => undefined,
   };
@@ -66,7 +81,7 @@ export async function startFakeOidcIssuer(): Promise<FakeOidcIssuer> {
     if (url.pathname === '/.well-known/openid-configuration' || url.pathname === '/.well-known/jwks') {
       fake.keyFetches++;
       if (fake.down) return send(503, { message: 'unavailable' });
-      if (url.pathname === '/.well-known/jwks') return send(200, { keys: [jwk] });
+      if (url.pathname === '/.well-known/jwks') return send(200, { keys: keys.map((key) => key.jwk) });
       return send(200, { issuer: fake.url, jwks_uri: `${fake.url}/.well-known/jwks`, id_token_signing_alg_values_supported: ['RS256'] });
     }
     if (url.pathname === '/_apis/token') {

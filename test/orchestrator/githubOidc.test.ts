@@ -1,7 +1,8 @@
 // GitHub Actions OIDC as the callback's alternative to the shared secret: a real orchestrator, the
 // fake GitHub API for dispatch, and a local OIDC issuer whose RSA key signs the tokens. A token is
-// accepted only when its signature, issuer, audience, lifetime, repository and run all check out;
-// anything else is a 401 that leaves the job as it was. The HMAC path is unchanged beside it.
+// accepted only when its signature, issuer, audience, lifetime, repository, workflow file, event and
+// run all check out; anything else is a 401 that leaves the job as it was (a 503 when the keys cannot
+// be checked yet, which the runner retries). The HMAC path is unchanged beside it.
 import { createHmac } from 'node:crypto';
 import { generateKeyPair } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,8 @@ import { createTestRepo } from '../support/repo.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/githubServer.js';
 import { startFakeOidcIssuer, type FakeOidcIssuer } from '../fakes/oidcIssuer.js';
 import { deliverCallback } from '../../src/orchestrator/executors/githubRunner.js';
+import { createGithubOidcVerifier } from '../../src/orchestrator/api/callbackOidc.js';
+import { AppError } from '../../src/platform/errors.js';
 import { loadConfig } from '../../src/platform/config.js';
 
 const SECRET = 'callback-secret-for-oidc-tests';
@@ -99,9 +102,15 @@ describe('callback with a GitHub OIDC token', () => {
       ['not yet valid', await issuer.mint({ nbf: Math.floor(Date.now() / 1000) + 600 }), /"nbf" claim/],
       ['another repository', await issuer.mint({ repository: 'acme/gadgets' }), /is for acme\/gadgets, but job .* runs on acme\/widgets/],
       ['another run of the repository', await issuer.mint({ run_id: '424242' }), /belongs to run 424242/],
+      // Any workflow of the repository granted id-token: write can mint a token for the audience.
+      ['another workflow of the repository', await issuer.mint({ workflow_ref: 'acme/widgets/.github/workflows/ci.yml@refs/heads/main' }), /workflow acme\/widgets\/\.github\/workflows\/ci\.yml@refs\/heads\/main, but job .* runs the workflow \.github\/workflows\/autobuild-agent\.yml of acme\/widgets/],
+      ['a workflow whose name only starts like it', await issuer.mint({ workflow_ref: 'acme/widgets/.github/workflows/autobuild-agent.yml.bak@refs/heads/main' }), /comes from the workflow/],
+      ['the workflow of another repository', await issuer.mint({ workflow_ref: 'acme/gadgets/.github/workflows/autobuild-agent.yml@refs/heads/main' }), /comes from the workflow/],
+      ['the workflow run by a push', await issuer.mint({ event_name: 'push' }), /started by "push", but the orchestrator starts runs by workflow_dispatch/],
+      ['no workflow_ref claim', await issuer.mint({ workflow_ref: undefined }), /"workflow_ref" claim is missing/],
+      ['no event_name claim', await issuer.mint({ event_name: undefined }), /"event_name" claim is missing/],
       ['no repository claim', await issuer.mint({ repository: undefined }), /"repository" claim is missing/],
       ['signed by another key (same kid)', await issuer.mint({}, { key: otherKey }), /signature does not verify/],
-      ['signed by another key (unknown kid)', await issuer.mint({}, { key: otherKey, kid: 'attacker' }), /not signed by any of the issuer's keys/],
       ['tampered payload', `${header}.${forgedPayload}.${signature}`, /signature does not verify/],
       ['unsigned (alg none)', unsigned, /not signed with RS256|not a JWT/],
       ['not a JWT', 'Bearer nonsense', /not a JWT/],
@@ -114,7 +123,27 @@ describe('callback with a GitHub OIDC token', () => {
       expect(JSON.stringify(res.body), what).not.toContain(token.split('.')[2] || token);
     }
     expect(await statusOf(job.id)).toBe('running');
+    // A key id the issuer never published, while the keys were just fetched: it may be a key the
+    // issuer just rotated in, so 503 (retried) rather than 401; after the cooldown, 401 (below).
+    const unknownKid = await postWithToken(raw, await issuer.mint({}, { key: otherKey, kid: 'attacker' }));
+    expect(unknownKid.status).toBe(503);
+    expect(unknownKid.body.error.code).toBe('dependency_unavailable');
+    expect(await statusOf(job.id)).toBe('running');
     expect((await postWithToken(raw, valid)).status).toBe(200);
+  });
+
+  it('answers 503, not 401, for a token signed by a key the issuer rotated in right after the orchestrator fetched its keys', async () => {
+    await start();
+    const { job, raw } = await runningJob();
+    // The orchestrator fetches the issuer's keys (this token is refused for its run, not its key).
+    expect((await postWithToken(raw, await issuer.mint({ run_id: '424242' }))).status).toBe(401);
+    const fetches = issuer.keyFetches;
+    await issuer.rotate();
+    const res = await postWithToken(raw, await issuer.mint());
+    expect(res.status).toBe(503);
+    expect(res.body.error).toMatchObject({ code: 'dependency_unavailable', message: expect.stringMatching(/signing key the orchestrator has not seen .* retry/) });
+    expect(issuer.keyFetches).toBe(fetches);
+    expect(await statusOf(job.id)).toBe('running');
   });
 
   it('answers 404 for an unknown job with a valid token, and 400 for an invalid body', async () => {
@@ -177,6 +206,38 @@ describe('callback with a GitHub OIDC token', () => {
     const res = await api(t!.url, 'POST', '/api/v1/jobs', { project_id: 'remote', prompt: 'x', executor: 'github-actions', agent: { type: 'codex' } });
     expect(res.status).toBe(422);
     expect(res.body.error.message).toMatch(/AUTOBUILD_CALLBACK_SECRET \(or AUTOBUILD_GITHUB_OIDC\)/);
+  });
+});
+
+describe('the verifier across a key rotation', () => {
+  const COOLDOWN_MS = 300;
+  const cooledDown = () => new Promise((resolve) => setTimeout(resolve, COOLDOWN_MS + 50));
+  const failure = (promise: Promise<unknown>) => promise.then(() => { throw new Error('the token was accepted'); }, (error: unknown) => error as AppError);
+
+  it('answers 503 for a just-rotated key until the cooldown allows a refetch, then accepts it; an unknown key stays 401', async () => {
+    const verifier = createGithubOidcVerifier({ issuer: issuer.url, audience: AUDIENCE, jwksCooldownMs: COOLDOWN_MS });
+    issuer.runClaims = { repository: 'acme/widgets', repository_owner: 'acme', run_id: '77' };
+    expect((await verifier.verify(await issuer.mint())).run_id).toBe('77');
+
+    // The issuer rotates right after the keys were fetched: a retryable 503, no refetch yet.
+    await issuer.rotate();
+    const rotated = await issuer.mint();
+    const early = await failure(verifier.verify(rotated));
+    expect(early).toBeInstanceOf(AppError);
+    expect(early).toMatchObject({ code: 'dependency_unavailable', status: 503 });
+    // Past the cooldown the same token makes the verifier refetch, and it verifies.
+    await cooledDown();
+    expect((await verifier.verify(rotated)).run_id).toBe('77');
+
+    // A key the issuer never published: past the cooldown the set is refetched and still lacks it,
+    // so it is the token's fault (401); right after that refetch it is 503 again.
+    const { privateKey: otherKey } = await generateKeyPair('RS256');
+    const forged = await issuer.mint({}, { key: otherKey, kid: 'attacker' });
+    await cooledDown();
+    const fetches = issuer.keyFetches;
+    expect(await failure(verifier.verify(forged))).toMatchObject({ code: 'unauthorized', message: expect.stringMatching(/not signed by any of the issuer's keys/) });
+    expect(issuer.keyFetches).toBe(fetches + 1);
+    expect(await failure(verifier.verify(forged))).toMatchObject({ code: 'dependency_unavailable' });
   });
 });
 

@@ -1,8 +1,8 @@
 // POST /api/v1/callback: the result of a job run by GitHub Actions, signed with HMAC-SHA256 over
 // the raw body (X-AutoBuild-Signature-256: sha256=<hex>), checked in constant time before anything
 // else is looked at. Alternatively (AUTOBUILD_GITHUB_OIDC) the run's GitHub OIDC token in
-// X-AutoBuild-OIDC-Token, verified before the body is parsed and matched to the job's repository
-// and run before anything changes.
+// X-AutoBuild-OIDC-Token, verified before the body is parsed and matched to the job's repository,
+// workflow file and run before anything changes.
 import { createHash } from 'node:crypto';
 import { verify } from '@octokit/webhooks-methods';
 import { Type } from 'typebox';
@@ -88,7 +88,7 @@ export function registerCallbackRoute(app: HttpApp, deps: { db: Database; config
       {
         schema: {
           summary: 'Result of a job run by GitHub Actions (HMAC-signed, or with the run\'s GitHub OIDC token)',
-          description: `Authenticated by ${SIGNATURE_HEADER} (sha256=<hex HMAC-SHA256 of the raw body with AUTOBUILD_CALLBACK_SECRET>) or, with AUTOBUILD_GITHUB_OIDC on, by ${OIDC_TOKEN_HEADER} (the run's GitHub Actions OIDC token, for the orchestrator's audience, from the job's repository and run).`,
+          description: `Authenticated by ${SIGNATURE_HEADER} (sha256=<hex HMAC-SHA256 of the raw body with AUTOBUILD_CALLBACK_SECRET>) or, with AUTOBUILD_GITHUB_OIDC on, by ${OIDC_TOKEN_HEADER} (the run's GitHub Actions OIDC token, for the orchestrator's audience, from a workflow_dispatch run of the project's workflow file in the job's repository, and the run the body names).`,
           tags: ['callback'],
           body: CallbackSchema,
         },
@@ -100,7 +100,7 @@ export function registerCallbackRoute(app: HttpApp, deps: { db: Database; config
       async (request) => {
         const digest = createHash('sha256').update(rawBodies.get(request) ?? '').digest('hex');
         const body = request.body as CallbackBody;
-        // A token proves the repository and run, not the job: check they are this job's first.
+        // A token proves the repository, workflow and run, not the job: check they are this job's first.
         const claims = oidcClaims.get(request);
         if (claims) await authorizeOidcCallback(db, claims, body);
         const { job, changed } = await applyCallback(db, body, digest, outcomePolicy(config));

@@ -27,8 +27,11 @@ export type CallbackAuth =
   | { kind: 'oidc'; requestUrl: string; requestToken: string; audience: string };
 
 /**
- * Variables of the runner the agent must not inherit: with them it could mint this run's OIDC
- * token and report for the run itself.
+ * The runner's token-request variables, kept out of the agent's environment. Defence in depth
+ * only, not a boundary: the agent runs as the same user as the runner (with passwordless sudo on
+ * GitHub-hosted runners), so it can still read them from /proc/$PPID/environ and mint this run's
+ * OIDC token, for the orchestrator's audience or any other. A workflow granting `id-token: write`
+ * grants it to the agent; see examples/github/autobuild-agent.yml.
  */
 const RUNNER_ONLY_ENV = ['ACTIONS_ID_TOKEN_REQUEST_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_URL'];
 

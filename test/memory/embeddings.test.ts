@@ -1,7 +1,7 @@
 // Tests of the embedding backends: code tokens, the hash embedder, MiniLM through transformers.js on a
 // generated tiny BERT model, `auto` and its fallback, and the OpenAI-compatible client against a local server.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { codeTokens, splitIdentifier, stemWord } from '../../src/memory/embeddin
 import { createEmbedder, describeEmbedder, EmbeddingUnavailableError } from '../../src/memory/embeddings/embedder.js';
 import { HashEmbedder } from '../../src/memory/embeddings/hashEmbedder.js';
 import { MiniLmEmbedder } from '../../src/memory/embeddings/minilmEmbedder.js';
+import { startFakeEmbeddings, type EmbeddingsRequest, type FakeEmbeddings } from '../fakes/openaiEmbeddings.js';
 import { createTinyBertModel, TINY_BERT_HIDDEN_SIZE } from '../support/tinyBert.js';
 
 const cosine = (a: Float32Array, b: Float32Array): number => a.reduce((sum, v, i) => sum + v * (b[i] ?? 0), 0);
@@ -203,43 +204,26 @@ describe('minilm through transformers.js (generated tiny BERT)', () => {
 
 describe('openai-compatible embeddings', () => {
   const goodKey = 'sk-test-GOODKEY-1234567890';
-  let server: Server;
+  let fake: FakeEmbeddings;
   let baseUrl: string;
-  const requests: Array<{ model: string; input: string[]; encoding_format?: string; dimensions?: number }> = [];
-  const reference = new HashEmbedder(48);
+  let requests: EmbeddingsRequest[];
+  let reference: HashEmbedder;
 
   beforeAll(async () => {
-    server = createServer((req, res) => void handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-  });
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-
-  // The OpenAI wire format: {model, input: string[]} → {object: 'list', data: [{object, index, embedding}], model, usage}.
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const send = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    fake = await startFakeEmbeddings();
+    ({ baseUrl, requests, reference } = fake);
+    // Errors as OpenAI and local servers word them.
+    fake.intercept = ({ model, key }) => {
+      if (model === 'echo-key') return { status: 500, body: { error: { message: `internal failure while handling key ${key}` } } };
+      if (key !== goodKey && model !== 'open-model') {
+        // As OpenAI does, quote a masked piece of the key.
+        return { status: 401, body: { error: { message: `Incorrect API key provided: ${key.slice(0, 8)}***${key.slice(-4)}`, type: 'invalid_request_error', code: 'invalid_api_key' } } };
+      }
+      if (model !== 'test-embed' && model !== 'open-model') return { status: 404, body: { error: { message: `model "${model}" not found, try pulling it first` } } };
+      return undefined;
     };
-    let raw = '';
-    for await (const chunk of req) raw += String(chunk);
-    if (req.method !== 'POST' || req.url !== '/v1/embeddings') return send(404, { error: { message: `no route ${req.url}` } });
-    const key = (req.headers.authorization ?? '').replace(/^Bearer /, '');
-    const body = JSON.parse(raw) as { model: string; input: string[]; encoding_format?: string; dimensions?: number };
-    requests.push(body);
-    if (body.model === 'echo-key') return send(500, { error: { message: `internal failure while handling key ${key}` } });
-    if (key !== goodKey && body.model !== 'open-model') {
-      // As OpenAI does, quote a masked piece of the key.
-      return send(401, { error: { message: `Incorrect API key provided: ${key.slice(0, 8)}***${key.slice(-4)}`, type: 'invalid_request_error', code: 'invalid_api_key' } });
-    }
-    if (body.model !== 'test-embed' && body.model !== 'open-model') return send(404, { error: { message: `model "${body.model}" not found, try pulling it first` } });
-    const width = body.dimensions ?? 48;
-    const vectors = await reference.embed(body.input);
-    // Not normalised (like some local servers), and listed in reverse order: the index decides.
-    const data = vectors.map((v, index) => ({ object: 'embedding', index, embedding: Array.from(v.slice(0, width), (x) => x * 3) })).reverse();
-    send(200, { object: 'list', data, model: body.model, usage: { prompt_tokens: 1, total_tokens: 1 } });
-  }
+  });
+  afterAll(async () => fake?.close());
 
   it('embeds through the SDK in batches, in order, normalised', async () => {
     requests.length = 0;

@@ -4,13 +4,11 @@
 // 503 with the contract's error body and stores nothing, and both recover to `ok`. Evidence comes
 // from real writes and from a probe cached for a TTL, so polling /health stays cheap.
 import { rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HashEmbedder } from '../../src/memory/embeddings/hashEmbedder.js';
 import { buildMemory, type MemoryService } from '../../src/memory/memory.js';
 import { loadConfig } from '../../src/platform/config.js';
 import { createLogger } from '../../src/platform/logger.js';
+import { startFakeEmbeddings, type FakeEmbeddings } from '../fakes/openaiEmbeddings.js';
 import { api } from '../support/orchestrator.js';
 import { tempDir } from '../support/repo.js';
 import { MEMORY_TEST_ENV, resetMemoryDb, sharedDb } from './memoryKit.js';
@@ -53,31 +51,16 @@ async function stored(): Promise<number> {
 
 /** An OpenAI-compatible /v1/embeddings server that can be switched to answer 500. */
 describe('an embedding server that fails', () => {
-  let server: Server;
+  let fake: FakeEmbeddings;
   let baseUrl: string;
   let failing = false;
-  let requests = 0;
-  const reference = new HashEmbedder(48);
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let raw = '';
-    for await (const chunk of req) raw += String(chunk);
-    requests++;
-    const send = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    if (failing) return void send(500, { error: { message: 'model server crashed: CUDA out of memory', type: 'server_error' } });
-    const body = JSON.parse(raw) as { model: string; input: string[] };
-    const vectors = await reference.embed(body.input);
-    send(200, { object: 'list', data: vectors.map((v, index) => ({ object: 'embedding', index, embedding: Array.from(v) })), model: body.model, usage: { prompt_tokens: 1, total_tokens: 1 } });
-  }
 
   beforeAll(async () => {
-    server = createServer((req, res) => void handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    fake = await startFakeEmbeddings();
+    baseUrl = fake.baseUrl;
+    fake.intercept = () => (failing ? { status: 500, body: { error: { message: 'model server crashed: CUDA out of memory', type: 'server_error' } } } : undefined);
   });
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  afterAll(async () => fake?.close());
   afterEach(() => {
     failing = false;
   });
@@ -123,9 +106,9 @@ describe('an embedding server that fails', () => {
   it('probes at most once per TTL, and not at all while real writes keep the evidence fresh', async () => {
     const url = await start(60_000, openai());
     await health(url);
-    const afterFirst = requests;
+    const afterFirst = fake.requests.length;
     for (let i = 0; i < 5; i++) expect((await health(url)).body.status).toBe('ok');
-    expect(requests).toBe(afterFirst);
+    expect(fake.requests.length).toBe(afterFirst);
 
     // A real write that fails is newer than the cached probe: /health says so at once.
     failing = true;
@@ -136,9 +119,9 @@ describe('an embedding server that fails', () => {
     // ... and a real write that succeeds clears it, without a probe.
     failing = false;
     expect((await remember(url, 'Releases are tagged from main only')).status).toBe(201);
-    const before = requests;
+    const before = fake.requests.length;
     expect((await health(url)).body.status).toBe('ok');
-    expect(requests).toBe(before);
+    expect(fake.requests.length).toBe(before);
   });
 });
 

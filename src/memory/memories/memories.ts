@@ -6,7 +6,7 @@
 // With a language model configured, the close neighbours the lexical rules call distinct are also
 // judged by the model (llmJudge.ts), before the transaction, so the project's writer lock is never
 // held while waiting for it.
-import type { Database } from '../../platform/database/database.js';
+import type { Database, Queryable } from '../../platform/database/database.js';
 import { AppError } from '../../platform/errors.js';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
 import { embedTexts, type EmbedderPool } from '../embeddings/embedderPool.js';
@@ -125,8 +125,12 @@ export function typeFamily(type: string): string {
   return type.trim().toLowerCase();
 }
 
-type Queryable = Pick<Database, 'query'>;
 type Neighbour = MemoryRow & { similarity: number };
+
+/** One writer of a project's memories at a time (in the caller's transaction, until it ends). */
+async function lockProjectMemories(tx: Queryable, projectId: string): Promise<void> {
+  await tx.query(`select pg_advisory_xact_lock(hashtext('autobuild:memory:memories'), hashtext($1))`, [projectId]);
+}
 
 /** The project's live memories of the type nearest the vector, embedded with the same model: nearest first. */
 async function nearestMemories(db: Queryable, projectId: string, family: string, model: string, dimension: number, vector: Float32Array): Promise<Neighbour[]> {
@@ -192,7 +196,7 @@ export async function createMemory(deps: MemoryDeps, input: NewMemory): Promise<
 
   return deps.db.transaction(async (tx) => {
     // One writer per project at a time, so two copies of a lesson posted together merge.
-    await tx.query(`select pg_advisory_xact_lock(hashtext('autobuild:memory:memories'), hashtext($1))`, [input.projectId]);
+    await lockProjectMemories(tx, input.projectId);
     const neighbours = await nearestMemories(tx, input.projectId, family, embedder.model, dimension, vector);
     // The nearest near-duplicate absorbs the new memory; whatever it contradicts is superseded
     // (by the merged memory, or by the new one).
@@ -337,7 +341,7 @@ export async function deleteMemory(deps: Pick<MemoryDeps, 'db' | 'patternLimits'
     // under the lock, so a merge into this memory just before cannot be missed.
     const [found] = await tx.query<{ project_id: string }>(`select project_id from memory.memories where id = $1`, [id]);
     if (!found) throw new AppError('not_found', `memory ${id} does not exist`);
-    await tx.query(`select pg_advisory_xact_lock(hashtext('autobuild:memory:memories'), hashtext($1))`, [found.project_id]);
+    await lockProjectMemories(tx, found.project_id);
     const [deleted] = await tx.query<Pick<MemoryRow, 'project_id' | 'type' | 'content' | 'job_id'>>(
       `delete from memory.memories where id = $1 returning project_id, type, content, job_id`,
       [id],

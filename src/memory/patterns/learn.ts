@@ -231,7 +231,9 @@ async function takeBackOutcome(tx: Queryable, projectId: string, counted: Counte
       );
     }
   }
-  for (const check of counted.qaChecks) await takeBack(tx, projectId, 'qa_failure', '', [[check.name, '']], check.passed ? 1 : 0, check.passed ? 0 : 1);
+  const checks = (passed: boolean) => counted.qaChecks.filter((check) => check.passed === passed).map((check): [string, string] => [check.name, '']);
+  await takeBack(tx, projectId, 'qa_failure', '', checks(true), 1, 0);
+  await takeBack(tx, projectId, 'qa_failure', '', checks(false), 0, 1);
   if (counted.files.length > 0) {
     await forgetCoChange(tx, projectId, 'file', counted.files);
     await uncountSupport(tx, projectId, 'term', counted.terms);

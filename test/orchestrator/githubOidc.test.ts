@@ -5,7 +5,7 @@
 // be checked yet, which the runner retries). The HMAC path is unchanged beside it.
 import { createHmac } from 'node:crypto';
 import { generateKeyPair } from 'jose';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { api, startTestOrchestrator, waitForJob, type TestOrchestrator } from '../support/orchestrator.js';
 import { createTestRepo } from '../support/repo.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/githubServer.js';
@@ -210,8 +210,16 @@ describe('callback with a GitHub OIDC token', () => {
 });
 
 describe('the verifier across a key rotation', () => {
-  const COOLDOWN_MS = 300;
-  const cooledDown = () => new Promise((resolve) => setTimeout(resolve, COOLDOWN_MS + 50));
+  const COOLDOWN_MS = 30_000;
+  // jose times its cooldown by Date.now(): the clock stands still in this test and moves only here,
+  // so how long a busy machine takes between two steps cannot end the cooldown early.
+  const cooledDown = () => vi.setSystemTime(Date.now() + COOLDOWN_MS + 1000);
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
   const failure = (promise: Promise<unknown>) => promise.then(() => { throw new Error('the token was accepted'); }, (error: unknown) => error as AppError);
 
   it('answers 503 for a just-rotated key until the cooldown allows a refetch, then accepts it; an unknown key stays 401', async () => {
@@ -226,14 +234,14 @@ describe('the verifier across a key rotation', () => {
     expect(early).toBeInstanceOf(AppError);
     expect(early).toMatchObject({ code: 'dependency_unavailable', status: 503 });
     // Past the cooldown the same token makes the verifier refetch, and it verifies.
-    await cooledDown();
+    cooledDown();
     expect((await verifier.verify(rotated)).run_id).toBe('77');
 
     // A key the issuer never published: past the cooldown the set is refetched and still lacks it,
     // so it is the token's fault (401); right after that refetch it is 503 again.
     const { privateKey: otherKey } = await generateKeyPair('RS256');
     const forged = await issuer.mint({}, { key: otherKey, kid: 'attacker' });
-    await cooledDown();
+    cooledDown();
     const fetches = issuer.keyFetches;
     expect(await failure(verifier.verify(forged))).toMatchObject({ code: 'unauthorized', message: expect.stringMatching(/not signed by any of the issuer's keys/) });
     expect(issuer.keyFetches).toBe(fetches + 1);

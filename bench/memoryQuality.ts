@@ -15,7 +15,8 @@
 // until its wording had been in view while rules were written; the fresh split (bench/memory/fresh.ts), written after the current rules were frozen, is the
 // estimate for wording no rule was written with in view (the test split's was); fresh2
 // (bench/memory/fresh2.ts), written without reading the rules before their next change, is a second;
-// fresh3 (bench/memory/fresh3.ts), written the same way before fresh2 became development data, a third.
+// fresh3 (bench/memory/fresh3.ts), written the same way before fresh2 became development data, a third;
+// fresh4 (bench/memory/fresh4.ts), written the same way after fresh3 was measured, a fourth.
 // Each of those became development data once measured, so the goal is judged on the newest split no
 // rule has been written with in view (GOAL_SPLIT): an estimate for wording users will write.
 //
@@ -41,20 +42,22 @@ import { envInt, round, table } from './support/harness.js';
 import { requestJson, seededRandom, startBenchMemory, type BenchMemory as Service } from './support/memoryBench.js';
 import { Bm25, bm25Tokens } from './retrieval/metrics.js';
 import type { Split } from './memory/facts.js';
-import { generatePairs, type BenchMemory, type MemoryPair, type PairClass, type PairCounts } from './memory/pairs.js';
+import { benchPairs, GOAL_SPLIT, MERGE_COUNTS, SPLIT_SEEDS, SPLITS, type BenchMemory, type MemoryPair, type PairClass } from './memory/pairs.js';
 import { generateRecallCases } from './memory/tasks.js';
 
 const GOAL_PRECISION = 0.95;
 const GOAL_RECALL = 0.8;
-/** The newest split whose mistakes no rule was written with in view. */
-const GOAL_SPLIT: Split = 'fresh3';
-const COUNTS: PairCounts = { paraphrase: 160, contradiction: 100, compatible: 100, unrelated: 60 };
 const RECALL_CASES = 120;
 const RECALL_K = 5;
-const SPLITS: Split[] = ['tuning', 'validation', 'test', 'fresh', 'fresh2', 'fresh3'];
-const SPLIT_SEEDS: Record<Split, number> = { tuning: 1, validation: 2, test: 3, fresh: 4, fresh2: 5, fresh3: 6 };
-/** Splits with recall cases (the fresh, fresh2 and fresh3 splits are for merging only). */
+/** Splits with recall cases (the blind fresh splits are for merging only). */
 const RECALL_SPLITS: Split[] = ['tuning', 'validation', 'test'];
+/** The splits written without the rules in view, and when. */
+const BLIND_SPLITS: Array<[Split, string]> = [
+  ['fresh', 'wording written after the rules were frozen'],
+  ['fresh2', 'wording written without reading the rules'],
+  ['fresh3', 'wording written without reading the rules, before fresh2 was used to change them'],
+  ['fresh4', 'wording written without reading the rules, after fresh3 was measured'],
+];
 const CLASSES: PairClass[] = ['paraphrase', 'contradiction', 'compatible', 'unrelated'];
 
 interface Posted {
@@ -264,8 +267,7 @@ async function main(): Promise<void> {
   let posts = 0;
   try {
     for (const split of splits) {
-      const random = seededRandom(seed * 1_000_003 + SPLIT_SEEDS[split]);
-      const pairs = generatePairs(split, COUNTS, seed, random);
+      const { pairs, random } = benchPairs(split, seed, seededRandom);
       const outcomes = await runPairs(service, pairs, random);
       posts += 2 * pairs.length;
       const scores = scoreMerges(outcomes);
@@ -301,12 +303,10 @@ async function main(): Promise<void> {
     `\ntest split merge precision ${held.precision.toFixed(3)} at recall ${held.recall.toFixed(3)}; ` +
       `${posts} memories posted in ${round((performance.now() - started) / 1000, 1)} s with the offline hash embedder; merge decisions: ${judgedBy}`,
   );
-  const fresh = merge.get('fresh');
-  if (fresh) console.log(`fresh split (wording written after the rules were frozen) merge precision ${fresh.precision.toFixed(3)} at recall ${fresh.recall.toFixed(3)}`);
-  const fresh2 = merge.get('fresh2');
-  if (fresh2) console.log(`fresh2 split (wording written without reading the rules) merge precision ${fresh2.precision.toFixed(3)} at recall ${fresh2.recall.toFixed(3)}`);
-  const fresh3 = merge.get('fresh3');
-  if (fresh3) console.log(`fresh3 split (wording written without reading the rules, before fresh2 was used to change them) merge precision ${fresh3.precision.toFixed(3)} at recall ${fresh3.recall.toFixed(3)}`);
+  for (const [split, how] of BLIND_SPLITS) {
+    const scores = merge.get(split);
+    if (scores) console.log(`${split} split (${how}) merge precision ${scores.precision.toFixed(3)} at recall ${scores.recall.toFixed(3)}`);
+  }
   console.log(
     judged
       ? `goal (precision ≥ ${GOAL_PRECISION} at recall ≥ ${GOAL_RECALL}) on ${GOAL_SPLIT}, the newest split no rule was written with in view: ${met ? 'met' : 'NOT met'}`
@@ -318,7 +318,7 @@ async function main(): Promise<void> {
     JSON.stringify({
       benchmark: 'memory_quality',
       seed,
-      pairs_per_split: COUNTS,
+      pairs_per_split: MERGE_COUNTS,
       merge: Object.fromEntries(splits.map((split) => [split, mergeJson(merge.get(split)!)])),
       recall: Object.fromEntries(RECALL_SPLITS.filter((split) => recall.has(split)).map((split) => [split, recallJson(recall.get(split)!)])),
       goal: { split: GOAL_SPLIT, precision_min: GOAL_PRECISION, recall_min: GOAL_RECALL },

@@ -13,13 +13,15 @@
 // reports against the goal. Its wording was in view when the second rules (issue 6) were written, so
 // the fresh split (fresh.ts), written after those were frozen, is the estimate for unseen wording;
 // fresh2 (fresh2.ts), written before the next rule changes by someone who had not read the rules, is a second one;
-// fresh3 (fresh3.ts), written the same way after fresh2 had been measured and before it served as development data, a third.
+// fresh3 (fresh3.ts), written the same way after fresh2 had been measured and before it served as development data, a third;
+// fresh4 (fresh4.ts), written the same way after fresh3 had been measured, a fourth.
 
 import { FRESH, FRESH_TOOLBOXES, freshJson } from './fresh.js';
 import { FRESH2, FRESH2_TOOLBOXES, fresh2Json } from './fresh2.js';
 import { FRESH3, FRESH3_TOOLBOXES, fresh3Json } from './fresh3.js';
+import { FRESH4, FRESH4_TOOLBOXES, fresh4Json } from './fresh4.js';
 
-export type Split = 'tuning' | 'validation' | 'test' | 'fresh' | 'fresh2' | 'fresh3';
+export type Split = 'tuning' | 'validation' | 'test' | 'fresh' | 'fresh2' | 'fresh3' | 'fresh4';
 
 /** What a kind says in the test split: its own slot values and phrasings. */
 export interface TestPhrasings {
@@ -211,29 +213,26 @@ const SYMPTOMS = values(
 
 /** Values of a list in the tuning or validation split: even positions tune, odd ones validate. */
 export function splitValues<T>(items: readonly T[], split: Split): T[] {
-  if (split === 'test' || split === 'fresh' || split === 'fresh2' || split === 'fresh3') throw new Error(`the ${split} split has lists of its own`);
+  if (split !== 'tuning' && split !== 'validation') throw new Error(`the ${split} split has lists of its own`);
   return items.filter((_, i) => (i % 2 === 0) === (split === 'tuning'));
 }
 
-/** What a kind says in a split with lists of its own (test, fresh, fresh2, fresh3); undefined for tuning and validation. */
+/** The blind splits (written without reading the rules): their phrasings by kind, and the tool kind's toolboxes. */
+const BLIND: Partial<Record<Split, { phrasings: Record<string, TestPhrasings>; toolboxes: Array<{ tools: string[]; tasks: SlotValue[] }> }>> = {
+  fresh: { phrasings: FRESH, toolboxes: FRESH_TOOLBOXES },
+  fresh2: { phrasings: FRESH2, toolboxes: FRESH2_TOOLBOXES },
+  fresh3: { phrasings: FRESH3, toolboxes: FRESH3_TOOLBOXES },
+  fresh4: { phrasings: FRESH4, toolboxes: FRESH4_TOOLBOXES },
+};
+
+/** What a kind says in a split with lists of its own (test and the blind splits); undefined for tuning and validation. */
 function heldOut(kind: FactKind, split: Split): TestPhrasings | undefined {
   if (split === 'test') return kind.test;
-  if (split === 'fresh') {
-    const fresh = FRESH[kind.name];
-    if (!fresh) throw new Error(`${kind.name} has no fresh phrasings`);
-    return fresh;
-  }
-  if (split === 'fresh2') {
-    const fresh2 = FRESH2[kind.name];
-    if (!fresh2) throw new Error(`${kind.name} has no fresh2 phrasings`);
-    return fresh2;
-  }
-  if (split === 'fresh3') {
-    const fresh3 = FRESH3[kind.name];
-    if (!fresh3) throw new Error(`${kind.name} has no fresh3 phrasings`);
-    return fresh3;
-  }
-  return undefined;
+  const blind = BLIND[split];
+  if (!blind) return undefined;
+  const phrasings = blind.phrasings[kind.name];
+  if (!phrasings) throw new Error(`${kind.name} has no ${split} phrasings`);
+  return phrasings;
 }
 
 /** A slot's values in a split. */
@@ -358,8 +357,9 @@ export const KINDS: FactKind[] = [
     type: 'decision',
     slots: {},
     group: (pick, split) => {
-      if (split === 'fresh' || split === 'fresh2' || split === 'fresh3') {
-        const box = pick(split === 'fresh' ? FRESH_TOOLBOXES : split === 'fresh2' ? FRESH2_TOOLBOXES : FRESH3_TOOLBOXES);
+      const blind = BLIND[split];
+      if (blind) {
+        const box = pick(blind.toolboxes);
         return { tool: v(pick(box.tools)), task: pick(box.tasks) };
       }
       if (split === 'test') {
@@ -390,7 +390,7 @@ export const KINDS: FactKind[] = [
       'We no longer {task} with {tool}',
     ],
     vary: (slot, slots, pick) => {
-      const box = [...TOOLBOXES, ...TEST_TOOLBOXES, ...FRESH_TOOLBOXES, ...FRESH2_TOOLBOXES, ...FRESH3_TOOLBOXES].find((b) => b.tasks.includes(slots.task!))!;
+      const box = [...TOOLBOXES, ...TEST_TOOLBOXES, ...FRESH_TOOLBOXES, ...FRESH2_TOOLBOXES, ...FRESH3_TOOLBOXES, ...FRESH4_TOOLBOXES].find((b) => b.tasks.includes(slots.task!))!;
       if (slot !== 'task') throw new Error(`the tool kind varies its task only, not ${slot}`);
       return pick(box.tasks.filter((task) => task !== slots.task));
     },
@@ -561,6 +561,7 @@ export const KINDS: FactKind[] = [
       const key = slots.setting!.forms!.key!;
       const component = slots.component!.text;
       const value = Number(slots.value!.text);
+      if (variant >= 16) return fresh4Json(component, key, value, variant);
       if (variant >= 13) return fresh3Json(component, key, value, variant);
       if (variant >= 10) return fresh2Json(component, key, value, variant);
       if (variant >= 7) return freshJson(component, key, value, variant);

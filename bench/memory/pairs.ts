@@ -10,6 +10,14 @@ import { KINDS, negatives, positives, slotValues, valueChanges, type FactKind, t
 
 export type PairClass = 'paraphrase' | 'contradiction' | 'compatible' | 'unrelated';
 
+/** Every split, oldest first: the newest is the one no rule or fitted weight has seen (GOAL_SPLIT). */
+export const SPLITS: Split[] = ['tuning', 'validation', 'test', 'fresh', 'fresh2', 'fresh3', 'fresh4'];
+/** The newest split whose mistakes no rule was written with in view and no weight was fitted on. */
+export const GOAL_SPLIT: Split = 'fresh4';
+export const SPLIT_SEEDS: Record<Split, number> = { tuning: 1, validation: 2, test: 3, fresh: 4, fresh2: 5, fresh3: 6, fresh4: 7 };
+/** Pairs per split, by class. */
+export const MERGE_COUNTS: PairCounts = { paraphrase: 160, contradiction: 100, compatible: 100, unrelated: 60 };
+
 export interface BenchMemory {
   type: string;
   content: string | Record<string, unknown>;
@@ -153,6 +161,12 @@ function draft(pairClass: PairClass, split: Split, random: Random): Drafted {
       };
     }
   }
+}
+
+/** A split's pairs as the benchmark draws them for a seed, and the random source that goes on (the posting order). */
+export function benchPairs(split: Split, seed: number, seeded: (seed: number) => Random): { pairs: MemoryPair[]; random: Random } {
+  const random = seeded(seed * 1_000_003 + SPLIT_SEEDS[split]);
+  return { pairs: generatePairs(split, MERGE_COUNTS, seed, random), random };
 }
 
 /** The pairs of one split, `perProject` to a project, every class in proportion, in a seeded order. */

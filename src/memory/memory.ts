@@ -5,6 +5,7 @@ import { Registry } from 'prom-client';
 import { assertSafeBind, type Config } from '../platform/config.js';
 import { createLlm } from '../platform/llm.js';
 import type { Database } from '../platform/database/database.js';
+import { startEmbeddedVacuum } from '../platform/database/embeddedVacuum.js';
 import { migrate } from '../platform/database/migrate.js';
 import { createHttpApp, type HttpApp } from '../platform/http/app.js';
 import type { Logger } from '../platform/logger.js';
@@ -117,6 +118,7 @@ export async function buildMemory(options: MemoryOptions): Promise<MemoryService
   registerHealthRoute(app, { db, embedders, writes, llmModel: config.anthropic.apiKey ? config.anthropic.model : undefined, version: VERSION, startedAt: Date.now() });
 
   let listening = false;
+  let stopVacuum = (): void => undefined;
   return {
     app,
     indexer,
@@ -133,10 +135,14 @@ export async function buildMemory(options: MemoryOptions): Promise<MemoryService
       }
       const address = await app.listen({ host: config.host, port: config.memoryPort });
       listening = true;
+      // PGlite has no autovacuum: merges, re-counted patterns, re-indexed chunks and the health
+      // probe's rolled-back insert leave dead rows (and dead HNSW entries) behind.
+      stopVacuum = startEmbeddedVacuum(db, 'memory', logger);
       logger.info({ address, database: db.kind, pgvector: pgvector.version }, 'memory service listening');
       return address;
     },
     async stop() {
+      stopVacuum();
       if (listening) await app.close();
     },
   };

@@ -3,6 +3,7 @@
 // submitted, finished or cancelled anywhere), a due retry, or its own finished job. Never a busy poll.
 import type { Config } from '../../platform/config.js';
 import type { Database } from '../../platform/database/database.js';
+import { startEmbeddedVacuum } from '../../platform/database/embeddedVacuum.js';
 import type { Logger } from '../../platform/logger.js';
 import type { JobRow } from '../jobs/job.js';
 import type { JobLogs } from '../logs/jobLogs.js';
@@ -47,6 +48,7 @@ export class JobScheduler {
   private dueTimer: NodeJS.Timeout | undefined;
   private dueAt: number | undefined;
   private intervals: NodeJS.Timeout[] = [];
+  private stopVacuum: () => void = () => undefined;
   private unlisten: Array<() => Promise<void>> = [];
 
   constructor(private readonly deps: SchedulerDeps) {}
@@ -74,15 +76,13 @@ export class JobScheduler {
     if (due) this.wakeAt(due.getTime());
     await janitor.sweep().catch((error: Error) => logger.error({ err: error.message }, 'janitor sweep failed'));
     const leaseMs = config.jobs.leaseS * 1000;
+    // PGlite has no autovacuum: lease renewals leave dead rows, and the queue-position count's
+    // index-only scan relies on the visibility map a vacuum keeps current.
+    this.stopVacuum = startEmbeddedVacuum(db, 'orchestrator', logger);
     this.intervals.push(
       setInterval(() => void this.renew(), Math.max(500, leaseMs / 3)),
       setInterval(() => void this.recover(true), Math.max(1000, leaseMs / 2)),
       setInterval(() => void janitor.sweep().catch(() => undefined), config.worktrees.janitorIntervalS * 1000),
-      // PGlite has no autovacuum: reclaim dead rows and refresh the planner's statistics (and the
-      // visibility map the queue-position count's index-only scan relies on) now and then.
-      ...(db.kind === 'pglite'
-        ? [setInterval(() => void db.exec('vacuum analyze orchestrator.jobs, orchestrator.worktrees').catch(() => undefined), 60_000)]
-        : []),
       setInterval(() => void this.deps.remote.reconcile().catch((error: Error) => logger.warn({ err: error.message }, 'reconcile failed')), config.github.pollS * 1000),
     );
     this.wake();
@@ -93,6 +93,7 @@ export class JobScheduler {
     this.stopped = true;
     for (const timer of this.intervals) clearInterval(timer);
     this.intervals = [];
+    this.stopVacuum();
     clearTimeout(this.dueTimer);
     for (const off of this.unlisten) await off().catch(() => undefined);
     this.unlisten = [];

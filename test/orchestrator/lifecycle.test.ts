@@ -110,6 +110,37 @@ describe('timeouts and retries', () => {
   });
 });
 
+describe('an outcome that cannot be recorded', () => {
+  it('does not leave the job running: its lease lapses and recovery runs it again', async () => {
+    t = await startTestOrchestrator({ env: { AUTOBUILD_LEASE_S: '2' } });
+    const repo = createTestRepo();
+    // The database refuses the first write of a finished outcome (as a constraint or a lost
+    // connection would), then takes the next.
+    // (A sequence counts the refusals: it is not rolled back with the refused write.)
+    await t.db.exec(`
+      create sequence if not exists public.outcome_writes;
+      create or replace function public.refuse_first_outcome() returns trigger language plpgsql as $$
+      begin
+        if old.status = 'running' and new.status in ('succeeded', 'failed') and nextval('public.outcome_writes') = 1 then
+          raise exception 'outcome refused (test)';
+        end if;
+        return new;
+      end $$;
+      create trigger refuse_first_outcome before update on orchestrator.jobs for each row execute function public.refuse_first_outcome();`);
+    try {
+      const job = await submit({ project_id: 'p', prompt: 'x', repo, max_attempts: 2, agent: { type: 'command', command: ['true'] } });
+      const done = await waitForJob(t.url, job.body.id, isDone, 30_000);
+      expect(done.status).toBe('succeeded');
+      // The first attempt's outcome was refused; the job went back to the queue and ran again.
+      expect(done.attempt).toBe(2);
+      const log = await fetch(`${t.url}/api/v1/jobs/${job.body.id}/logs`).then((r) => r.text());
+      expect(log).toMatch(/recovered as queued[\s\S]*attempt 2 of 2/);
+    } finally {
+      await t.db.exec(`drop trigger if exists refuse_first_outcome on orchestrator.jobs; drop function if exists public.refuse_first_outcome(); drop sequence if exists public.outcome_writes;`);
+    }
+  });
+});
+
 describe('idempotency', () => {
   it('returns the same job for the same key, and refuses the key for a different request', async () => {
     t = await startTestOrchestrator({ env: { AUTOBUILD_MAX_PARALLEL: '1' } });

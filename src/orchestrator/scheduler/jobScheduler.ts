@@ -182,6 +182,7 @@ export class JobScheduler {
           metrics.jobFinished(finished.status, (Date.now() - startedAt) / 1000);
         }
       } catch (error) {
+        // Its lease is no longer renewed: once it lapses, recovery puts the job back in the queue (or fails it).
         logger.error({ jobId: job.id, err: (error as Error).message }, 'could not record the job outcome');
       } finally {
         this.running.delete(job.id);
@@ -199,7 +200,7 @@ export class JobScheduler {
   private async renew(): Promise<void> {
     if (this.running.size === 0) return;
     try {
-      const held = await renewLeases(this.deps.db, this.deps.workerId, this.deps.config.jobs.leaseS);
+      const held = await renewLeases(this.deps.db, this.deps.workerId, this.deps.config.jobs.leaseS, [...this.running.keys()]);
       for (const [jobId, entry] of this.running) {
         // Recovered elsewhere while we were cut off: stop our copy and write nothing.
         if (!held.has(jobId) && !entry.controller.signal.aborted) {
@@ -222,11 +223,12 @@ export class JobScheduler {
     }
     if (recovered.length === 0) return;
     for (const job of recovered) {
-      this.deps.logger.warn({ jobId: job.id, status: job.status, previousOwner: job.locked_by }, 'recovered a job whose orchestrator stopped');
+      const own = job.locked_by === this.deps.workerId;
+      this.deps.logger.warn({ jobId: job.id, status: job.status, previousOwner: job.locked_by }, own ? 'recovered a job whose outcome could not be recorded' : 'recovered a job whose orchestrator stopped');
       // An agent that outlived its orchestrator (kill -9) is stopped before its worktree is saved.
       if (job.agent_pid && (await isOrphanedAgent(job.agent_pid, job.id))) killProcessGroup(job.agent_pid, 'SIGKILL');
       const log = this.deps.logs.open(job.id);
-      log.note(`the orchestrator running this job stopped; recovered as ${job.status}`);
+      log.note(`${own ? 'its outcome could not be recorded' : 'the orchestrator running this job stopped'}; recovered as ${job.status}`);
       await log.close();
     }
     await this.deps.janitor.sweep().catch(() => undefined);

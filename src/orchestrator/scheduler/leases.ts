@@ -4,12 +4,16 @@
 import type { Queryable } from '../../platform/database/database.js';
 import type { JobRow } from '../jobs/job.js';
 
-/** Renews this worker's leases; returns the ids it still holds (a missing one was recovered elsewhere). */
-export async function renewLeases(db: Queryable, workerId: string, leaseS: number): Promise<Set<string>> {
+/**
+ * Renews this worker's leases of the jobs it is running (`jobIds`); returns the ids it still holds
+ * (a missing one was recovered elsewhere). Only those: a job this worker claimed but no longer runs
+ * (its outcome could not be recorded) lets its lease lapse, so recovery takes it back.
+ */
+export async function renewLeases(db: Queryable, workerId: string, leaseS: number, jobIds: readonly string[]): Promise<Set<string>> {
   const rows = await db.query<{ id: string }>(
     `update orchestrator.jobs set lease_expires_at = now() + make_interval(secs => $2::int)
-      where locked_by = $1 and status in ('preparing', 'running') returning id`,
-    [workerId, leaseS],
+      where locked_by = $1 and id = any($3::uuid[]) and status in ('preparing', 'running') returning id`,
+    [workerId, leaseS, jobIds],
     { reusePlan: true },
   );
   return new Set(rows.map((r) => r.id));
@@ -18,16 +22,16 @@ export async function renewLeases(db: Queryable, workerId: string, leaseS: numbe
 export type RecoveredJob = Pick<JobRow, 'id' | 'status' | 'locked_by' | 'agent_pid' | 'worktree_id' | 'worktree_path' | 'repo' | 'project_id'>;
 
 /**
- * Recover active jobs whose lease lapsed, or (embedded database, where only one process can ever
- * hold the data) every active job not owned by the current worker.
+ * Recover active jobs whose lease lapsed (this worker's own too: it renews only what it runs), or
+ * (embedded database, where only one process can ever hold the data) every active job not owned by
+ * the current worker.
  */
 export async function recoverJobs(db: Queryable, options: { expiredOnly: boolean; exceptWorker: string }): Promise<RecoveredJob[]> {
   return db.query<RecoveredJob>(
     `with lost as (
        select id, locked_by as previous_owner from orchestrator.jobs
         where status in ('preparing', 'running') and executor = 'local'
-          and locked_by is distinct from $2
-          and (not $1::boolean or lease_expires_at < now())
+          and case when $1::boolean then lease_expires_at < now() else locked_by is distinct from $2 end
         for update skip locked
      )
      , updated as (
@@ -36,7 +40,9 @@ export async function recoverJobs(db: Queryable, options: { expiredOnly: boolean
                           when j.attempt < j.max_attempts then 'queued' else 'failed' end,
             finished_at = case when j.cancel_requested_at is null and j.attempt < j.max_attempts then null else now() end,
             run_at = now(),
-            error = 'the orchestrator process running this job stopped before it finished (attempt ' || j.attempt || ' of ' || j.max_attempts || ')',
+            error = case when j.locked_by = $2
+                         then 'the orchestrator could not record the outcome of attempt ' || j.attempt || ' of ' || j.max_attempts
+                         else 'the orchestrator process running this job stopped before it finished (attempt ' || j.attempt || ' of ' || j.max_attempts || ')' end,
             locked_by = null, locked_at = null, lease_expires_at = null, updated_at = now()
        from lost
       where j.id = lost.id

@@ -20,7 +20,9 @@ export const ERROR_CODES = {
   unprocessable: 422,
   idempotency_key_reused: 422,
   unknown_ref: 422,
+  request_timeout: 408,
   rate_limited: 429,
+  headers_too_large: 431,
   internal_error: 500,
   dependency_unavailable: 503,
 } as const;

@@ -3,6 +3,7 @@
 // delete one.
 import { Type } from 'typebox';
 import { AppError, type FieldProblem } from '../../platform/errors.js';
+import { assertStorable } from '../../platform/database/storable.js';
 import type { HttpApp } from '../../platform/http/app.js';
 import { createMemory, deleteMemory, listMemories, type MemoryDeps } from '../memories/memories.js';
 import { renderContent, type MemoryContent } from '../memories/render.js';
@@ -11,6 +12,8 @@ import { ProjectId, ProjectParams } from './schemas.js';
 
 /** Largest content accepted, in UTF-8 bytes of the text or of the JSON object's serialisation. */
 export const MAX_CONTENT_BYTES = 64 * 1024;
+/** Deepest JSON content accepted (the top object is 1): deeper overflows the stack of JSON.stringify and the renderer. */
+export const MAX_CONTENT_DEPTH = 32;
 
 const Tag = Type.String({ minLength: 1, maxLength: 100, pattern: '^\\S(.*\\S)?$', description: 'no leading or trailing spaces' });
 const MemoryType = Type.String({
@@ -48,6 +51,8 @@ export const ListMemoriesQuery = Type.Object(
 export const MemoryIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
 function checkContent(content: MemoryContent): void {
+  // Structure first: a document too deep to serialise is refused before anything walks it recursively.
+  assertStorable(content, { prefix: 'content', maxDepth: MAX_CONTENT_DEPTH });
   const bytes = Buffer.byteLength(typeof content === 'string' ? content : JSON.stringify(content), 'utf8');
   const problems: FieldProblem[] = [];
   if (bytes > MAX_CONTENT_BYTES) problems.push({ field: 'content', message: `is ${bytes} bytes; at most ${MAX_CONTENT_BYTES}` });
@@ -60,6 +65,8 @@ export function registerMemoryRoutes(app: HttpApp, deps: MemoryDeps & { writes?:
   app.post('/api/v1/memory', { schema: { summary: 'Store a memory (a near-duplicate updates the existing one)', tags: ['memory'], body: CreateMemoryBody } }, async (request, reply) => {
     const body = request.body;
     const content = body.content as MemoryContent;
+    // Strings the store cannot keep (NUL, unpaired surrogates): a 400 naming the field, not a refused write.
+    assertStorable({ ticket_id: body.ticket_id, job_id: body.job_id, tags: body.tags });
     checkContent(content);
     // /health hears how real writes went; a store that refuses the write is a 503, not a 500.
     const { memory, outcome, superseded } = await createMemory(deps, {
@@ -84,6 +91,7 @@ export function registerMemoryRoutes(app: HttpApp, deps: MemoryDeps & { writes?:
     { schema: { summary: "A project's memories, newest first; with `query`, best first", tags: ['memory'], params: ProjectParams, querystring: ListMemoriesQuery } },
     async (request) => {
       const { type, tag, query, include_superseded = false, include_history = false, limit = 50, cursor } = request.query;
+      assertStorable({ tag });
       if (query !== undefined && cursor !== undefined) {
         throw new AppError('validation_failed', 'cursor: recall with query returns one ranked page', [{ field: 'cursor', message: 'is not used with query' }]);
       }

@@ -23,7 +23,13 @@ export const IndexFilesBody = Type.Object(
       ),
     ),
     root: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'an absolute directory on the service machine, walked honouring .gitignore' })),
-    paths: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 1000 }), { maxItems: 200, description: 'globs selecting files (e.g. "src/**/*.ts")' })),
+    paths: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 1000 }), {
+        maxItems: 200,
+        description:
+          'globs selecting files (e.g. "src/**/*.ts"): *, **, ?, [...], and up to 2 flat brace lists ("*.{ts,tsx}"); no extglobs (parentheses, "|"); at most 3 "*" or "**" per glob, 2 in one segment, 2 "**"',
+      }),
+    ),
     sync: Type.Optional(Type.Boolean({ description: 'remove files of the project (within the globs) that this call did not see' })),
   },
   { additionalProperties: false },

@@ -19,7 +19,9 @@ export class OutputTail {
       if (!line.startsWith('{')) continue;
       try {
         const event = JSON.parse(line) as { type?: unknown; result?: unknown };
-        if (event.type === 'result' && typeof event.result === 'string' && event.result.trim()) return event.result.trim().slice(0, 20_000);
+        // Without NUL: the summary is stored in jsonb, which refuses one (and the job would never be recorded as finished).
+        const result = typeof event.result === 'string' ? event.result.replaceAll('\u0000', '').trim() : '';
+        if (event.type === 'result' && result) return result.slice(0, 20_000);
       } catch {
         // not JSON
       }

@@ -15,6 +15,7 @@ import { outcomePolicy } from '../scheduler/finishJob.js';
 import { toJob } from '../jobs/job.js';
 import type { JobLogs } from '../logs/jobLogs.js';
 import { authorizeOidcCallback, createGithubOidcVerifier, OIDC_TOKEN_HEADER, type GithubOidcClaims } from './callbackOidc.js';
+import { assertStorable } from '../../platform/database/storable.js';
 
 export const SIGNATURE_HEADER = 'x-autobuild-signature-256';
 
@@ -49,6 +50,7 @@ export function registerCallbackRoute(app: HttpApp, deps: { db: Database; config
   const { db, config, logs } = deps;
   const { enabled, issuer, audience } = config.github.oidc;
   const oidc = enabled && audience ? createGithubOidcVerifier({ issuer, audience }) : undefined;
+  const bodyRequired = () => new AppError('unauthorized', `a JSON body signed in ${SIGNATURE_HEADER}${oidc ? ` or sent with ${OIDC_TOKEN_HEADER}` : ''} is required`);
   void app.register(async (scope) => {
     // This route needs the exact bytes that were signed, so it parses JSON itself.
     scope.removeContentTypeParser('application/json');
@@ -69,6 +71,8 @@ export function registerCallbackRoute(app: HttpApp, deps: { db: Database; config
             ? `missing ${OIDC_TOKEN_HEADER} header (the run's GitHub OIDC token); signed callbacks are off: AUTOBUILD_CALLBACK_SECRET is not set`
             : 'callbacks are not accepted: AUTOBUILD_CALLBACK_SECRET is not set');
         }
+        // An empty body is no callback, signed or not (and the HMAC check refuses one with a TypeError).
+        if (raw === '') throw bodyRequired();
         if (typeof signature !== 'string' || !/^sha256=[0-9a-f]{64}$/i.test(signature)) {
           throw new AppError('unauthorized', `missing or malformed ${SIGNATURE_HEADER} header (sha256=<hex HMAC-SHA256 of the body>)${oidc ? ` or ${OIDC_TOKEN_HEADER} header` : ''}`);
         }
@@ -94,7 +98,7 @@ export function registerCallbackRoute(app: HttpApp, deps: { db: Database; config
         },
         preValidation: async (request) => {
           // A request without a JSON body never reached the parser above.
-          if (!rawBodies.has(request)) throw new AppError('unauthorized', `a JSON body signed in ${SIGNATURE_HEADER}${oidc ? ` or sent with ${OIDC_TOKEN_HEADER}` : ''} is required`);
+          if (!rawBodies.has(request)) throw bodyRequired();
         },
       },
       async (request) => {
@@ -103,6 +107,7 @@ export function registerCallbackRoute(app: HttpApp, deps: { db: Database; config
         // A token proves the repository, workflow and run, not the job: check they are this job's first.
         const claims = oidcClaims.get(request);
         if (claims) await authorizeOidcCallback(db, claims, body);
+        assertStorable(body);
         const { job, changed } = await applyCallback(db, body, digest, outcomePolicy(config));
         if (changed) {
           const log = logs.open(job.id);

@@ -11,6 +11,7 @@ import type { QueueOrder } from '../jobs/queue.js';
 import { submitJob } from '../jobs/submitJob.js';
 import type { JobLogs } from '../logs/jobLogs.js';
 import type { GithubActionsExecutor } from '../executors/githubActionsExecutor.js';
+import { assertStorable } from '../../platform/database/storable.js';
 import { JobIdParams, ListJobsQuery, SubmitJobBody } from './schemas.js';
 
 export interface JobsRouteDeps {
@@ -36,6 +37,7 @@ export function registerJobRoutes(app: HttpApp, deps: JobsRouteDeps): void {
       },
     },
     async (request, reply) => {
+      assertStorable(request.body);
       const headerKey = request.headers['idempotency-key'];
       const key = (typeof headerKey === 'string' ? headerKey : undefined) ?? request.body.idempotency_key;
       if (typeof headerKey === 'string' && request.body.idempotency_key && headerKey !== request.body.idempotency_key) {

@@ -10,6 +10,7 @@ import type { JobMetrics } from '../metrics.js';
 import { listProjects, toProject, upsertProject, getProject } from '../projects/projects.js';
 import type { QueueOrder } from '../jobs/queue.js';
 import type { WorktreeManager } from '../worktrees/worktreeManager.js';
+import { assertStorable } from '../../platform/database/storable.js';
 import { ListQuery, ProjectId, RegisterProjectBody } from './schemas.js';
 
 export interface OtherRouteDeps {
@@ -89,6 +90,7 @@ export function registerOtherRoutes(app: HttpApp, deps: OtherRouteDeps): void {
 
   app.post('/api/v1/projects', { schema: { summary: 'Register or update a project', tags: ['projects'], body: RegisterProjectBody } }, async (request, reply) => {
     const body = request.body;
+    assertStorable(body);
     const repo = await repositoryTopLevel(body.repo);
     if (!repo) throw invalid('repo', `${body.repo} does not exist or is not a git repository`);
     if (body.default_branch && !(await refExists(repo, body.default_branch))) {

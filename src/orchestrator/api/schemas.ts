@@ -98,4 +98,3 @@ export const RegisterProjectBody = Type.Object(
   },
   { additionalProperties: false },
 );
-

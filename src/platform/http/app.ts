@@ -1,10 +1,11 @@
 // The Fastify factory both services use: schema validation, the contract's error bodies, bearer
 // auth, OpenAPI at /openapi.json with docs at /docs, and HTTP request metrics.
-import fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
+import fastify, { LogController, type FastifyError, type FastifyReply, type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { Histogram, type Registry } from 'prom-client';
 import { AppError, type FieldProblem } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -76,6 +77,27 @@ function fromFastifyError(error: FastifyError): AppError | undefined {
   return undefined;
 }
 
+/** What the router rejects before any route runs (a malformed %-escape, a path parameter past maxParamLength). */
+function frameworkError(error: FastifyError): AppError {
+  return new AppError('validation_failed', error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is longer than any valid one' : 'the URL is not valid');
+}
+
+/** Requests Node's HTTP parser refuses before Fastify sees them: still the contract's error body. */
+function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const appError =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new AppError('headers_too_large', 'the request headers are larger than this service accepts')
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new AppError('request_timeout', 'the request did not arrive in time')
+        : new AppError('validation_failed', 'the request is not valid HTTP');
+  const body = JSON.stringify(appError.toBody());
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${appError.status} ${STATUS_CODES[appError.status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
+}
+
 export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   const app = fastify({
     loggerInstance: options.logger as unknown as FastifyBaseLogger,
@@ -85,6 +107,11 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     bodyLimit: options.bodyLimitBytes,
     // Only the API's own paths; the router answers unknown ones with the contract's 404.
     routerOptions: { ignoreTrailingSlash: true },
+    // Fastify's own bodies for these are not the contract's.
+    frameworkErrors: (error, _request, reply) => {
+      void (reply as FastifyReply).status(400).send(frameworkError(error).toBody());
+    },
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON only: a text/plain body is a 415, not a string that fails validation.

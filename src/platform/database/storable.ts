@@ -1,0 +1,71 @@
+// Owns what of a client's text and JSON PostgreSQL can keep as sent, checked before anything is
+// written: text and jsonb refuse U+0000, and jsonb an unpaired UTF-16 surrogate ("\ud800"), which
+// text would silently replace. Left to the database, such input is its error when the row is
+// written (a 500, or a refused write the memory service's /health would count against the store);
+// it is the client's mistake, a 400 naming the field. Nesting can be bounded too: a document
+// thousands of levels deep overflows the stack of anything that walks it recursively
+// (JSON.stringify among them). The walk here is iterative, so hostile depth cannot overflow it.
+import { AppError } from '../errors.js';
+
+/** Why a string cannot be stored as sent, or undefined when it can. */
+export function textProblem(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'contains a NUL character (U+0000)';
+  // With the u flag a well-formed pair is one code point: only a lone surrogate is Cs.
+  if (/\p{Cs}/u.test(text)) return 'contains an unpaired UTF-16 surrogate (not valid Unicode)';
+  return undefined;
+}
+
+export interface JsonProblem {
+  /** Dotted path inside the value ('' for the value itself). */
+  at: string;
+  message: string;
+}
+
+/** Every reason a JSON value cannot be stored (up to `limit`): nested deeper than `maxDepth`, or a key or string textProblem refuses. */
+export function jsonProblems(value: unknown, options: { maxDepth?: number; limit?: number } = {}): JsonProblem[] {
+  const { maxDepth = Number.POSITIVE_INFINITY, limit = Number.POSITIVE_INFINITY } = options;
+  const problems: JsonProblem[] = [];
+  const stack: Array<{ value: unknown; at: string; depth: number }> = [{ value, at: '', depth: 0 }];
+  while (stack.length > 0 && problems.length < limit) {
+    const item = stack.pop()!;
+    if (typeof item.value === 'string') {
+      const problem = textProblem(item.value);
+      if (problem) problems.push({ at: item.at, message: problem });
+      continue;
+    }
+    if (item.value === null || typeof item.value !== 'object') continue;
+    const depth = item.depth + 1;
+    if (depth > maxDepth) {
+      problems.push({ at: item.at, message: `is nested more than ${maxDepth} levels deep` });
+      continue;
+    }
+    const isArray = Array.isArray(item.value);
+    const entries: Array<[string, unknown]> = isArray ? (item.value as unknown[]).map((element, index) => [String(index), element]) : Object.entries(item.value);
+    // Reversed onto the stack, so problems come out in document order.
+    for (const [key, element] of entries.reverse()) {
+      const at = item.at ? `${item.at}.${key}` : key;
+      const keyProblem = isArray ? undefined : textProblem(key);
+      if (keyProblem) problems.push({ at, message: `has a name that ${keyProblem}` });
+      stack.push({ value: element, at, depth });
+    }
+  }
+  return problems.slice(0, limit);
+}
+
+/** The first reason a JSON value cannot be stored, or undefined. */
+export function jsonProblem(value: unknown, maxDepth?: number): JsonProblem | undefined {
+  return jsonProblems(value, { maxDepth, limit: 1 })[0];
+}
+
+/**
+ * A 400 naming every string of a request body (values and names) that the database cannot store
+ * as sent; `prefix` names where the body sits ("content" for a memory's content).
+ */
+export function assertStorable(body: unknown, options: { prefix?: string; maxDepth?: number } = {}): void {
+  const problems = jsonProblems(body, { maxDepth: options.maxDepth, limit: 20 }).map(({ at, message }) => ({
+    field: [options.prefix, at].filter(Boolean).join('.') || 'body',
+    message,
+  }));
+  const [first] = problems;
+  if (first) throw new AppError('validation_failed', `${first.field} ${first.message}`, problems);
+}

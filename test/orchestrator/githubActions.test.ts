@@ -136,6 +136,14 @@ describe('callback', () => {
     expect((await postCallback(invalid, sign(invalid))).status).toBe(400);
     const malformed = '{"job_id": ';
     expect((await postCallback(malformed, sign(malformed))).status).toBe(400);
+    // Nested objects are as strict as the top level: nothing unasked-for lands in the job's result.
+    for (const extra of [{ commits: [{ ...body.commits[0], author: 'x' }] }, { qa: { ...body.qa, note: 'x' } }, { qa: { passed: true, checks: [{ name: 't', passed: true, log: 'x' }] } }, { diff_stat: { files: 1, insertions: 1, deletions: 0, binary: 1 } }]) {
+      const nested = JSON.stringify({ ...body, ...extra });
+      const res = await postCallback(nested, sign(nested));
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body.error.code).toBe('validation_failed');
+    }
+    expect((await api(t!.url, 'GET', `/api/v1/jobs/${running.id}`)).body.status).toBe('running');
 
     // Accepted; the result lands on the job.
     const accepted = await postCallback(raw, sign(raw));

@@ -25,14 +25,21 @@ const CallbackSchema = Type.Object(
     status: Type.Enum(['succeeded', 'failed', 'cancelled']),
     run_id: Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[0-9]{1,20}$' })]),
     exit_code: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-    commits: Type.Optional(Type.Array(Type.Object({ sha: Type.String({ pattern: '^[0-9a-f]{7,64}$' }), message: Type.String({ maxLength: 10_000 }) }), { maxItems: 10_000 })),
+    commits: Type.Optional(
+      Type.Array(Type.Object({ sha: Type.String({ pattern: '^[0-9a-f]{7,64}$' }), message: Type.String({ maxLength: 10_000 }) }, { additionalProperties: false }), { maxItems: 10_000 }),
+    ),
     files_changed: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 100_000 })),
-    diff_stat: Type.Optional(Type.Object({ files: Type.Integer({ minimum: 0 }), insertions: Type.Integer({ minimum: 0 }), deletions: Type.Integer({ minimum: 0 }) })),
+    diff_stat: Type.Optional(
+      Type.Object({ files: Type.Integer({ minimum: 0 }), insertions: Type.Integer({ minimum: 0 }), deletions: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+    ),
     pr_url: Type.Optional(Type.Union([Type.String({ format: 'uri', maxLength: 2048 }), Type.Null()])),
     pr_number: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
     qa: Type.Optional(
       Type.Union([
-        Type.Object({ passed: Type.Boolean(), checks: Type.Array(Type.Object({ name: Type.String({ maxLength: 200 }), passed: Type.Boolean() }), { maxItems: 1000 }) }),
+        Type.Object(
+          { passed: Type.Boolean(), checks: Type.Array(Type.Object({ name: Type.String({ maxLength: 200 }), passed: Type.Boolean() }, { additionalProperties: false }), { maxItems: 1000 }) },
+          { additionalProperties: false },
+        ),
         Type.Null(),
       ]),
     ),

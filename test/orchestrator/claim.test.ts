@@ -6,6 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/platform/database/database.js';
 import { migrate } from '../../src/platform/database/migrate.js';
 import { claimJobs } from '../../src/orchestrator/scheduler/claimJobs.js';
+import { recoverJobs } from '../../src/orchestrator/scheduler/leases.js';
 import { resetDb, sharedDb } from '../support/orchestrator.js';
 
 let db: Database;
@@ -74,5 +75,23 @@ describe('claiming', () => {
     await job('b-second', 'b', { priority: 0 });
     expect(await claim(3, 100)).toEqual(['m-job', 'z-job', 'b-job']);
     expect(await claim(100, 100)).toEqual(['a-job', 'b-1-job', 'q-job']);
+  });
+});
+
+describe('recovering lapsed leases', () => {
+  it("takes back this worker's own lapsed job only when it no longer runs it", async () => {
+    await job('stalled', 'a');
+    await job('unrecorded', 'a');
+    const claimed = await claimJobs(db, { workerId: 'w', limit: 2, maxParallel: 2, leaseS: 30 });
+    const id = (title: string) => claimed.find((row) => row.title === title)!.id;
+    // Both leases lapsed (the process stalled past them); 'stalled' is still running here.
+    await db.query(`update orchestrator.jobs set lease_expires_at = now() - interval '1 second'`);
+    const recovered = await recoverJobs(db, { expiredOnly: true, exceptWorker: 'w', running: [id('stalled')] });
+    expect(recovered.map((row) => row.id)).toEqual([id('unrecorded')]);
+    const rows = await db.query<{ title: string; status: string }>(`select title, status from orchestrator.jobs order by title`);
+    expect(rows).toEqual([
+      { title: 'stalled', status: 'preparing' },
+      { title: 'unrecorded', status: 'queued' },
+    ]);
   });
 });

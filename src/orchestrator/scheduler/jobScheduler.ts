@@ -48,7 +48,7 @@ export class JobScheduler {
   private dueTimer: NodeJS.Timeout | undefined;
   private dueAt: number | undefined;
   private intervals: NodeJS.Timeout[] = [];
-  private stopVacuum: () => void = () => undefined;
+  private stopVacuum: () => Promise<void> = async () => undefined;
   private unlisten: Array<() => Promise<void>> = [];
 
   constructor(private readonly deps: SchedulerDeps) {}
@@ -93,12 +93,13 @@ export class JobScheduler {
     this.stopped = true;
     for (const timer of this.intervals) clearInterval(timer);
     this.intervals = [];
-    this.stopVacuum();
+    const vacuumStopped = this.stopVacuum();
     clearTimeout(this.dueTimer);
     for (const off of this.unlisten) await off().catch(() => undefined);
     this.unlisten = [];
     for (const entry of this.running.values()) entry.controller.abort('shutdown' satisfies StopReason);
     await Promise.allSettled([...this.running.values()].map((entry) => entry.done));
+    await vacuumStopped;
   }
 
   /** Ask for a scheduling pass; passes never overlap, and a wake during one causes another. */
@@ -216,7 +217,7 @@ export class JobScheduler {
   private async recover(expiredOnly: boolean): Promise<void> {
     let recovered: RecoveredJob[];
     try {
-      recovered = await recoverJobs(this.deps.db, { expiredOnly, exceptWorker: this.deps.workerId });
+      recovered = await recoverJobs(this.deps.db, { expiredOnly, exceptWorker: this.deps.workerId, running: [...this.running.keys()] });
     } catch (error) {
       this.deps.logger.warn({ err: (error as Error).message }, 'recovery pass failed');
       return;

@@ -24,14 +24,17 @@ export type RecoveredJob = Pick<JobRow, 'id' | 'status' | 'locked_by' | 'agent_p
 /**
  * Recover active jobs whose lease lapsed (this worker's own too: it renews only what it runs), or
  * (embedded database, where only one process can ever hold the data) every active job not owned by
- * the current worker.
+ * the current worker. `running` are the jobs this worker still runs: never taken back here, even
+ * when their lease lapsed because the event loop was blocked past it and this pass's timer fired
+ * before the renewal's.
  */
-export async function recoverJobs(db: Queryable, options: { expiredOnly: boolean; exceptWorker: string }): Promise<RecoveredJob[]> {
+export async function recoverJobs(db: Queryable, options: { expiredOnly: boolean; exceptWorker: string; running?: readonly string[] }): Promise<RecoveredJob[]> {
   return db.query<RecoveredJob>(
     `with lost as (
        select id, locked_by as previous_owner from orchestrator.jobs
         where status in ('preparing', 'running') and executor = 'local'
           and case when $1::boolean then lease_expires_at < now() else locked_by is distinct from $2 end
+          and (locked_by is distinct from $2 or id <> all($3::uuid[]))
         for update skip locked
      )
      , updated as (
@@ -51,6 +54,6 @@ export async function recoverJobs(db: Queryable, options: { expiredOnly: boolean
        select pg_notify('autobuild_jobs', 'recovered') from (select 1 from updated limit 1) any_row
      )
      select updated.* from updated left join notified on true`,
-    [options.expiredOnly, options.exceptWorker],
+    [options.expiredOnly, options.exceptWorker, options.running ?? []],
   );
 }

@@ -863,7 +863,7 @@ describe('POST /api/v1/callback under fuzzing', () => {
     job_id: fc.oneof(hostileString.filter((s) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s)), fc.constantFrom(null, 1, [], {})),
     status: fc.oneof(hostileString.filter((s) => !['succeeded', 'failed', 'cancelled'].includes(s)), fc.constantFrom(null, 0, true, ['succeeded'])),
     run_id: fc.oneof(fc.constantFrom(0, -1, 1.5, -0.5, 1e308, '', 'abc', '1'.repeat(21), '-1', '1.0', ' 1', null, true, {}, [RUN_ID]), fc.integer({ min: 1 }).filter((n) => n !== RUN_ID)),
-    exit_code: fc.constantFrom(1.5, '0', true, {}, [], 1e308),
+    exit_code: fc.constantFrom(1.5, '0', true, {}, [], 1e308, 2 ** 31, -(2 ** 31) - 1),
     commits: fc.constantFrom('abc', {}, [null], [{ sha: 'a'.repeat(40), message: 'nul\u0000' }], [{ sha: 'xyz', message: 'm' }], [{ sha: 'g'.repeat(40), message: 'm' }], [{ sha: 'a'.repeat(40) }], [{ sha: 'a'.repeat(40), message: 1 }]),
     files_changed: fc.constantFrom('a.ts', [1], [null], ['x'.repeat(5000)], {}, ['a\u0000.ts']),
     diff_stat: fc.constantFrom(null, {}, { files: -1, insertions: 0, deletions: 0 }, { files: 1.5, insertions: 0, deletions: 0 }, { files: '1', insertions: 0, deletions: 0 }, []),
@@ -1013,6 +1013,15 @@ describe('regressions found by the fuzzer', () => {
     expect(callback.json.error.details[0].field).toBe('summary');
   });
 
+  it("a callback's exit_code past PostgreSQL's int is a 400, not a 500 from the database", async () => {
+    for (const exitCode of [2 ** 31, -(2 ** 31) - 1, 1e308]) {
+      const raw = JSON.stringify({ ...validCallback(), status: 'failed', exit_code: exitCode });
+      const res = await probe({ method: 'POST', path: '/api/v1/callback', body: raw, headers: { 'content-type': 'application/json', 'x-autobuild-signature-256': sign(raw) } });
+      expect(res.status, `${exitCode}: ${res.text}`).toBe(400);
+      expect(res.json.error.details[0].field).toBe('exit_code');
+    }
+  });
+
   it('a path parameter past the router limit or a broken %-escape is a 400 with the contract body', async () => {
     for (const path of [`/api/v1/jobs/${'z'.repeat(5000)}`, `/api/v1/projects/${'p'.repeat(101)}/x`, `/api/v1/jobs/${'z'.repeat(200)}/logs`, '/api/v1/jobs/%ZZ', '/api/v1/projects/%E0%A4%A']) {
       const res = await probe({ path });
@@ -1034,7 +1043,7 @@ describe('regressions found by the fuzzer', () => {
   });
 });
 
-describe('an agent whose summary holds a NUL character (regression)', () => {
+describe('an agent whose summary holds a NUL character or is cut inside an emoji (regression)', () => {
   it('still has its job recorded as finished', async () => {
     // A scheduler-running orchestrator of its own, after the fuzzing one has done its work.
     const t = await startTestOrchestrator({ db });
@@ -1049,6 +1058,16 @@ describe('an agent whose summary holds a NUL character (regression)', () => {
       const done = await waitForJob(t.url, res.body.id, isDone, 30_000);
       expect(done.status).toBe('succeeded');
       expect(done.result.summary).toBe('done here');
+      // Cut at 20,000 characters inside an emoji: the half left over is not stored as a lone surrogate.
+      const long = await api(t.url, 'POST', '/api/v1/jobs', {
+        project_id: 'nul',
+        prompt: 'print a long summary',
+        repo,
+        agent: { type: 'command', command: ['node', '-e', 'console.log(JSON.stringify({ type: "result", result: "a".repeat(19_999) + "\u{1F600} done" }))'] },
+      });
+      const longDone = await waitForJob(t.url, long.body.id, isDone, 30_000);
+      expect(longDone.status, longDone.error).toBe('succeeded');
+      expect(longDone.result.summary).toBe(`${'a'.repeat(19_999)}\uFFFD`);
     } finally {
       await t.stop();
     }

@@ -19,9 +19,10 @@ export class OutputTail {
       if (!line.startsWith('{')) continue;
       try {
         const event = JSON.parse(line) as { type?: unknown; result?: unknown };
-        // Without NUL: the summary is stored in jsonb, which refuses one (and the job would never be recorded as finished).
+        // Without NUL or an unpaired surrogate (the cut can split an emoji's pair): the summary is
+        // stored in jsonb, which refuses both (and the job's outcome would not be recorded).
         const result = typeof event.result === 'string' ? event.result.replaceAll('\u0000', '').trim() : '';
-        if (event.type === 'result' && result) return result.slice(0, 20_000);
+        if (event.type === 'result' && result) return result.slice(0, 20_000).replace(/\p{Cs}/gu, '\uFFFD');
       } catch {
         // not JSON
       }

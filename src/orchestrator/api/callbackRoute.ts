@@ -24,7 +24,8 @@ const CallbackSchema = Type.Object(
     job_id: Type.String({ format: 'uuid' }),
     status: Type.Enum(['succeeded', 'failed', 'cancelled']),
     run_id: Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[0-9]{1,20}$' })]),
-    exit_code: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+    // The job's exit_code column is a PostgreSQL int: a larger number is a 400, not the database's error.
+    exit_code: Type.Optional(Type.Union([Type.Integer({ minimum: -(2 ** 31), maximum: 2 ** 31 - 1 }), Type.Null()])),
     commits: Type.Optional(
       Type.Array(Type.Object({ sha: Type.String({ pattern: '^[0-9a-f]{7,64}$' }), message: Type.String({ maxLength: 10_000 }) }, { additionalProperties: false }), { maxItems: 10_000 }),
     ),

@@ -1168,11 +1168,20 @@ describe('regressions found by fuzzing', () => {
   });
 
   it('braces select what each alternative would: **/*.{ts,tsx}, src/{api,cli}/*.ts', async () => {
-    const files = ['a/b.ts', 'a/c.tsx', 'a/d.js', 'src/api/x.ts', 'src/cli/y.ts', 'src/web/z.ts'].map((path) => ({ path, content: `// ${path}\nexport const x = 1;\n` }));
-    const reply = await sendJson('POST', '/api/v1/index/files', { project_id: 'brace-globs', files, paths: ['a/*.{ts,tsx}', 'src/{api,cli}/*.ts'] });
+    const files = ['a/b.ts', 'a/c.tsx', 'a/d.js', 'src/api/x.ts', 'src/cli/y.ts', 'src/web/z.ts', 'lit/{x,y}.ts', 'lit/x.ts'].map((path) => ({ path, content: `// ${path}\nexport const x = 1;\n` }));
+    // An escaped brace is a literal one: lit/\{x,y\}.ts names the file "lit/{x,y}.ts" only.
+    const reply = await sendJson('POST', '/api/v1/index/files', { project_id: 'brace-globs', files, paths: ['a/*.{ts,tsx}', 'src/{api,cli}/*.ts', 'lit/\\{x,y\\}.ts'] });
     expect(reply.status, reply.text).toBe(200);
-    expect(JSON.parse(reply.text).indexed_files).toBe(4);
+    expect(JSON.parse(reply.text).indexed_files).toBe(5);
     expect((await send('DELETE', '/api/v1/index/brace-globs')).status).toBe(200);
+  });
+
+  it('a negated brace glob excludes every alternative: !**/*.{md,txt}', async () => {
+    const files = ['a.md', 'docs/b.txt', 'src/c.ts'].map((path) => ({ path, content: `// ${path}\nexport const x = 1;\n` }));
+    const reply = await sendJson('POST', '/api/v1/index/files', { project_id: 'negated-globs', files, paths: ['!**/*.{md,txt}'] });
+    expect(reply.status, reply.text).toBe(200);
+    expect(JSON.parse(reply.text).indexed_files).toBe(1);
+    expect((await send('DELETE', '/api/v1/index/negated-globs')).status).toBe(200);
   });
 
   it('valid odd content is stored exactly: empty and dotted keys, unicode, 1e308, empty containers', async () => {

@@ -31,12 +31,15 @@ const MAX_GLOBSTARS = 2;
 const MAX_BRACE_GROUPS = 2;
 const MAX_BRACE_ALTERNATIVES = 8;
 
-const BRACE_GROUP = /\{([^{}]*)\}/g;
+/** An unescaped brace group without braces inside ("\\{" is a literal brace, left to picomatch). */
+const BRACE_GROUP = /(?<!\\)\{((?:[^{}\\]|\\.)*)\}/g;
+/** A backslash-escaped character. */
+const ESCAPED = /\\./g;
 
 /** Why the brace groups of `pattern` are not accepted, or undefined. */
 function braceProblem(pattern: string): string | undefined {
   const groups = [...pattern.matchAll(BRACE_GROUP)];
-  if (/[{}]/.test(pattern.replace(BRACE_GROUP, ''))) return 'has nested or unbalanced braces';
+  if (/[{}]/.test(pattern.replace(BRACE_GROUP, '').replace(ESCAPED, ''))) return 'has nested or unbalanced braces';
   if (groups.length > MAX_BRACE_GROUPS) return `has more than ${MAX_BRACE_GROUPS} brace groups`;
   for (const [, body] of groups) {
     const alternatives = body!.split(',');
@@ -48,7 +51,7 @@ function braceProblem(pattern: string): string | undefined {
 
 /** "src/*.{ts,tsx}" → ["src/*.ts", "src/*.tsx"]: every combination of the (flat) brace groups' alternatives. */
 export function expandBraces(pattern: string): string[] {
-  const match = /\{([^{}]*)\}/.exec(pattern);
+  const match = new RegExp(BRACE_GROUP.source).exec(pattern);
   if (!match) return [pattern];
   const before = pattern.slice(0, match.index);
   const after = pattern.slice(match.index + match[0].length);
@@ -80,6 +83,18 @@ export function globProblem(pattern: string): string | undefined {
   return undefined;
 }
 
+/**
+ * One accepted glob's matcher. A leading "!" negates the whole glob, braces included: "!*.{md,txt}"
+ * is neither *.md nor *.txt. (Expanded first, it would be "!*.md" or "!*.txt", which every path matches.)
+ */
+function patternMatcher(pattern: string): (path: string) => boolean {
+  if (pattern.startsWith('!')) {
+    const excluded = picomatch(expandBraces(pattern.slice(1)), { dot: true });
+    return (path) => !excluded(path);
+  }
+  return picomatch(expandBraces(pattern), { dot: true });
+}
+
 /** A matcher for the request's globs (every file when there are none); 400 naming a bad pattern. */
 export function globMatcher(patterns: readonly string[] | undefined): (path: string) => boolean {
   if (!patterns || patterns.length === 0) return () => true;
@@ -90,7 +105,8 @@ export function globMatcher(patterns: readonly string[] | undefined): (path: str
   });
   if (problems.length > 0) throw new AppError('validation_failed', `${problems[0]!.field}: ${problems[0]!.message}`, problems);
   try {
-    return picomatch(patterns.flatMap(expandBraces), { dot: true });
+    const matchers = patterns.map(patternMatcher);
+    return (path) => matchers.some((matches) => matches(path));
   } catch (error) {
     throw new AppError('validation_failed', `paths: not a valid glob (${(error as Error).message})`, [{ field: 'paths', message: 'is not a valid glob' }]);
   }

@@ -118,7 +118,7 @@ export async function buildMemory(options: MemoryOptions): Promise<MemoryService
   registerHealthRoute(app, { db, embedders, writes, llmModel: config.anthropic.apiKey ? config.anthropic.model : undefined, version: VERSION, startedAt: Date.now() });
 
   let listening = false;
-  let stopVacuum = (): void => undefined;
+  let stopVacuum = async (): Promise<void> => undefined;
   return {
     app,
     indexer,
@@ -142,7 +142,7 @@ export async function buildMemory(options: MemoryOptions): Promise<MemoryService
       return address;
     },
     async stop() {
-      stopVacuum();
+      await stopVacuum();
       if (listening) await app.close();
     },
   };

@@ -984,6 +984,26 @@ describe('POST /api/v1/callback under fuzzing', () => {
 describe('regressions found by the fuzzer', () => {
   useFixtures();
 
+  it('a malformed request pipelined behind a log stream closes the connection without writing into the stream', async () => {
+    const socket = connect(Number(base.port), base.hostname);
+    const received: Buffer[] = [];
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.write(`GET /api/v1/jobs/${fx.running}/logs HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`);
+    // The stream is under way (its headers are out) before the bad bytes arrive.
+    const deadline = Date.now() + REQUEST_TIMEOUT_MS;
+    while (!Buffer.concat(received).toString('latin1').includes('\r\n\r\n') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(Buffer.concat(received).toString('latin1')).toMatch(/^HTTP\/1\.1 200[\s\S]*text\/event-stream/);
+    socket.write('NOT HTTP AT ALL\r\n\r\n');
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, REQUEST_TIMEOUT_MS))]);
+    expect(socket.destroyed || socket.readableEnded).toBe(true);
+    const answer = Buffer.concat(received).toString('latin1');
+    // One response on the connection: the stream, cut; no error response inside its body.
+    expect(answer.match(/HTTP\/1\.1 \d{3}/g)).toHaveLength(1);
+    socket.destroy();
+  });
+
   it('a signed callback with an empty body is a 401, not a 500 from the HMAC library', async () => {
     const res = await probe({ method: 'POST', path: '/api/v1/callback', body: '', headers: { 'content-type': 'application/json', 'x-autobuild-signature-256': sign('') } });
     expect(res.status, res.text).toBe(401);

@@ -99,6 +99,8 @@ export function registerJobRoutes(app: HttpApp, deps: JobsRouteDeps): void {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    // Out now, not with the first event: a client knows the stream is open while the log is still empty.
+    res.flushHeaders();
     const closed = new AbortController();
     request.raw.on('close', () => closed.abort());
     let offset = 0;

@@ -92,7 +92,10 @@ function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void 
         ? new AppError('request_timeout', 'the request did not arrive in time')
         : new AppError('validation_failed', 'the request is not valid HTTP');
   const body = JSON.stringify(appError.toBody());
-  if (socket.writable) {
+  // As Node's own handler: no error response in the middle of one already under way on this
+  // connection (a pipelined bad request while a log stream is being sent), only the close.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
     socket.write(`HTTP/1.1 ${appError.status} ${STATUS_CODES[appError.status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   }
   socket.destroy(error);

@@ -5,7 +5,9 @@
 // the current directory is the repository.
 import path from 'node:path';
 import { type Command, Option } from 'commander';
+import { displayUrl, hasField, scrubbed } from '../clients/http.js';
 import { ApiError, MemoryUnreachableError } from '../clients/memory.js';
+import { checkedToken, requestTimeoutMs } from './connection.js';
 import { json } from './output.js';
 import { CliError, reportFailure } from './failure.js';
 
@@ -35,17 +37,21 @@ async function requestChangelog(baseUrl: string, token: string | undefined, body
   } catch {
     throw new CliError(`the memory service URL must be an http(s) URL, not "${baseUrl}"`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(`the memory service URL must be an http(s) URL, not "${baseUrl}"`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(`the memory service URL must be an http(s) URL, not "${displayUrl(baseUrl)}"`);
   const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
+  const timeoutMs = requestTimeoutMs(300_000);
+  const where = displayUrl(baseUrl);
   let response: Response;
+  let text: string;
   try {
-    response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(300_000) });
+    response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+    text = await response.text();
   } catch (error) {
+    if (error instanceof Error && error.name === 'TimeoutError') throw new MemoryUnreachableError(`the memory service at ${where} did not answer within ${Math.round(timeoutMs / 1000)} s`, { cause: error });
     const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
-    throw new MemoryUnreachableError(`could not reach the memory service at ${url.origin}: ${cause}`, { cause: error });
+    throw new MemoryUnreachableError(`could not reach the memory service at ${where}: ${scrubbed(cause, token)}`, { cause: error });
   }
-  const text = await response.text();
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -56,6 +62,9 @@ async function requestChangelog(baseUrl: string, token: string | undefined, body
     const error = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
     if (error && typeof error.code === 'string' && typeof error.message === 'string') throw new ApiError(response.status, error.code, error.message, error.details);
     throw new ApiError(response.status, `http_${response.status}`, `HTTP ${response.status} ${response.statusText || 'error'}`);
+  }
+  if (!hasField(parsed, 'changelog') || typeof (parsed as { changelog: unknown }).changelog !== 'string') {
+    throw new MemoryUnreachableError(`the memory service at ${where} did not answer with the API's JSON: is that the memory service's URL?`);
   }
   return parsed as ChangelogResponse;
 }
@@ -84,7 +93,7 @@ export function registerChangelogCommand(program: Command): void {
         if (options.from !== undefined) body.from = options.from;
         if (options.to !== undefined) body.to = options.to;
         if (options.version !== undefined) body.version = options.version;
-        const result = await requestChangelog(options.memoryUrl || DEFAULT_MEMORY_URL, options.token || undefined, body);
+        const result = await requestChangelog(options.memoryUrl || DEFAULT_MEMORY_URL, checkedToken(options.token), body);
         process.stdout.write(options.json ? json(result) : result.changelog);
       } catch (error) {
         reportFailure(error);

@@ -4,7 +4,10 @@
 // an interactive conversation (history kept) until an empty line, "exit" or end of input.
 import { createInterface } from 'node:readline/promises';
 import { type Command, Option } from 'commander';
+import { displayUrl, hasField, scrubbed } from '../clients/http.js';
 import { ApiError, MemoryUnreachableError } from '../clients/memory.js';
+import { checkedToken, requestTimeoutMs } from './connection.js';
+import { CliError, reportFailure } from './failure.js';
 
 const DEFAULT_MEMORY_URL = 'http://127.0.0.1:8000';
 /** A whole answer, retrieval and model retries included, is given this long. */
@@ -53,8 +56,35 @@ class ChatClient {
   constructor(
     baseUrl: string,
     private readonly token: string | undefined,
+    private readonly timeoutMs: number,
   ) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
+  }
+
+  /** Not a chat answer: some other server at that URL (or a broken one). */
+  private notTheApi(): MemoryUnreachableError {
+    return new MemoryUnreachableError(`the memory service at ${displayUrl(this.baseUrl)} did not answer with the API's JSON: is that the memory service's URL?`);
+  }
+
+  private async answerOf(response: Response): Promise<ChatAnswer> {
+    let answer: unknown;
+    try {
+      answer = await response.json();
+    } catch (error) {
+      if (error instanceof SyntaxError) throw this.notTheApi();
+      throw this.unreachable(error);
+    }
+    if (!hasField(answer, 'response')) throw this.notTheApi();
+    return answer as ChatAnswer;
+  }
+
+  private unreachable(error: unknown): MemoryUnreachableError {
+    const where = displayUrl(this.baseUrl);
+    if (error instanceof Error && error.name === 'TimeoutError') {
+      return new MemoryUnreachableError(`the memory service at ${where} did not answer within ${Math.round(this.timeoutMs / 1000)} s`, { cause: error });
+    }
+    const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+    return new MemoryUnreachableError(`could not reach the memory service at ${where}: ${scrubbed(cause, this.token)}`, { cause: error });
   }
 
   private async post(body: unknown, accept: string): Promise<Response> {
@@ -62,24 +92,23 @@ class ChatClient {
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let response: Response;
     try {
-      response = await fetch(`${this.baseUrl}/api/v1/insights/chat`, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      response = await fetch(`${this.baseUrl}/api/v1/insights/chat`, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {
-      const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
-      throw new MemoryUnreachableError(`could not reach the memory service at ${this.baseUrl}: ${cause}`, { cause: error });
+      throw this.unreachable(error);
     }
     if (!response.ok) throw await apiErrorFrom(response);
     return response;
   }
 
   async ask(body: unknown): Promise<ChatAnswer> {
-    return (await (await this.post(body, 'application/json')).json()) as ChatAnswer;
+    return this.answerOf(await this.post(body, 'application/json'));
   }
 
   /** Streams the answer's text to onText; resolves to the whole answer. */
   async stream(body: unknown, onText: (text: string) => void): Promise<ChatAnswer> {
     const response = await this.post(body, 'text/event-stream');
     if (!(response.headers.get('content-type') ?? '').includes('text/event-stream') || !response.body) {
-      return (await response.json()) as ChatAnswer;
+      return this.answerOf(response);
     }
     const answer: ChatAnswer = { response: '', sources: [], model: null };
     const decoder = new TextDecoder();
@@ -93,7 +122,13 @@ class ChatClient {
         .map((line) => line.slice(5).replace(/^ /, ''))
         .join('\n');
       if (!raw) return;
-      const data = JSON.parse(raw) as { sources?: Source[]; text?: string; model?: string | null; error?: { code?: string; message?: string } };
+      let data: { sources?: Source[]; text?: string; model?: string | null; error?: { code?: string; message?: string } };
+      try {
+        data = JSON.parse(raw) as typeof data;
+      } catch {
+        throw this.notTheApi();
+      }
+      if (!hasField(data, undefined)) throw this.notTheApi();
       if (event === 'sources') answer.sources = data.sources ?? [];
       else if (event === 'delta') {
         answer.response += data.text ?? '';
@@ -101,14 +136,18 @@ class ChatClient {
       } else if (event === 'done') answer.model = data.model ?? null;
       else if (event === 'error') failure = new ApiError(data.error?.code === 'rate_limited' ? 429 : 503, data.error?.code ?? 'dependency_unavailable', data.error?.message ?? 'the answer failed mid-stream');
     };
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      pending += decoder.decode(chunk, { stream: true });
-      let cut: number;
-      while ((cut = pending.search(/\r?\n\r?\n/)) >= 0) {
-        const block = pending.slice(0, cut);
-        pending = pending.slice(cut).replace(/^\r?\n\r?\n/, '');
-        handle(block);
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        pending += decoder.decode(chunk, { stream: true });
+        let cut: number;
+        while ((cut = pending.search(/\r?\n\r?\n/)) >= 0) {
+          const block = pending.slice(0, cut);
+          pending = pending.slice(cut).replace(/^\r?\n\r?\n/, '');
+          handle(block);
+        }
       }
+    } catch (error) {
+      throw error instanceof MemoryUnreachableError ? error : this.unreachable(error);
     }
     if (pending.trim()) handle(pending);
     if (failure) throw failure;
@@ -176,26 +215,18 @@ export function registerChatCommand(program: Command): void {
     .addOption(new Option('--memory-url <url>', 'memory service base URL').env('MEMORY_SERVICE_URL').default(DEFAULT_MEMORY_URL))
     .addOption(new Option('--token <token>', 'API bearer token').env('AUTOBUILD_API_TOKEN'))
     .action(async (words: string[], options: ChatOptions) => {
-      const client = new ChatClient(options.memoryUrl || DEFAULT_MEMORY_URL, options.token || undefined);
       try {
+        const client = new ChatClient(options.memoryUrl || DEFAULT_MEMORY_URL, checkedToken(options.token), requestTimeoutMs(REQUEST_TIMEOUT_MS));
         const message = words.join(' ').trim();
         if (message) await once(client, options, message, []);
         else if (process.stdin.isTTY) await interactive(client, options);
         else {
           const piped = await readStdin();
-          if (!piped) throw new ApiError(400, 'validation_failed', 'give a message: autobuild chat --project P "your question"');
+          if (!piped) throw new CliError('give a message: autobuild chat --project P "your question"');
           await once(client, options, piped, []);
         }
       } catch (error) {
-        if (error instanceof ApiError) {
-          const hint = error.status === 401 ? ' (give the token with --token or AUTOBUILD_API_TOKEN)' : '';
-          process.stderr.write(`autobuild: ${error.message} [${error.code}, HTTP ${error.status}]${hint}\n`);
-        } else if (error instanceof MemoryUnreachableError) {
-          process.stderr.write(`autobuild: ${error.message}\n`);
-        } else {
-          throw error;
-        }
-        process.exitCode = 1;
+        reportFailure(error);
       }
     });
 }

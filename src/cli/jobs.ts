@@ -18,6 +18,7 @@ import {
   type SubmitJobRequest,
 } from '../clients/orchestrator.js';
 import { cell, fields, json, shortTime, table } from './output.js';
+import { checkedToken, requestTimeoutMs } from './connection.js';
 import { runAction } from './failure.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:8080';
@@ -52,7 +53,7 @@ function withConnectionOptions(command: Command): Command {
 
 function clientOf(command: Command): OrchestratorClient {
   const { url, token } = command.optsWithGlobals<ConnectionOptions>();
-  return new OrchestratorClient({ baseUrl: url || DEFAULT_URL, token: token || undefined });
+  return new OrchestratorClient({ baseUrl: url || DEFAULT_URL, token: checkedToken(token), timeoutMs: requestTimeoutMs(60_000) });
 }
 
 function wholeNumber(min: number) {

@@ -33,7 +33,14 @@ export async function main(argv: string[]): Promise<void> {
   memory
     .command('serve', { isDefault: true })
     .description('start the memory service alone (what `autobuild memory` does)')
-    .action(() => serve('memory'));
+    // A mistyped subcommand (`autobuild memory lst`) lands here as the default's argument: say so,
+    // rather than "too many arguments for 'serve'".
+    .allowExcessArguments()
+    .action((_options: unknown, command: Command) => {
+      const unknown = command.args[0];
+      if (unknown !== undefined) command.error(`error: unknown command 'memory ${unknown}' (commands: add, list, search, delete; none starts the service)`);
+      return serve('memory');
+    });
   registerMemoryNoteCommands(memory);
 
   registerJobCommands(program);

@@ -13,6 +13,7 @@ import { MAX_INDEXED_FILE_BYTES, shouldSkipFile } from '../memory/indexing/langu
 import { globMatcher, pathProblem } from '../memory/indexing/pathRules.js';
 import { listFiles } from '../memory/indexing/walk.js';
 import { cell, fields, json } from './output.js';
+import { checkedToken, requestTimeoutMs } from './connection.js';
 import { CliError, runAction } from './failure.js';
 
 const DEFAULT_MEMORY_URL = 'http://127.0.0.1:8000';
@@ -50,7 +51,7 @@ export function withConnectionOptions(command: Command): Command {
 }
 
 export function clientOf(options: ConnectionOptions): MemoryClient {
-  return new MemoryClient({ baseUrl: options.memoryUrl || DEFAULT_MEMORY_URL, token: options.token || undefined });
+  return new MemoryClient({ baseUrl: options.memoryUrl || DEFAULT_MEMORY_URL, token: checkedToken(options.token), timeoutMs: requestTimeoutMs(600_000) });
 }
 
 export function wholeNumber(min: number, max: number) {

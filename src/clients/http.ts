@@ -39,3 +39,17 @@ export async function errorFrom(response: Response): Promise<ApiError> {
   }
   return new ApiError(response.status, `http_${response.status}`, `HTTP ${response.status} ${response.statusText || 'error'}`);
 }
+
+/**
+ * A transport error's text fit to show: user:password@ in any URL (fetch quotes the whole URL when
+ * it refuses one with credentials) and the token (it quotes a header value it cannot send) removed.
+ */
+export function scrubbed(text: string, token: string | undefined): string {
+  const withoutUrlCredentials = text.replace(/\/\/[^/@\s]*@/g, '//');
+  return token ? withoutUrlCredentials.split(token).join('[token]') : withoutUrlCredentials;
+}
+
+/** A 2xx body the client can use: a JSON object, with the field every answer of that route has when one is named. */
+export function hasField(body: unknown, field: string | undefined): boolean {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && (field === undefined || field in body);
+}

@@ -2,7 +2,7 @@
 // memories (store, list, recall, delete) and health, over global fetch. It imports no service
 // code: the wire types are declared here, and errors come back as ApiError (the contract's error
 // body) or MemoryUnreachableError.
-import { ApiError, displayUrl, errorFrom } from './http.js';
+import { ApiError, displayUrl, errorFrom, hasField, scrubbed } from './http.js';
 
 export { ApiError };
 
@@ -189,59 +189,61 @@ export class MemoryClient {
   }
 
   index(body: IndexFilesRequest): Promise<IndexFilesResult> {
-    return this.request<IndexFilesResult>('POST', '/api/v1/index/files', body);
+    return this.request<IndexFilesResult>('POST', '/api/v1/index/files', body, 'indexed_files');
   }
 
   /** Drop a project's index; the number of chunks removed. */
   async deleteIndex(projectId: string): Promise<number> {
-    const result = await this.request<{ deleted_chunks: number }>('DELETE', `/api/v1/index/${encodeURIComponent(projectId)}`);
+    const result = await this.request<{ deleted_chunks: number }>('DELETE', `/api/v1/index/${encodeURIComponent(projectId)}`, undefined, 'deleted_chunks');
     return result.deleted_chunks;
   }
 
   async search(body: SearchRequest): Promise<SearchResult[]> {
-    return (await this.request<{ results: SearchResult[] }>('POST', '/api/v1/search', body)).results;
+    return (await this.request<{ results: SearchResult[] }>('POST', '/api/v1/search', body, 'results')).results;
   }
 
   context(body: ContextRequest): Promise<TaskContext> {
-    return this.request<TaskContext>('POST', '/api/v1/context', body);
+    return this.request<TaskContext>('POST', '/api/v1/context', body, 'context');
   }
 
   /** Store a memory (a near-duplicate of an existing one updates it instead). */
   remember(body: RememberRequest): Promise<{ id: string }> {
-    return this.request<{ id: string }>('POST', '/api/v1/memory', body);
+    return this.request<{ id: string }>('POST', '/api/v1/memory', body, 'id');
   }
 
   /** Store a memory and say whether it was created or merged into a near-duplicate. */
   async rememberMemory(body: RememberRequest): Promise<RememberOutcome> {
-    const { status, body: answer } = await this.send<StoredMemory & { supersedes?: string[]; merged_into?: string }>('POST', '/api/v1/memory', body);
+    const { status, body: answer } = await this.send<StoredMemory & { supersedes?: string[]; merged_into?: string }>('POST', '/api/v1/memory', body, 'id');
     const { supersedes = [], merged_into: _mergedInto, ...memory } = answer;
     return { memory, created: status === 201, supersedes };
   }
 
   /** One page of a project's memories, newest first; follow next_cursor for the next. */
   listMemories(projectId: string, options: ListMemoriesOptions = {}): Promise<MemoryPage> {
-    return this.request<MemoryPage>('GET', `/api/v1/memory/${encodeURIComponent(projectId)}${queryString({ ...options })}`);
+    return this.request<MemoryPage>('GET', `/api/v1/memory/${encodeURIComponent(projectId)}${queryString({ ...options })}`, undefined, 'memories');
   }
 
   /** Semantic recall: the project's live memories nearest to `query`, best first, with scores. */
   async recallMemories(projectId: string, query: string, options: { type?: string; tag?: string; limit?: number } = {}): Promise<StoredMemory[]> {
-    return (await this.request<MemoryPage>('GET', `/api/v1/memory/${encodeURIComponent(projectId)}${queryString({ ...options, query })}`)).memories;
+    return (await this.request<MemoryPage>('GET', `/api/v1/memory/${encodeURIComponent(projectId)}${queryString({ ...options, query })}`, undefined, 'memories')).memories;
   }
 
   async deleteMemory(id: string): Promise<void> {
-    await this.request<{ deleted: boolean }>('DELETE', `/api/v1/memory/${encodeURIComponent(id)}`);
+    // The contract names no field of this answer: any JSON object will do.
+    await this.request<{ deleted: boolean }>('DELETE', `/api/v1/memory/${encodeURIComponent(id)}`, undefined, undefined);
   }
 
   /** Health answers 503 with its body when down: that body is returned, not thrown. */
   health(): Promise<MemoryHealth> {
-    return this.request<MemoryHealth>('GET', '/health', undefined, 503);
+    return this.request<MemoryHealth>('GET', '/health', undefined, 'status', 503);
   }
 
-  private async request<T>(method: string, path: string, body?: unknown, allowStatus?: number): Promise<T> {
-    return (await this.send<T>(method, path, body, allowStatus)).body;
+  /** The answer's JSON, which must be an object (with `field` when given: another server on that port answers something else). */
+  private async request<T>(method: string, path: string, body: unknown, field: string | undefined, allowStatus?: number): Promise<T> {
+    return (await this.send<T>(method, path, body, field, allowStatus)).body;
   }
 
-  private async send<T>(method: string, path: string, body?: unknown, allowStatus?: number): Promise<{ status: number; body: T }> {
+  private async send<T>(method: string, path: string, body: unknown, field: string | undefined, allowStatus?: number): Promise<{ status: number; body: T }> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.token) headers.authorization = `Bearer ${this.token}`;
@@ -253,9 +255,11 @@ export class MemoryClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       if (!response.ok && response.status !== allowStatus) throw await errorFrom(response);
-      return { status: response.status, body: (await response.json()) as T };
+      const answer: unknown = await response.json();
+      if (!hasField(answer, field)) throw this.notTheApi();
+      return { status: response.status, body: answer as T };
     } catch (error) {
-      if (error instanceof ApiError) throw error;
+      if (error instanceof ApiError || error instanceof MemoryUnreachableError) throw error;
       throw this.transportError(error);
     }
   }
@@ -265,7 +269,12 @@ export class MemoryClient {
     if (error instanceof Error && error.name === 'TimeoutError') {
       return new MemoryUnreachableError(`the memory service at ${where} did not answer within ${Math.round(this.timeoutMs / 1000)} s`, { cause: error });
     }
+    if (error instanceof SyntaxError) return this.notTheApi();
     const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
-    return new MemoryUnreachableError(`could not reach the memory service at ${where}: ${cause}`, { cause: error });
+    return new MemoryUnreachableError(`could not reach the memory service at ${where}: ${scrubbed(cause, this.token)}`, { cause: error });
+  }
+
+  private notTheApi(): MemoryUnreachableError {
+    return new MemoryUnreachableError(`the memory service at ${displayUrl(this.baseUrl)} did not answer with the API's JSON: is that the memory service's URL?`);
   }
 }

@@ -1,7 +1,7 @@
 // Typed HTTP client of the orchestrator API (API.md), over global fetch. It imports no service
 // code: the wire types it needs are declared here, and errors come back as ApiError.
 
-import { ApiError, displayUrl, errorFrom } from './http.js';
+import { ApiError, displayUrl, errorFrom, hasField, scrubbed } from './http.js';
 
 export { ApiError };
 
@@ -144,7 +144,7 @@ export class OrchestratorUnreachableError extends Error {
 export interface OrchestratorClientOptions {
   baseUrl: string;
   token?: string;
-  /** Per request, streams excepted (default 60 s: a cancel may wait for the agent to stop). */
+  /** Per request; for a live stream, until its headers (default 60 s: a cancel may wait for the agent to stop). */
   timeoutMs?: number;
 }
 
@@ -155,7 +155,7 @@ interface RequestOptions {
   body?: unknown;
   headers?: Record<string, string>;
   signal?: AbortSignal;
-  /** No timeout (live streams). */
+  /** A live stream: the time limit covers the answer's headers only (the stream itself may last hours). */
   stream?: boolean;
 }
 
@@ -181,19 +181,19 @@ export class OrchestratorClient {
 
   submitJob(body: SubmitJobRequest, options: { idempotencyKey?: string } = {}): Promise<Job> {
     const headers: Record<string, string> = options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {};
-    return this.json<Job>('POST', '/api/v1/jobs', { body, headers });
+    return this.json<Job>('POST', '/api/v1/jobs', { body, headers }, 'id');
   }
 
   listJobs(query: ListJobsQuery = {}): Promise<JobPage> {
-    return this.json<JobPage>('GET', '/api/v1/jobs', { query: { ...query } });
+    return this.json<JobPage>('GET', '/api/v1/jobs', { query: { ...query } }, 'jobs');
   }
 
   getJob(id: string): Promise<Job> {
-    return this.json<Job>('GET', `/api/v1/jobs/${encodeURIComponent(id)}`);
+    return this.json<Job>('GET', `/api/v1/jobs/${encodeURIComponent(id)}`, {}, 'id');
   }
 
   cancelJob(id: string): Promise<Job> {
-    return this.json<Job>('DELETE', `/api/v1/jobs/${encodeURIComponent(id)}`);
+    return this.json<Job>('DELETE', `/api/v1/jobs/${encodeURIComponent(id)}`, {}, 'id');
   }
 
   /** The log so far, as text. */
@@ -218,7 +218,7 @@ export class OrchestratorClient {
     let buffer = '';
     try {
       for (;;) {
-        const { done, value } = await this.read(() => reader.read());
+        const { done, value } = await this.read(() => this.withinIdleLimit(reader.read()));
         buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
         let boundary: number;
         while ((boundary = buffer.indexOf('\n\n')) >= 0) {
@@ -236,19 +236,19 @@ export class OrchestratorClient {
   }
 
   getQueue(): Promise<QueueSnapshot> {
-    return this.json<QueueSnapshot>('GET', '/api/v1/queue');
+    return this.json<QueueSnapshot>('GET', '/api/v1/queue', {}, 'queued_jobs');
   }
 
   listWorktrees(query: PageQuery & { include_removed?: boolean } = {}): Promise<{ worktrees: Worktree[]; next_cursor: string | null }> {
-    return this.json('GET', '/api/v1/worktrees', { query: { ...query } });
+    return this.json('GET', '/api/v1/worktrees', { query: { ...query } }, 'worktrees');
   }
 
   listProjects(query: PageQuery = {}): Promise<{ projects: Project[]; next_cursor: string | null }> {
-    return this.json('GET', '/api/v1/projects', { query: { ...query } });
+    return this.json('GET', '/api/v1/projects', { query: { ...query } }, 'projects');
   }
 
   registerProject(body: RegisterProjectRequest): Promise<Project> {
-    return this.json<Project>('POST', '/api/v1/projects', { body });
+    return this.json<Project>('POST', '/api/v1/projects', { body }, 'id');
   }
 
   /** Health answers 503 with its body when down: that body is returned, not thrown. */
@@ -257,9 +257,36 @@ export class OrchestratorClient {
     return this.read(() => response.json() as Promise<Health>);
   }
 
-  private async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  /** The answer's JSON, which must be an object with `field` (another server on that port answers something else). */
+  private async json<T>(method: string, path: string, options: RequestOptions, field: string): Promise<T> {
     const response = await this.request(method, path, options);
-    return this.read(() => response.json() as Promise<T>);
+    const body = await this.read(() => response.json() as Promise<unknown>);
+    if (!hasField(body, field)) throw this.notTheApi();
+    return body as T;
+  }
+
+  /**
+   * A live log read: the orchestrator sends a keep-alive every 15 s, so a minute (or the request
+   * limit, if longer) of silence is a dead connection, not a quiet job.
+   */
+  private async withinIdleLimit<T>(reading: Promise<T>): Promise<T> {
+    const limitMs = Math.max(this.timeoutMs, 60_000);
+    let timer: NodeJS.Timeout | undefined;
+    const silence = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new OrchestratorUnreachableError(`the log stream from ${displayUrl(this.baseUrl)} sent nothing for ${Math.round(limitMs / 1000)} s, not even its keep-alive`)),
+        limitMs,
+      );
+    });
+    try {
+      return await Promise.race([reading, silence]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private notTheApi(): OrchestratorUnreachableError {
+    return new OrchestratorUnreachableError(`the orchestrator at ${displayUrl(this.baseUrl)} did not answer with the API's JSON: is that the orchestrator's URL?`);
   }
 
   /** Body reads can fail too (connection reset, timeout): those are unreachable errors. */
@@ -279,7 +306,12 @@ export class OrchestratorClient {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    const signals = [options.signal, options.stream ? undefined : AbortSignal.timeout(this.timeoutMs)].filter((s): s is AbortSignal => s !== undefined);
+    // A stream's limit stops once its headers are in; a plain request's covers its body too.
+    const answered = new AbortController();
+    const headersTimer = options.stream
+      ? setTimeout(() => answered.abort(new DOMException('no answer', 'TimeoutError')), this.timeoutMs)
+      : undefined;
+    const signals = [options.signal, options.stream ? answered.signal : AbortSignal.timeout(this.timeoutMs)].filter((s): s is AbortSignal => s !== undefined);
     let response: Response;
     try {
       response = await fetch(url, {
@@ -290,19 +322,23 @@ export class OrchestratorClient {
       });
     } catch (error) {
       throw this.transportError(error);
+    } finally {
+      clearTimeout(headersTimer);
     }
     if (!response.ok && response.status !== options.allowStatus) throw await errorFrom(response);
     return response;
   }
 
   private transportError(error: unknown): Error {
+    if (error instanceof OrchestratorUnreachableError) return error;
     const where = displayUrl(this.baseUrl);
     if (error instanceof Error && error.name === 'TimeoutError') {
       return new OrchestratorUnreachableError(`the orchestrator at ${where} did not answer within ${Math.round(this.timeoutMs / 1000)} s`, { cause: error });
     }
     if (error instanceof Error && error.name === 'AbortError') return error;
+    if (error instanceof SyntaxError) return this.notTheApi();
     const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
-    return new OrchestratorUnreachableError(`could not reach the orchestrator at ${where}: ${cause}`, { cause: error });
+    return new OrchestratorUnreachableError(`could not reach the orchestrator at ${where}: ${scrubbed(cause, this.token)}`, { cause: error });
   }
 }
 

@@ -37,6 +37,7 @@ describe('bad input', () => {
     ['empty argv', { agent: { type: 'command', command: [] } }, 'agent.command'],
     ['unknown agent option', { agent: { type: 'codex', sandbox: 'none' } }, 'agent.sandbox'],
     ['timeout as a string', { timeout_s: '30' }, 'timeout_s'],
+    ['blank prompt', { prompt: ' \n\t ' }, 'prompt'],
     ['negative timeout', { timeout_s: -1 }, 'timeout_s'],
     ['absurd max_attempts', { max_attempts: 1000 }, 'max_attempts'],
     ['unknown field', { priorty: 'high' }, 'priorty'],

@@ -47,7 +47,7 @@ export const AgentSchema = Type.Unsafe<AgentSpec>({
 export const SubmitJobBody = Type.Object(
   {
     project_id: ProjectId,
-    prompt: Type.String({ minLength: 1, maxLength: 200_000 }),
+    prompt: Type.String({ minLength: 1, maxLength: 200_000, pattern: '\\S', description: 'what the agent is asked to do; not blank' }),
     repo: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
     title: Type.Optional(Type.String({ maxLength: 500 })),
     ticket_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),

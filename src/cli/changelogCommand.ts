@@ -5,8 +5,7 @@
 // the current directory is the repository.
 import path from 'node:path';
 import { type Command, Option } from 'commander';
-import { displayUrl, hasField, scrubbed } from '../clients/http.js';
-import { ApiError, MemoryUnreachableError } from '../clients/memory.js';
+import { MemoryClient, type ChangelogRequest } from '../clients/memory.js';
 import { checkedToken, requestTimeoutMs } from './connection.js';
 import { json } from './output.js';
 import { CliError, reportFailure } from './failure.js';
@@ -22,51 +21,6 @@ interface ChangelogOptions {
   json?: boolean;
   memoryUrl?: string;
   token?: string;
-}
-
-interface ChangelogResponse {
-  changelog: string;
-  entries: unknown[];
-}
-
-
-async function requestChangelog(baseUrl: string, token: string | undefined, body: Record<string, unknown>): Promise<ChangelogResponse> {
-  let url: URL;
-  try {
-    url = new URL(`${baseUrl.replace(/\/+$/, '')}/api/v1/changelog/generate`);
-  } catch {
-    throw new CliError(`the memory service URL must be an http(s) URL, not "${baseUrl}"`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(`the memory service URL must be an http(s) URL, not "${displayUrl(baseUrl)}"`);
-  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  const timeoutMs = requestTimeoutMs(300_000);
-  const where = displayUrl(baseUrl);
-  let response: Response;
-  let text: string;
-  try {
-    response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
-    text = await response.text();
-  } catch (error) {
-    if (error instanceof Error && error.name === 'TimeoutError') throw new MemoryUnreachableError(`the memory service at ${where} did not answer within ${Math.round(timeoutMs / 1000)} s`, { cause: error });
-    const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
-    throw new MemoryUnreachableError(`could not reach the memory service at ${where}: ${scrubbed(cause, token)}`, { cause: error });
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  if (!response.ok) {
-    const error = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
-    if (error && typeof error.code === 'string' && typeof error.message === 'string') throw new ApiError(response.status, error.code, error.message, error.details);
-    throw new ApiError(response.status, `http_${response.status}`, `HTTP ${response.status} ${response.statusText || 'error'}`);
-  }
-  if (!hasField(parsed, 'changelog') || typeof (parsed as { changelog: unknown }).changelog !== 'string') {
-    throw new MemoryUnreachableError(`the memory service at ${where} did not answer with the API's JSON: is that the memory service's URL?`);
-  }
-  return parsed as ChangelogResponse;
 }
 
 export function registerChangelogCommand(program: Command): void {
@@ -88,12 +42,13 @@ export function registerChangelogCommand(program: Command): void {
     .action(async (options: ChangelogOptions) => {
       try {
         if (options.repo !== undefined && options.project !== undefined) throw new CliError('give --repo or --project, not both');
-        const body: Record<string, unknown> =
-          options.project !== undefined ? { project_id: options.project } : { repo: path.resolve(options.repo ?? process.cwd()) };
+        const body: ChangelogRequest = options.project !== undefined ? { project_id: options.project } : { repo: path.resolve(options.repo ?? process.cwd()) };
         if (options.from !== undefined) body.from = options.from;
         if (options.to !== undefined) body.to = options.to;
         if (options.version !== undefined) body.version = options.version;
-        const result = await requestChangelog(options.memoryUrl || DEFAULT_MEMORY_URL, checkedToken(options.token), body);
+        // A whole range, with a model's summary when configured, may take minutes.
+        const client = new MemoryClient({ baseUrl: options.memoryUrl || DEFAULT_MEMORY_URL, token: checkedToken(options.token), timeoutMs: requestTimeoutMs(300_000) });
+        const result = await client.changelog(body);
         process.stdout.write(options.json ? json(result) : result.changelog);
       } catch (error) {
         reportFailure(error);

@@ -4,8 +4,8 @@
 // an interactive conversation (history kept) until an empty line, "exit" or end of input.
 import { createInterface } from 'node:readline/promises';
 import { type Command, Option } from 'commander';
-import { displayUrl, hasField, scrubbed } from '../clients/http.js';
-import { ApiError, MemoryUnreachableError } from '../clients/memory.js';
+import { hasField } from '../clients/http.js';
+import { ApiError, memoryTransportError, MemoryUnreachableError, notMemoryApi } from '../clients/memory.js';
 import { checkedToken, requestTimeoutMs } from './connection.js';
 import { CliError, reportFailure } from './failure.js';
 
@@ -61,30 +61,20 @@ class ChatClient {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
-  /** Not a chat answer: some other server at that URL (or a broken one). */
-  private notTheApi(): MemoryUnreachableError {
-    return new MemoryUnreachableError(`the memory service at ${displayUrl(this.baseUrl)} did not answer with the API's JSON: is that the memory service's URL?`);
-  }
-
   private async answerOf(response: Response): Promise<ChatAnswer> {
     let answer: unknown;
     try {
       answer = await response.json();
     } catch (error) {
-      if (error instanceof SyntaxError) throw this.notTheApi();
+      // Not JSON (another server) or the connection failed mid-answer.
       throw this.unreachable(error);
     }
-    if (!hasField(answer, 'response')) throw this.notTheApi();
+    if (!hasField(answer, 'response')) throw notMemoryApi(this.baseUrl);
     return answer as ChatAnswer;
   }
 
   private unreachable(error: unknown): MemoryUnreachableError {
-    const where = displayUrl(this.baseUrl);
-    if (error instanceof Error && error.name === 'TimeoutError') {
-      return new MemoryUnreachableError(`the memory service at ${where} did not answer within ${Math.round(this.timeoutMs / 1000)} s`, { cause: error });
-    }
-    const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
-    return new MemoryUnreachableError(`could not reach the memory service at ${where}: ${scrubbed(cause, this.token)}`, { cause: error });
+    return memoryTransportError(error, this.baseUrl, this.token, this.timeoutMs);
   }
 
   private async post(body: unknown, accept: string): Promise<Response> {
@@ -126,9 +116,9 @@ class ChatClient {
       try {
         data = JSON.parse(raw) as typeof data;
       } catch {
-        throw this.notTheApi();
+        throw notMemoryApi(this.baseUrl);
       }
-      if (!hasField(data, undefined)) throw this.notTheApi();
+      if (!hasField(data, undefined)) throw notMemoryApi(this.baseUrl);
       if (event === 'sources') answer.sources = data.sources ?? [];
       else if (event === 'delta') {
         answer.response += data.text ?? '';

@@ -145,6 +145,20 @@ export interface MemoryHealth {
   checks: { database: string; embeddings: string; llm: string } & Record<string, string>;
 }
 
+export interface ChangelogRequest {
+  repo?: string;
+  project_id?: string;
+  from?: string;
+  to?: string;
+  version?: string;
+  format?: 'markdown' | 'json';
+}
+
+export interface ChangelogResult {
+  changelog: string;
+  entries: unknown[];
+}
+
 export interface MemoryClientOptions {
   baseUrl: string;
   token?: string;
@@ -166,6 +180,25 @@ export class MemoryUnreachableError extends Error {
     super(message, options);
     this.name = 'MemoryUnreachableError';
   }
+}
+
+/** Some other server (or a broken one) at the memory service's URL: its answer is not the API's JSON. */
+export function notMemoryApi(baseUrl: string): MemoryUnreachableError {
+  return new MemoryUnreachableError(`the memory service at ${displayUrl(baseUrl)} did not answer with the API's JSON: is that the memory service's URL?`);
+}
+
+/**
+ * Why a request to the memory service failed short of an answer: the time limit, an answer that is
+ * not JSON, or no connection (the cause shown without credentials or the token).
+ */
+export function memoryTransportError(error: unknown, baseUrl: string, token: string | undefined, timeoutMs: number): MemoryUnreachableError {
+  const where = displayUrl(baseUrl);
+  if (error instanceof Error && error.name === 'TimeoutError') {
+    return new MemoryUnreachableError(`the memory service at ${where} did not answer within ${Math.round(timeoutMs / 1000)} s`, { cause: error });
+  }
+  if (error instanceof SyntaxError) return notMemoryApi(baseUrl);
+  const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+  return new MemoryUnreachableError(`could not reach the memory service at ${where}: ${scrubbed(cause, token)}`, { cause: error });
 }
 
 export class MemoryClient {
@@ -233,6 +266,13 @@ export class MemoryClient {
     await this.request<{ deleted: boolean }>('DELETE', `/api/v1/memory/${encodeURIComponent(id)}`, undefined, undefined);
   }
 
+  /** The changelog of a git range; its markdown must be text (else another server answered). */
+  async changelog(body: ChangelogRequest): Promise<ChangelogResult> {
+    const result = await this.request<ChangelogResult>('POST', '/api/v1/changelog/generate', body, 'changelog');
+    if (typeof result.changelog !== 'string') throw notMemoryApi(this.baseUrl);
+    return result;
+  }
+
   /** Health answers 503 with its body when down: that body is returned, not thrown. */
   health(): Promise<MemoryHealth> {
     return this.request<MemoryHealth>('GET', '/health', undefined, 'status', 503);
@@ -256,25 +296,11 @@ export class MemoryClient {
       });
       if (!response.ok && response.status !== allowStatus) throw await errorFrom(response);
       const answer: unknown = await response.json();
-      if (!hasField(answer, field)) throw this.notTheApi();
+      if (!hasField(answer, field)) throw notMemoryApi(this.baseUrl);
       return { status: response.status, body: answer as T };
     } catch (error) {
       if (error instanceof ApiError || error instanceof MemoryUnreachableError) throw error;
-      throw this.transportError(error);
+      throw memoryTransportError(error, this.baseUrl, this.token, this.timeoutMs);
     }
-  }
-
-  private transportError(error: unknown): Error {
-    const where = displayUrl(this.baseUrl);
-    if (error instanceof Error && error.name === 'TimeoutError') {
-      return new MemoryUnreachableError(`the memory service at ${where} did not answer within ${Math.round(this.timeoutMs / 1000)} s`, { cause: error });
-    }
-    if (error instanceof SyntaxError) return this.notTheApi();
-    const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
-    return new MemoryUnreachableError(`could not reach the memory service at ${where}: ${scrubbed(cause, this.token)}`, { cause: error });
-  }
-
-  private notTheApi(): MemoryUnreachableError {
-    return new MemoryUnreachableError(`the memory service at ${displayUrl(this.baseUrl)} did not answer with the API's JSON: is that the memory service's URL?`);
   }
 }

@@ -20,6 +20,7 @@ import { FRESH, FRESH_TOOLBOXES, freshJson } from './fresh.js';
 import { FRESH2, FRESH2_TOOLBOXES, fresh2Json } from './fresh2.js';
 import { FRESH3, FRESH3_TOOLBOXES, fresh3Json } from './fresh3.js';
 import { FRESH4, FRESH4_TOOLBOXES, fresh4Json } from './fresh4.js';
+import { v, values } from './slotValues.js';
 
 export type Split = 'tuning' | 'validation' | 'test' | 'fresh' | 'fresh2' | 'fresh3' | 'fresh4';
 
@@ -63,8 +64,6 @@ export interface FactKind {
   json?: (slots: Record<string, SlotValue>, variant: number) => Record<string, unknown>;
 }
 
-const v = (text: string, forms?: Record<string, string>): SlotValue => (forms ? { text, forms } : { text });
-const values = (...texts: string[]): SlotValue[] => texts.map((text) => v(text));
 
 export const COMPONENTS = values(
   'billing', 'checkout', 'search', 'notifications', 'invoicing', 'payments', 'reporting', 'onboarding',

@@ -3,9 +3,8 @@
 // split's wording had been seen while the rules were written (its phrasings are in facts.ts and its
 // mistakes were diagnosed), so this split is the estimate for wordings the rules never met.
 import type { SlotValue, TestPhrasings } from './facts.js';
+import { v, values } from './slotValues.js';
 
-const v = (text: string, forms?: Record<string, string>): SlotValue => (forms ? { text, forms } : { text });
-const values = (...texts: string[]): SlotValue[] => texts.map((text) => v(text));
 
 const COMPONENTS = values(
   'subscription renewals', 'gift cards', 'seat reservations', 'payroll export', 'device enrollment', 'translation memory', 'dunning emails', 'warehouse labels',

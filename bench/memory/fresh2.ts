@@ -5,9 +5,8 @@
 // the way engineers actually jot notes in an agent's memory (terse fragments, "FYI", questions,
 // arrows, parentheticals). Merge-only: it has no recall cases.
 import type { SlotValue, TestPhrasings } from './facts.js';
+import { v, values } from './slotValues.js';
 
-const v = (text: string, forms?: Record<string, string>): SlotValue => (forms ? { text, forms } : { text });
-const values = (...texts: string[]): SlotValue[] => texts.map((text) => v(text));
 
 const COMPONENTS = values(
   'loan origination', 'parking permits', 'recipe import', 'clinic scheduling', 'fleet telemetry', 'supplier vetting', 'ticket triage', 'podcast feeds',

@@ -6,9 +6,8 @@
 // notes in an agent's memory ("PSA", "TIL", "Q:/A:", arrows, corrections, config-file talk).
 // Merge-only: it has no recall cases.
 import type { SlotValue, TestPhrasings } from './facts.js';
+import { v, values } from './slotValues.js';
 
-const v = (text: string, forms?: Record<string, string>): SlotValue => (forms ? { text, forms } : { text });
-const values = (...texts: string[]): SlotValue[] => texts.map((text) => v(text));
 
 const COMPONENTS = values(
   'claims intake', 'room allocation', 'tenant screening', 'menu sync', 'vehicle check-in', 'prescription refills', 'event ticketing', 'meter readings',

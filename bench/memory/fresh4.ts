@@ -6,9 +6,8 @@
 // notes in an agent's memory (runbook steps, "Q:/A:", post-mortems, review comments, config talk,
 // "FYI"/"NB"/"w/", ON/OFF shouting). Merge-only: it has no recall cases.
 import type { SlotValue, TestPhrasings } from './facts.js';
+import { v, values } from './slotValues.js';
 
-const v = (text: string, forms?: Record<string, string>): SlotValue => (forms ? { text, forms } : { text });
-const values = (...texts: string[]): SlotValue[] => texts.map((text) => v(text));
 
 const COMPONENTS = values(
   'route optimisation', 'matchmaking', 'pallet labelling', 'leaderboards', 'remittance matching', 'drone waypoints', 'subtitle burn-in', 'irrigation planning',

@@ -52,11 +52,6 @@ export function jsonProblems(value: unknown, options: { maxDepth?: number; limit
   return problems.slice(0, limit);
 }
 
-/** The first reason a JSON value cannot be stored, or undefined. */
-export function jsonProblem(value: unknown, maxDepth?: number): JsonProblem | undefined {
-  return jsonProblems(value, { maxDepth, limit: 1 })[0];
-}
-
 /**
  * A 400 naming every string of a request body (values and names) that the database cannot store
  * as sent; `prefix` names where the body sits ("content" for a memory's content).

@@ -29,6 +29,8 @@ import { CodeIndexer } from './indexing/indexer.js';
 import { explainExtensionFailure, pgvectorFeatures, requirePgvector } from './pgvector.js';
 import type { SearchDeps } from './retrieval/search.js';
 import { TermStats } from './retrieval/termStats.js';
+import { registerComponents } from '../platform/http/components.js';
+import { memoryComponents } from './api/wireSchemas.js';
 
 export interface MemoryOptions {
   config: Config;
@@ -98,6 +100,7 @@ export async function buildMemory(options: MemoryOptions): Promise<MemoryService
     publicPaths: ['/health'],
     registry: new Registry(),
   });
+  registerComponents(app, memoryComponents);
   registerIndexRoutes(app, { indexer, bodyLimitBytes: Math.max(config.bodyLimitBytes, config.memory.indexBodyLimitBytes) });
   registerSearchRoutes(app, search);
   const writes = new MemoryWriteHealth({ db, embedders }, { ttlMs: options.healthProbeTtlMs });

@@ -11,6 +11,8 @@ import type { Logger } from '../platform/logger.js';
 import { VERSION } from '../platform/version.js';
 import { registerJobRoutes } from './api/jobsRoutes.js';
 import { registerOtherRoutes } from './api/otherRoutes.js';
+import { orchestratorComponents } from './api/wireSchemas.js';
+import { registerComponents } from '../platform/http/components.js';
 import { LocalExecutor, type ContextProvider } from './executors/localExecutor.js';
 import { GithubActionsExecutor } from './executors/githubActionsExecutor.js';
 import { registerCallbackRoute } from './api/callbackRoute.js';
@@ -94,6 +96,7 @@ export async function buildOrchestrator(options: OrchestratorOptions): Promise<O
     publicPaths: ['/api/v1/health'],
     registry: metrics.registry,
   });
+  registerComponents(app, orchestratorComponents);
   const queue = new QueueOrder(db);
   const outbox = new OutcomeOutbox(db, config, logger);
   registerJobRoutes(app, { db, config, logs, remote, queue });

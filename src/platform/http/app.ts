@@ -172,6 +172,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: token ? [{ bearer: [] }] : [],
     },
+    // Shared schemas (components.ts) keep their own names in #/components/schemas.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -27,6 +27,12 @@ export default tseslint.config(
     },
   },
   {
+    files: ['web/src/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)src/(?!clients/generated/)', message: 'The dashboard speaks only the public APIs: it imports the generated wire types, no service code.' }] }],
+    },
+  },
+  {
     files: ['src/platform/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['**/orchestrator/**', '**/memory/**'], message: 'The platform knows no service.' }] }],

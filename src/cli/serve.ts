@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../platform/logger.js';
 import { redactUrlCredentials } from '../platform/redact.js';
 import { buildOrchestrator } from '../orchestrator/orchestrator.js';
 import { buildMemory } from '../memory/memory.js';
+import { startDashboard } from '../dashboard/dashboardServer.js';
 
 export type ServeMode = 'up' | 'orchestrator' | 'memory';
 
@@ -19,6 +20,8 @@ interface Service {
 export interface RunningServices {
   orchestratorUrl?: string;
   memoryUrl?: string;
+  /** `up` only: the dashboard, proxying to both services. */
+  dashboardUrl?: string;
   logger: Logger;
   /** Stops the services (orchestrator first: it may still be talking to the memory service), then the database. */
   stop(): Promise<void>;
@@ -72,6 +75,18 @@ export async function startServices(mode: ServeMode, env: NodeJS.ProcessEnv = pr
       started.push(orchestrator);
       running.orchestratorUrl = await orchestrator.start();
     }
+    if (mode === 'up' && running.orchestratorUrl) {
+      const dashboard = await startDashboard({
+        host: config.host,
+        port: config.webPort,
+        orchestratorUrl: reachable(running.orchestratorUrl),
+        memoryUrl: running.memoryUrl ? reachable(running.memoryUrl) : undefined,
+        logger,
+      });
+      // Stopped first: its proxied streams end before the services they read.
+      started.push(dashboard);
+      running.dashboardUrl = dashboard.url;
+    }
     return running;
   } catch (error) {
     await stop();
@@ -99,7 +114,7 @@ export async function serve(mode: ServeMode, env: NodeJS.ProcessEnv = process.en
   const lines = [
     running.orchestratorUrl ? `AutoBuild orchestrator on ${running.orchestratorUrl}` : undefined,
     running.memoryUrl ? `AutoBuild memory service on ${running.memoryUrl}` : undefined,
-    mode === 'up' ? '(dashboard: not part of this version yet)' : undefined,
+    running.dashboardUrl ? `AutoBuild dashboard on ${running.dashboardUrl}` : undefined,
   ].filter((line): line is string => line !== undefined);
   process.stdout.write(`${lines.join('\n')}\n`);
   await untilSignal(running);

@@ -1,0 +1,326 @@
+// One job: its state and numbers, the live run, its changes, commits, QA, pull request, the
+// actions (cancel, follow up, open pull request) and its thread (parent and follow-ups).
+import { useState, type FormEvent, type ReactNode } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import Markdown from 'react-markdown';
+import { ApiError, getJson } from '../api/client';
+import { myJobs, useJob, useOrchestratorRoutes } from '../api/queries';
+import { PRIORITIES, TERMINAL, type Job, type JobDiff, type JobPage as JobList, type Priority, type PullRequest } from '../api/types';
+import { PriorityBadge, StatusBadge } from '../components/Badges';
+import { DiffView } from '../components/DiffView';
+import { ErrorNote } from '../components/ErrorNote';
+import { RunLog } from '../components/RunLog';
+import { useNow } from '../components/useNow';
+import { durationMs, formatCost, formatDuration, formatTime, formatTokens, shortId } from '../format';
+
+function Facts({ job }: { job: Job }) {
+  const now = useNow(1000);
+  const result = job.result;
+  const usage = result?.usage;
+  const rows: Array<[string, ReactNode]> = [
+    ['Status', <StatusBadge key="s" status={job.status} />],
+    ['Priority', <PriorityBadge key="p" priority={job.priority} />],
+    ['Project', job.project_id],
+    ['Agent', job.agent.type === 'command' ? <span className="mono" key="a">command: {job.agent.command.join(' ')}</span> : job.agent.type],
+    ['Executor', job.executor],
+    ['Created', formatTime(job.created_at)],
+    ['Started', formatTime(job.started_at)],
+    ['Finished', formatTime(job.finished_at)],
+    ['Duration', formatDuration(durationMs(job, now))],
+    ['Branch', <span className="mono" key="b">{job.branch}</span>],
+    ['Base', <span className="mono" key="bb">{job.base_branch}</span>],
+    ['Worktree', job.worktree ? <span className="mono" key="w">{job.worktree.path}</span> : '—'],
+    ['Attempt', `${job.attempt} of ${job.max_attempts}`],
+    ['Exit code', job.exit_code ?? '—'],
+    ['Cost', `${formatCost(result?.cost_usd)}${job.max_cost_usd ? ` (max ${formatCost(job.max_cost_usd)})` : ''}`],
+    ['Tokens', usage ? `in ${formatTokens(usage.input_tokens)} · out ${formatTokens(usage.output_tokens)} · cache ${formatTokens((usage.cache_read_input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0))}` : '—'],
+  ];
+  if (result?.num_turns) rows.push(['Turns', result.num_turns]);
+  if (result?.permission_denials) rows.push(['Denied tools', result.permission_denials]);
+  if (job.status === 'queued') {
+    rows.push(['Queue position', job.queue_position ?? '—']);
+    if (job.waiting_reason) rows.push(['Waiting', job.waiting_reason]);
+    if (job.not_before) rows.push(['Not before', formatTime(job.not_before)]);
+  }
+  if (job.parent_job_id) rows.push(['Follows', <Link key="f" to={`/jobs/${job.parent_job_id}`}>{shortId(job.parent_job_id)}</Link>]);
+  return (
+    <dl className="facts">
+      {rows.map(([label, value]) => (
+        <div key={label}>
+          <dt>{label}</dt>
+          <dd>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+function Thread({ job }: { job: Job }) {
+  const thread = useQuery({
+    queryKey: ['thread', job.id, job.parent_job_id ?? null],
+    refetchInterval: 5000,
+    queryFn: async ({ signal }) => {
+      const chain: Job[] = [job];
+      let current = job;
+      while (current.parent_job_id && chain.length < 50) {
+        current = await getJson<Job>('orchestrator', `/api/v1/jobs/${current.parent_job_id}`, { signal });
+        chain.unshift(current);
+      }
+      const page = await getJson<JobList>('orchestrator', '/api/v1/jobs', { query: { project_id: job.project_id, limit: 500 }, signal });
+      const ids = new Set(chain.map((j) => j.id));
+      const all = [...chain];
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const candidate of page.jobs) {
+          if (candidate.parent_job_id && ids.has(candidate.parent_job_id) && !ids.has(candidate.id)) {
+            ids.add(candidate.id);
+            all.push(candidate);
+            grew = true;
+          }
+        }
+      }
+      return all.sort((a, b) => a.created_at.localeCompare(b.created_at));
+    },
+  });
+  const list = thread.data ?? [];
+  if (list.length < 2) return null;
+  return (
+    <section className="panel" aria-labelledby="thread-h">
+      <h2 id="thread-h">Thread</h2>
+      <ol className="thread">
+        {list.map((j) => (
+          <li key={j.id} className={j.id === job.id ? 'current' : undefined}>
+            <StatusBadge status={j.status} />{' '}
+            {j.id === job.id ? <strong>{j.title || j.prompt.slice(0, 80)}</strong> : <Link to={`/jobs/${j.id}`}>{j.title || j.prompt.slice(0, 80)}</Link>}
+            <span className="muted"> · {formatTime(j.created_at)}</span>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+function Changes({ job }: { job: Job }) {
+  const live = !TERMINAL.has(job.status);
+  const routes = useOrchestratorRoutes();
+  const served = routes.data?.has('/api/v1/jobs/{id}/diff') ?? false;
+  // The branch exists once the job has started (and stays after it ends).
+  const branchExists = job.started_at !== null;
+  const diff = useQuery({
+    enabled: served && branchExists,
+    queryKey: ['diff', job.id],
+    queryFn: ({ signal }) => getJson<JobDiff>('orchestrator', `/api/v1/jobs/${job.id}/diff`, { query: { format: 'json' }, signal }),
+    refetchInterval: live ? 10_000 : false,
+    retry: false,
+  });
+  const missing = diff.error instanceof ApiError && diff.error.status === 404;
+  return (
+    <section className="panel" aria-labelledby="changes-h">
+      <h2 id="changes-h">Changes</h2>
+      {routes.data && !served ? <p className="muted">This orchestrator does not serve diffs yet.</p> : null}
+      {served && !branchExists ? <p className="muted">No changes yet: the branch is made when the job starts.</p> : null}
+      {served && branchExists && diff.isPending ? <p className="muted">Loading…</p> : null}
+      {missing ? <p className="muted">No changes to show yet{live ? ' (the branch is created when the job starts)' : ''}.</p> : diff.isError ? <ErrorNote error={diff.error} /> : null}
+      {diff.data ? diff.data.files.length ? <DiffView files={diff.data.files} /> : <p className="muted">The branch has no changes against {job.base_branch}.</p> : null}
+    </section>
+  );
+}
+
+function Outcome({ job }: { job: Job }) {
+  const result = job.result;
+  if (!result && !job.error) return null;
+  return (
+    <section className="panel" aria-labelledby="outcome-h">
+      <h2 id="outcome-h">Outcome</h2>
+      {job.error ? <p className="error-note">{job.error}</p> : null}
+      {result?.pr_url ? (
+        <p>
+          Pull request: <a href={result.pr_url}>{result.pr_url}</a>
+        </p>
+      ) : null}
+      {result?.summary ? (
+        <div className="markdown">
+          <Markdown>{result.summary}</Markdown>
+        </div>
+      ) : null}
+      {result ? (
+        <>
+          <h3>Commits</h3>
+          {result.commits.length ? (
+            <ul className="commits">
+              {result.commits.map((c) => (
+                <li key={c.sha}>
+                  <code>{c.sha.slice(0, 10)}</code> {c.message.split('\n')[0]}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p className="muted">No commits.</p>
+          )}
+          <p className="muted">
+            {result.diff_stat.files} files · <span className="ins">+{result.diff_stat.insertions}</span> <span className="del">−{result.diff_stat.deletions}</span>
+          </p>
+          {result.qa ? (
+            <>
+              <h3>QA {result.qa.passed ? 'passed' : 'failed'}{result.qa.rounds ? ` (${result.qa.rounds} rounds)` : ''}</h3>
+              <ul className="qa">
+                {result.qa.checks.map((check) => (
+                  <li key={check.name} className={check.passed ? 'ok' : 'bad'}>
+                    <span aria-hidden="true">{check.passed ? '✓' : '✗'}</span> <strong>{check.name}</strong>
+                    {check.command ? <code> {check.command.join(' ')}</code> : null}
+                    {check.duration_ms ? <span className="muted"> {(check.duration_ms / 1000).toFixed(1)}s</span> : null}
+                    {!check.passed && check.output_tail ? <pre className="tail">{check.output_tail}</pre> : null}
+                  </li>
+                ))}
+              </ul>
+            </>
+          ) : null}
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function FollowUp({ job, onClose }: { job: Job; onClose: () => void }) {
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const [prompt, setPrompt] = useState('');
+  const [priority, setPriority] = useState<Priority>(job.priority);
+  const followUp = useMutation({
+    mutationFn: () => getJson<Job>('orchestrator', `/api/v1/jobs/${job.id}/follow-ups`, { method: 'POST', body: { prompt, priority } }),
+    onSuccess: (created) => {
+      myJobs.add(created.id);
+      void queryClient.invalidateQueries({ queryKey: ['jobs'] });
+      void navigate(`/jobs/${created.id}`);
+    },
+  });
+  const problems = followUp.error instanceof ApiError ? followUp.error.details.filter((d) => d.field === 'prompt') : [];
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    followUp.mutate();
+  };
+  return (
+    <form className="panel follow-up" onSubmit={submit} aria-label="Follow up">
+      <div className={`field${problems.length ? ' has-error' : ''}`}>
+        <label htmlFor="follow-up-prompt">Follow-up prompt</label>
+        <textarea id="follow-up-prompt" rows={4} value={prompt} onChange={(e) => setPrompt(e.target.value)} autoFocus aria-describedby={problems.length ? 'follow-up-error' : undefined} />
+        {problems.length ? (
+          <p className="field-error" id="follow-up-error">
+            {problems.map((p) => p.message).join('; ')}
+          </p>
+        ) : null}
+      </div>
+      <div className="field inline">
+        <label htmlFor="follow-up-priority">Priority</label>
+        <select id="follow-up-priority" value={priority} onChange={(e) => setPriority(e.target.value as Priority)}>
+          {PRIORITIES.map((p) => (
+            <option key={p}>{p}</option>
+          ))}
+        </select>
+      </div>
+      {followUp.isError && problems.length === 0 ? <ErrorNote error={followUp.error} /> : null}
+      <div className="actions">
+        <button type="submit" className="primary" disabled={followUp.isPending || !prompt.trim()}>
+          Start follow-up
+        </button>
+        <button type="button" onClick={onClose}>
+          Close
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function JobPage() {
+  const { id = '' } = useParams();
+  const queryClient = useQueryClient();
+  const [liveGuess, setLiveGuess] = useState(true);
+  const job = useJob(id, liveGuess);
+  const [followingUp, setFollowingUp] = useState(false);
+  const data = job.data;
+  const live = data ? !TERMINAL.has(data.status) : true;
+  if (data && live !== liveGuess) setLiveGuess(live);
+
+  const refresh = (updated?: Job) => {
+    if (updated) queryClient.setQueryData(['job', id], updated);
+    void queryClient.invalidateQueries({ queryKey: ['jobs'] });
+    void queryClient.invalidateQueries({ queryKey: ['job', id] });
+  };
+  const cancel = useMutation({ mutationFn: () => getJson<Job>('orchestrator', `/api/v1/jobs/${id}`, { method: 'DELETE' }), onSuccess: refresh });
+  const pullRequest = useMutation({
+    mutationFn: () => getJson<PullRequest>('orchestrator', `/api/v1/jobs/${id}/pull-request`, { method: 'POST', body: {} }),
+    onSuccess: () => refresh(),
+  });
+
+  if (job.isError) {
+    return (
+      <div className="page">
+        <h1>Job {shortId(id)}</h1>
+        <ErrorNote error={job.error} />
+        <Link to="/">Back to the board</Link>
+      </div>
+    );
+  }
+  if (!data) return <div className="page"><p className="muted">Loading…</p></div>;
+
+  const finished = TERMINAL.has(data.status);
+  return (
+    <div className="page job-page">
+      <nav className="crumbs" aria-label="Breadcrumb">
+        <Link to="/">Board</Link> / <span className="mono">{shortId(data.id)}</span>
+      </nav>
+      <div className="page-head">
+        <h1 className="job-title">{data.title || data.prompt.slice(0, 120)}</h1>
+        <div className="actions">
+          {!finished ? (
+            <button type="button" className="danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
+              {cancel.isPending ? 'Cancelling…' : 'Cancel'}
+            </button>
+          ) : null}
+          {finished ? (
+            <button type="button" onClick={() => setFollowingUp(!followingUp)} aria-expanded={followingUp}>
+              Follow up
+            </button>
+          ) : null}
+          {finished && !data.result?.pr_url ? (
+            <button type="button" onClick={() => pullRequest.mutate()} disabled={pullRequest.isPending}>
+              {pullRequest.isPending ? 'Opening…' : 'Open pull request'}
+            </button>
+          ) : null}
+          {data.result?.pr_url ? (
+            <a className="button" href={data.result.pr_url}>
+              View pull request
+            </a>
+          ) : null}
+        </div>
+      </div>
+      <ErrorNote error={cancel.error} what="Cancel" />
+      <ErrorNote error={pullRequest.error} what="Pull request" />
+      {pullRequest.data ? (
+        <p className="ok-note" role="status">
+          Pull request <a href={pullRequest.data.pr_url}>#{pullRequest.data.pr_number}</a> is open.
+        </p>
+      ) : null}
+      {followingUp ? <FollowUp job={data} onClose={() => setFollowingUp(false)} /> : null}
+      <Facts job={data} />
+      <details className="prompt">
+        <summary>Prompt</summary>
+        <div className="markdown">
+          <Markdown>{data.prompt}</Markdown>
+        </div>
+      </details>
+      <div className="job-grid">
+        <section className="panel run" aria-labelledby="run-h">
+          <h2 id="run-h">Run</h2>
+          <RunLog jobId={data.id} live={live} />
+        </section>
+        <div className="side">
+          <Outcome job={data} />
+          <Thread job={data} />
+        </div>
+      </div>
+      <Changes job={data} />
+    </div>
+  );
+}

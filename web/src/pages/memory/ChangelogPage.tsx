@@ -1,0 +1,7 @@
+export function ChangelogPage() {
+  return (
+    <div className="page">
+      <h1>Changelog</h1>
+    </div>
+  );
+}

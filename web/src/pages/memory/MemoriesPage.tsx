@@ -1,0 +1,7 @@
+export function MemoriesPage() {
+  return (
+    <div className="page">
+      <h1>Memories</h1>
+    </div>
+  );
+}

@@ -67,7 +67,7 @@ const JobCard = memo(function JobCard({ job, now }: { job: Job; now: number }) {
           ) : (
             <span title="duration">{job.status === 'preparing' ? 'preparing' : formatDuration(durationMs(job, now))}</span>
           )}
-          <span title="cost">{formatCost(cost)}</span>
+          {cost !== null && cost !== undefined ? <span title="cost">{formatCost(cost)}</span> : null}
           <span className="muted" title={job.created_at}>
             {ago(job.finished_at ?? job.created_at, now)}
           </span>
@@ -114,8 +114,6 @@ function Capacity() {
 export function BoardPage() {
   const jobs = useRecentJobs();
   const now = useNow(1000);
-  // Finished cards only show how long ago: they re-render once a minute, not every second.
-  const minute = Math.floor(now / 60_000) * 60_000;
   const [params, setParams] = useSearchParams();
   const project = params.get('project') ?? '';
   const [search, setSearch] = useState(params.get('q') ?? '');
@@ -189,7 +187,7 @@ export function BoardPage() {
               ) : (
                 <ul className="cards">
                   {shown.map((job) => (
-                    <JobCard key={job.id} job={job} now={column.id === 'running' || column.id === 'queued' ? now : minute} />
+                    <JobCard key={job.id} job={job} now={now} />
                   ))}
                 </ul>
               )}

@@ -159,7 +159,7 @@ function Outcome({ job }: { job: Job }) {
             <p className="muted">No commits.</p>
           )}
           <p className="muted">
-            {result.diff_stat.files} files · <span className="ins">+{result.diff_stat.insertions}</span> <span className="del">−{result.diff_stat.deletions}</span>
+            {result.diff_stat.files} {result.diff_stat.files === 1 ? 'file' : 'files'} · <span className="ins">+{result.diff_stat.insertions}</span> <span className="del">−{result.diff_stat.deletions}</span>
           </p>
           {result.qa ? (
             <>

@@ -105,6 +105,27 @@ describe.skipIf(!chromiumPath)('dashboard pages', () => {
     });
   }
 
+  it('is keyboard reachable with a visible focus', async () => {
+    const watched = await WatchedPage.open(browser);
+    const { page } = watched;
+    try {
+      await page.goto(platform.dashboardUrl);
+      await page.locator('a[data-job-id]').first().waitFor();
+      const focusedCard = async () => page.evaluate(() => document.activeElement?.getAttribute('data-job-id') ?? null);
+      let presses = 0;
+      while (!(await focusedCard()) && presses++ < 40) await page.keyboard.press('Tab');
+      expect(await focusedCard()).not.toBeNull();
+      const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+      expect(outline).not.toBe('none');
+      await watched.screenshot('board-focus-1400');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/\/jobs\/[0-9a-f-]{36}$/);
+      expect(watched.errors).toEqual([]);
+    } finally {
+      await watched.close();
+    }
+  });
+
   it('searches the code, chats with it (streamed, with sources, no model said plainly) and writes a changelog', async () => {
     const watched = await WatchedPage.open(browser);
     const { page } = watched;

@@ -73,7 +73,7 @@ const JobCard = memo(function JobCard({ job, now }: { job: Job; now: number }) {
           </span>
         </span>
         <span className="card-note" title={waiting ?? job.error ?? undefined}>
-          {waiting ?? (job.status !== 'succeeded' && job.error ? job.error : job.status !== 'queued' ? statusLabel(job.status) : '')}
+          {waiting ?? (job.status === 'queued' ? 'waiting for a free slot' : job.status !== 'succeeded' && job.error ? job.error : statusLabel(job.status))}
         </span>
       </Link>
     </li>

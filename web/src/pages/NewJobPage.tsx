@@ -84,6 +84,8 @@ export function NewJobPage() {
       body.agent = { type: form.agent } as AgentSpec;
     }
     if (form.maxCost.trim()) body.max_cost_usd = Number(form.maxCost);
+    // Asked once, on this click: the job's end is announced as a notification if allowed.
+    if ('Notification' in window && Notification.permission === 'default') void Notification.requestPermission().catch(() => undefined);
     submit.mutate(body);
   };
 

@@ -49,11 +49,11 @@ describe.skipIf(!chromiumPath)('dashboard', () => {
     expect(await index.text()).toContain('<div id="root">');
     const health = await fetch(`${base}/api/orchestrator/api/v1/health`);
     expect(health.status).toBe(200);
-    expect((await health.json()).checks.memory_service).toBe('ok');
+    expect(((await health.json()) as { checks: Record<string, string> }).checks.memory_service).toBe('ok');
     expect((await fetch(`${base}/api/memory/health`)).status).toBe(200);
     const unknown = await fetch(`${base}/api/nothing`);
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).error.code).toBe('not_found');
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('not_found');
 
     // A running job's live log: the first line arrives through the proxy while the job still runs.
     const job = await submit('stream', 'echo first; sleep 3; echo second');

@@ -87,7 +87,7 @@ describe.skipIf(!chromiumPath)('dashboard pages', () => {
       const { page } = watched;
       try {
         await page.goto(platform.dashboardUrl);
-        await page.evaluate(() => localStorage.setItem('autobuild.project', 'demo'));
+        await page.evaluate(`localStorage.setItem('autobuild.project', 'demo')`);
         for (const [name, path, heading] of PAGES) {
           await page.goto(`${platform.dashboardUrl}${path()}`);
           await page.getByRole('heading', { level: 1, name: heading }).waitFor();
@@ -111,11 +111,11 @@ describe.skipIf(!chromiumPath)('dashboard pages', () => {
     try {
       await page.goto(platform.dashboardUrl);
       await page.locator('a[data-job-id]').first().waitFor();
-      const focusedCard = async () => page.evaluate(() => document.activeElement?.getAttribute('data-job-id') ?? null);
+      const focusedCard = async () => page.evaluate<string | null>(`document.activeElement?.getAttribute('data-job-id') ?? null`);
       let presses = 0;
       while (!(await focusedCard()) && presses++ < 40) await page.keyboard.press('Tab');
       expect(await focusedCard()).not.toBeNull();
-      const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+      const outline = await page.evaluate<string>(`getComputedStyle(document.activeElement).outlineStyle`);
       expect(outline).not.toBe('none');
       await watched.screenshot('board-focus-1400');
       await page.keyboard.press('Enter');
@@ -156,7 +156,7 @@ describe.skipIf(!chromiumPath)('dashboard pages', () => {
       await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
       await page.getByRole('button', { name: 'Copy markdown' }).click();
       await page.getByRole('button', { name: 'Copied' }).waitFor();
-      expect(await page.evaluate(() => navigator.clipboard.readText())).toContain('keep FIFO order');
+      expect(await page.evaluate<string>(`navigator.clipboard.readText()`)).toContain('keep FIFO order');
       await watched.screenshot('changelog-result-1400');
       expect(watched.errors).toEqual([]);
     } finally {

@@ -39,7 +39,7 @@ describe.skipIf(!chromiumPath)('dashboard with a token', () => {
       await page.getByRole('button', { name: 'Save token' }).click();
       await dialog.waitFor({ state: 'hidden' });
       await page.locator(`a[data-job-id="${submitted.body.id}"]`).waitFor();
-      expect(await page.evaluate(() => localStorage.getItem('autobuild.token'))).toBe(TOKEN);
+      expect(await page.evaluate(`localStorage.getItem('autobuild.token')`)).toBe(TOKEN);
 
       // A reload does not ask again.
       watched.expectedStatuses.delete(401);
@@ -49,10 +49,10 @@ describe.skipIf(!chromiumPath)('dashboard with a token', () => {
 
       // A token that stops working (rotated) is asked for again.
       watched.expectedStatuses.add(401);
-      await page.evaluate(() => localStorage.setItem('autobuild.token', 'a-wrong-token'));
+      await page.evaluate(`localStorage.setItem('autobuild.token', 'a-wrong-token')`);
       await page.reload();
       await dialog.waitFor();
-      expect(await page.evaluate(() => localStorage.getItem('autobuild.token'))).toBeNull();
+      expect(await page.evaluate(`localStorage.getItem('autobuild.token')`)).toBeNull();
       expect(watched.errors).toEqual([]);
     } finally {
       await watched.close();

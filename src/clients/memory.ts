@@ -1,8 +1,12 @@
 // Typed HTTP client of the memory service API (API.md): index, drop an index, search, context,
 // memories (store, list, recall, delete) and health, over global fetch. It imports no service
-// code: the wire types are declared here, and errors come back as ApiError (the contract's error
-// body) or MemoryUnreachableError.
+// code: its wire types are generated from the service's OpenAPI document (./generated), and errors
+// come back as ApiError (the contract's error body) or MemoryUnreachableError.
+import type { components } from './generated/memory.js';
 import { ApiError, displayUrl, errorFrom, hasField, scrubbed } from './http.js';
+
+/** The wire types, generated from the memory service's OpenAPI document (npm run gen:types). */
+type Schemas = components['schemas'];
 
 export { ApiError };
 
@@ -20,15 +24,7 @@ export type IndexFilesRequest = {
   sync?: boolean;
 } & ({ files: InlineFile[]; root?: never } | { root: string; files?: never });
 
-export interface IndexFilesResult {
-  indexed_files: number;
-  skipped_files: number;
-  chunks_added: number;
-  chunks_unchanged: number;
-  chunks_removed: number;
-  duration_ms: number;
-  embedding_model: string;
-}
+export type IndexFilesResult = Schemas['IndexResult'];
 
 export interface SearchRequest {
   project_id: string;
@@ -38,15 +34,7 @@ export interface SearchRequest {
   filters?: { path_prefix?: string; language?: string };
 }
 
-export interface SearchResult {
-  path: string;
-  start_line: number;
-  end_line: number;
-  language: string;
-  symbol?: string;
-  content: string;
-  score: number;
-}
+export type SearchResult = Schemas['SearchResult'];
 
 export interface ContextRequest {
   project_id: string;
@@ -65,25 +53,7 @@ export interface RememberRequest {
 }
 
 /** A stored memory as the API returns it. */
-export interface StoredMemory {
-  id: string;
-  project_id: string;
-  type: string;
-  content: string | Record<string, unknown>;
-  tags: string[];
-  ticket_id: string | null;
-  job_id: string | null;
-  /** How many times it was written (near-duplicates merge into it). */
-  seen_count: number;
-  created_at: string;
-  updated_at: string;
-  superseded_by: string | null;
-  superseded_at: string | null;
-  /** Wordings that merges replaced, oldest first (the last 20): in a write's answer, and in lists with include_history. */
-  history?: Array<{ content: string | Record<string, unknown>; replaced_at: string }>;
-  /** Cosine similarity to the query, in semantic recall only. */
-  score?: number;
-}
+export type StoredMemory = Schemas['Memory'];
 
 /** What storing a memory did: created (201), or merged into a near-duplicate (200, its id), and what it superseded. */
 export interface RememberOutcome {
@@ -102,41 +72,14 @@ export interface ListMemoriesOptions {
   cursor?: string;
 }
 
-export interface MemoryPage {
-  memories: StoredMemory[];
-  next_cursor: string | null;
-}
+export type MemoryPage = Schemas['MemoryPage'];
 
-export interface SourceRange {
-  path: string;
-  start_line: number;
-  end_line: number;
-}
+export type SourceRange = Schemas['SourceRange'];
 
 /** A pattern learned from verified execution outcomes (GET /api/v1/insights/patterns). */
-export interface LearnedPattern {
-  id: string;
-  type: 'co_change' | 'task_files' | 'qa_failure' | 'agent_stats';
-  /** One readable sentence with the evidence. */
-  description: string;
-  /** What it relates: co_change {scope, paths, tasks_changing_either}; task_files {term, path, tasks_with_term};
-   *  qa_failure {check, runs, failure_rate}; agent_stats {agent, runs, success_rate, median_duration_s, duration_samples}. */
-  content: Record<string, unknown>;
-  success_count: number;
-  failure_count: number;
-  /** 0..1: a Wilson lower bound, so it grows with evidence. */
-  confidence: number;
-  last_seen_at: string;
-}
+export type LearnedPattern = Schemas['Pattern'];
 
-export interface TaskContext {
-  context: string;
-  tokens: number;
-  sources: SourceRange[];
-  /** The memories and patterns rendered into `context` (their tokens count towards max_tokens). */
-  memories: StoredMemory[];
-  patterns: LearnedPattern[];
-}
+export type TaskContext = Schemas['TaskContext'];
 
 export interface MemoryHealth {
   status: 'ok' | 'degraded' | 'down';

@@ -1,124 +1,38 @@
 // Typed HTTP client of the orchestrator API (API.md), over global fetch. It imports no service
-// code: the wire types it needs are declared here, and errors come back as ApiError.
+// code: its wire types are generated from the service's OpenAPI document (./generated), and errors
+// come back as ApiError.
 
 import { ApiError, displayUrl, errorFrom, hasField, scrubbed } from './http.js';
 
 export { ApiError };
 
-export type Priority = 'critical' | 'high' | 'normal' | 'low';
-export type JobStatus = 'queued' | 'preparing' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
-export type ExecutorName = 'local' | 'github-actions';
-export type AgentType = 'claude-code' | 'codex' | 'command';
+import type { components, paths } from './generated/orchestrator.js';
+
+type Schemas = components['schemas'];
+
+// The wire types, generated from the orchestrator's OpenAPI document (npm run gen:types).
+export type Priority = Schemas['Priority'];
+export type JobStatus = Schemas['JobStatus'];
+export type ExecutorName = Schemas['Job']['executor'];
+export type AgentSpec = Schemas['Agent'];
+export type AgentType = AgentSpec['type'];
 
 export const PRIORITIES: readonly Priority[] = ['critical', 'high', 'normal', 'low'];
 export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'preparing', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out'];
 export const EXECUTORS: readonly ExecutorName[] = ['local', 'github-actions'];
 export const AGENT_TYPES: readonly AgentType[] = ['claude-code', 'codex', 'command'];
 
-export type AgentSpec =
-  | { type: 'command'; command: string[]; env?: Record<string, string> }
-  | { type: 'claude-code'; model?: string; max_turns?: number; allowed_tools?: string[]; permission_mode?: string }
-  | { type: 'codex'; model?: string; sandbox?: string };
-
-export interface JobResult {
-  commits: Array<{ sha: string; message: string }>;
-  files_changed: string[];
-  diff_stat: { files: number; insertions: number; deletions: number };
-  qa: { passed: boolean; checks: Array<{ name: string; passed: boolean }> } | null;
-  pr_url: string | null;
-  summary: string | null;
-}
-
-export interface Job {
-  id: string;
-  project_id: string;
-  ticket_id: string | null;
-  title: string;
-  prompt: string;
-  priority: Priority;
-  status: JobStatus;
-  executor: ExecutorName;
-  agent: AgentSpec;
-  repo: string;
-  base_branch: string;
-  branch: string;
-  worktree: { id: string; path: string } | null;
-  attempt: number;
-  max_attempts: number;
-  timeout_s?: number;
-  queue_position: number | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  exit_code: number | null;
-  error: string | null;
-  result: JobResult | null;
-}
-
-export interface SubmitJobRequest {
-  project_id: string;
-  prompt: string;
-  repo?: string;
-  title?: string;
-  ticket_id?: string;
-  priority?: Priority;
-  agent?: AgentSpec;
-  executor?: ExecutorName;
-  base_branch?: string;
-  branch?: string;
-  timeout_s?: number;
-  max_attempts?: number;
-  idempotency_key?: string;
-}
-
-export interface JobPage {
-  jobs: Job[];
-  next_cursor: string | null;
-}
-
-export interface QueueSnapshot {
-  max_parallel: number;
-  running: number;
-  queued: number;
-  by_priority: Record<Priority, number>;
-  queued_jobs: Array<{ id: string; priority: Priority; queue_position: number; project_id: string; title: string }>;
-}
-
-export interface Worktree {
-  id: string;
-  job_id: string | null;
-  project_id: string;
-  path: string;
-  branch: string;
-  status: 'active' | 'cleanup' | 'removed';
-  created_at: string;
-  last_used_at: string;
-}
-
-export interface Project {
-  id: string;
-  repo: string;
-  default_branch: string | null;
-  max_parallel: number | null;
-  github: { owner: string; repo: string; workflow: string } | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface RegisterProjectRequest {
-  id: string;
-  repo: string;
-  default_branch?: string;
-  max_parallel?: number;
-  github?: { owner: string; repo: string; workflow: string };
-}
-
-export interface Health {
-  status: 'ok' | 'degraded' | 'down';
-  version: string;
-  uptime_s: number;
-  checks: Record<string, string>;
-}
+export type JobResult = Schemas['JobResult'];
+export type Job = Schemas['Job'];
+export type SubmitJobRequest = NonNullable<paths['/api/v1/jobs']['post']['requestBody']>['content']['application/json'];
+export type JobPage = Schemas['JobPage'];
+export type QueueSnapshot = Schemas['QueueSnapshot'];
+export type Worktree = Schemas['Worktree'];
+export type Project = Schemas['Project'];
+export type RegisterProjectRequest = NonNullable<paths['/api/v1/projects']['post']['requestBody']>['content']['application/json'];
+export type Health = Schemas['Health'];
+export type JobEvent = Schemas['JobEvent'];
+export type JobDiff = Schemas['JobDiff'];
 
 export interface ListJobsQuery {
   status?: JobStatus;

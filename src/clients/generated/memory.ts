@@ -566,7 +566,7 @@ export type components = {
             updated_at: string;
             superseded_by: string | null;
             superseded_at: string | null;
-            /** @description wordings merges replaced, oldest first */
+            /** @description wordings that merges replaced, oldest first (the last 20): in a write's answer, and in lists with include_history */
             history?: {
                 content: string | {
                     [key: string]: unknown;
@@ -584,12 +584,15 @@ export type components = {
         Pattern: {
             id: string;
             type: "co_change" | "task_files" | "qa_failure" | "agent_stats";
+            /** @description one readable sentence with the evidence */
             description: string;
+            /** @description what it relates: co_change {scope, paths, tasks_changing_either}; task_files {term, path, tasks_with_term}; qa_failure {check, runs, failure_rate}; agent_stats {agent, runs, success_rate, median_duration_s, duration_samples} */
             content: {
                 [key: string]: unknown;
             };
             success_count: number;
             failure_count: number;
+            /** @description 0..1: a Wilson lower bound, so it grows with evidence */
             confidence: number;
             /** Format: date-time */
             last_seen_at: string;
@@ -602,7 +605,9 @@ export type components = {
             context: string;
             tokens: number;
             sources: components["schemas"]["SourceRange"][];
+            /** @description the memories rendered into `context` (their tokens count towards max_tokens) */
             memories: components["schemas"]["Memory"][];
+            /** @description the patterns rendered into `context` */
             patterns: components["schemas"]["Pattern"][];
         };
         ChatMessage: {

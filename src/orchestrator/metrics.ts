@@ -1,15 +1,31 @@
 // The orchestrator's Prometheus metrics. Gauges are read from the database at scrape time, so they
 // describe the whole deployment, not one replica; durations are observed by the replica that ran the job.
-import { Gauge, Histogram, collectDefaultMetrics, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, collectDefaultMetrics, Registry } from 'prom-client';
+import type { TokenUsage } from './agents/runEvents.js';
 import type { Database } from '../platform/database/database.js';
 import { JOB_STATUSES, PRIORITIES, priorityName } from './jobs/job.js';
 
 export class JobMetrics {
   readonly registry = new Registry();
   private readonly duration: Histogram<'status'>;
+  private readonly tokens: Counter<'project' | 'agent' | 'kind'>;
+  private readonly dollars: Counter<'project' | 'agent'>;
 
   constructor(db: Database, localRunning: () => number) {
     collectDefaultMetrics({ register: this.registry, prefix: 'autobuild_process_' });
+    // Counted by the replica that ran the agent, as each run ends (a run parked by a rate limit included).
+    this.tokens = new Counter({
+      name: 'autobuild_agent_tokens_total',
+      help: 'Tokens agents used, by project, agent type and kind (input, output, cache_read, cache_creation)',
+      labelNames: ['project', 'agent', 'kind'],
+      registers: [this.registry],
+    });
+    this.dollars = new Counter({
+      name: 'autobuild_agent_cost_usd_total',
+      help: 'Dollars agents spent (as the agent reported, or priced from tokens), by project and agent type',
+      labelNames: ['project', 'agent'],
+      registers: [this.registry],
+    });
     this.duration = new Histogram({
       name: 'autobuild_job_duration_seconds',
       help: 'Duration of finished job attempts in seconds, by resulting status',
@@ -65,6 +81,16 @@ export class JobMetrics {
         this.set(rows[0]?.n ?? 0);
       },
     });
+  }
+
+  agentSpent(project: string, agent: string, usage: TokenUsage | null | undefined, costUsd: number): void {
+    if (usage) {
+      this.tokens.inc({ project, agent, kind: 'input' }, usage.input_tokens);
+      this.tokens.inc({ project, agent, kind: 'output' }, usage.output_tokens);
+      this.tokens.inc({ project, agent, kind: 'cache_read' }, usage.cache_read_input_tokens);
+      this.tokens.inc({ project, agent, kind: 'cache_creation' }, usage.cache_creation_input_tokens);
+    }
+    if (costUsd > 0) this.dollars.inc({ project, agent }, costUsd);
   }
 
   jobFinished(status: string, seconds: number): void {

@@ -10,6 +10,7 @@ import { createHttpApp, type HttpApp } from '../platform/http/app.js';
 import type { Logger } from '../platform/logger.js';
 import { VERSION } from '../platform/version.js';
 import { registerJobRoutes } from './api/jobsRoutes.js';
+import { registerJobRunRoutes } from './api/jobRunRoutes.js';
 import { registerOtherRoutes } from './api/otherRoutes.js';
 import { orchestratorComponents } from './api/wireSchemas.js';
 import { registerComponents } from '../platform/http/components.js';
@@ -74,6 +75,7 @@ export async function buildOrchestrator(options: OrchestratorOptions): Promise<O
     workerId,
     context: options.context ?? memoryContextProvider({ memoryServiceUrl: config.memoryServiceUrl, apiToken: config.apiToken }),
     baseEnv: options.agentEnv,
+    onSpend: (job, spend) => metrics.agentSpent(job.project_id, job.agent.type, spend.usage, spend.costUsd),
   });
   const remote = new GithubActionsExecutor({
     db,
@@ -100,6 +102,7 @@ export async function buildOrchestrator(options: OrchestratorOptions): Promise<O
   const queue = new QueueOrder(db);
   const outbox = new OutcomeOutbox(db, config, logger);
   registerJobRoutes(app, { db, config, logs, remote, queue });
+  registerJobRunRoutes(app, { db, logs, queue });
   registerCallbackRoute(app, { db, config, logs });
   registerOtherRoutes(app, {
     db,

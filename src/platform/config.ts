@@ -7,6 +7,14 @@ import path from 'node:path';
 
 export type AgentType = 'claude-code' | 'codex' | 'command';
 
+/** Dollars per million tokens. */
+export interface ModelPrice {
+  input: number;
+  output: number;
+  cache_read?: number;
+  cache_write?: number;
+}
+
 export interface Config {
   home: string;
   host: string;
@@ -79,6 +87,8 @@ export interface Config {
     retryBackoffMaxS: number;
     /** Between SIGTERM and SIGKILL of an agent's process group. */
     killGraceMs: number;
+    /** How long a job stopped by a provider's rate or usage limit waits when the limit gave no reset time. */
+    rateLimitBackoffS: number;
   };
   worktrees: {
     root: string;
@@ -92,10 +102,21 @@ export interface Config {
     claudeCommand: string;
     claudeModel: string | undefined;
     claudeMaxTurns: number | undefined;
+    /** Default acceptEdits: print mode cannot ask, and bypassPermissions is refused to root. */
     claudePermissionMode: string | undefined;
+    /** Tools Claude Code may use without asking (AUTOBUILD_CLAUDE_ALLOWED_TOOLS, comma-separated; empty: none). */
+    claudeAllowedTools: string[];
     codexCommand: string;
     codexModel: string | undefined;
+    /** Default workspace-write: the worktree is the agent's sandbox. */
     codexSandbox: string | undefined;
+  };
+  /** Spending: a job's default limit and the prices that turn tokens into dollars where the agent reports none. */
+  costs: {
+    /** Default max_cost_usd of a job (AUTOBUILD_MAX_COST_USD); undefined: unlimited. */
+    maxCostUsd: number | undefined;
+    /** Per model-name prefix, dollars per million tokens (AUTOBUILD_PRICES, JSON, over the built-in table). */
+    prices: Record<string, ModelPrice>;
   };
   bodyLimitBytes: number;
 }
@@ -168,6 +189,68 @@ function bool(source: Source, name: string, fallback: boolean): boolean {
 function text(source: Source, name: string): string | undefined {
   const raw = source[name];
   return raw === undefined || raw === '' ? undefined : raw;
+}
+
+/** Tools a Claude Code agent may use without asking: edit files and run commands in its worktree. */
+export const DEFAULT_CLAUDE_TOOLS = ['Bash', 'Edit', 'MultiEdit', 'Write', 'NotebookEdit', 'Read', 'Glob', 'Grep', 'LS', 'TodoWrite', 'Task'];
+
+/**
+ * Built-in prices (dollars per million tokens) by model-name prefix; the longest matching prefix
+ * wins. Cache reads cost a tenth of input and cache writes 1.25 times, unless given.
+ */
+export const DEFAULT_PRICES: Record<string, ModelPrice> = {
+  'claude-opus-4-0': { input: 15, output: 75 },
+  'claude-opus-4-1': { input: 15, output: 75 },
+  'claude-opus-4-2025': { input: 15, output: 75 },
+  'claude-3-opus': { input: 15, output: 75 },
+  'claude-opus': { input: 5, output: 25 },
+  'claude-sonnet': { input: 3, output: 15 },
+  'claude-3-5-sonnet': { input: 3, output: 15 },
+  'claude-3-7-sonnet': { input: 3, output: 15 },
+  'claude-haiku': { input: 1, output: 5 },
+  'claude-3-5-haiku': { input: 0.8, output: 4 },
+  'gpt-5': { input: 1.25, output: 10, cache_read: 0.125 },
+  'gpt-5-mini': { input: 0.25, output: 2, cache_read: 0.025 },
+  'gpt-5-nano': { input: 0.05, output: 0.4, cache_read: 0.005 },
+  'gpt-4.1': { input: 2, output: 8, cache_read: 0.5 },
+  o3: { input: 2, output: 8, cache_read: 0.5 },
+  'o4-mini': { input: 1.1, output: 4.4, cache_read: 0.275 },
+};
+
+function list(source: Source, name: string): string[] | undefined {
+  const raw = source[name];
+  if (raw === undefined) return undefined;
+  return raw.split(',').map((item) => item.trim()).filter(Boolean);
+}
+
+function dollars(source: Source, name: string): number | undefined {
+  const raw = source[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${name} must be a number of dollars, 0 or more, not "${raw}"`);
+  return value;
+}
+
+function priceTable(source: Source, name: string): Record<string, ModelPrice> {
+  const raw = source[name];
+  if (raw === undefined || raw === '') return { ...DEFAULT_PRICES };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`${name} must be JSON: {"<model prefix>": {"input": dollars per million tokens, "output": ..., "cache_read"?: ..., "cache_write"?: ...}}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`${name} must be a JSON object of model prefixes to prices`);
+  const table = { ...DEFAULT_PRICES };
+  for (const [prefix, price] of Object.entries(parsed as Record<string, unknown>)) {
+    const p = price as Record<string, unknown> | null;
+    const ok = (v: unknown, optional: boolean) => (optional && v === undefined) || (typeof v === 'number' && Number.isFinite(v) && v >= 0);
+    if (!p || typeof p !== 'object' || !ok(p.input, false) || !ok(p.output, false) || !ok(p.cache_read, true) || !ok(p.cache_write, true)) {
+      throw new ConfigError(`${name}: the price of "${prefix}" needs numbers input and output (dollars per million tokens), optional cache_read and cache_write`);
+    }
+    table[prefix] = p as unknown as ModelPrice;
+  }
+  return table;
 }
 
 /**
@@ -254,6 +337,11 @@ export function loadConfig(env: Source): Config {
       retryBackoffS: int(source, 'AUTOBUILD_RETRY_BACKOFF_S', 10, 0, 3600),
       retryBackoffMaxS: int(source, 'AUTOBUILD_RETRY_BACKOFF_MAX_S', 600, 0, 24 * 3600),
       killGraceMs: int(source, 'AUTOBUILD_KILL_GRACE_MS', 5000, 0, 600_000),
+      rateLimitBackoffS: int(source, 'AUTOBUILD_RATE_LIMIT_BACKOFF_S', 300, 1, 7 * 24 * 3600),
+    },
+    costs: {
+      maxCostUsd: dollars(source, 'AUTOBUILD_MAX_COST_USD'),
+      prices: priceTable(source, 'AUTOBUILD_PRICES'),
     },
     worktrees: {
       root: path.join(home, 'worktrees'),
@@ -265,10 +353,11 @@ export function loadConfig(env: Source): Config {
       claudeCommand: text(source, 'AUTOBUILD_CLAUDE_COMMAND') ?? 'claude',
       claudeModel: text(source, 'AUTOBUILD_CLAUDE_MODEL'),
       claudeMaxTurns: maxTurns === undefined ? undefined : int(source, 'AUTOBUILD_CLAUDE_MAX_TURNS', 0, 1, 10_000),
-      claudePermissionMode: text(source, 'AUTOBUILD_CLAUDE_PERMISSION_MODE'),
+      claudePermissionMode: oneOf(source, 'AUTOBUILD_CLAUDE_PERMISSION_MODE', ['default', 'acceptEdits', 'bypassPermissions', 'plan'] as const, 'acceptEdits'),
+      claudeAllowedTools: list(source, 'AUTOBUILD_CLAUDE_ALLOWED_TOOLS') ?? [...DEFAULT_CLAUDE_TOOLS],
       codexCommand: text(source, 'AUTOBUILD_CODEX_COMMAND') ?? 'codex',
       codexModel: text(source, 'AUTOBUILD_CODEX_MODEL'),
-      codexSandbox: text(source, 'AUTOBUILD_CODEX_SANDBOX'),
+      codexSandbox: oneOf(source, 'AUTOBUILD_CODEX_SANDBOX', ['read-only', 'workspace-write', 'danger-full-access'] as const, 'workspace-write'),
     },
     bodyLimitBytes: int(source, 'AUTOBUILD_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
   };

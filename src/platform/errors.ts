@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   not_found: 404,
   job_not_found: 404,
   project_not_found: 404,
+  branch_not_found: 404,
   state_conflict: 409,
   job_finished: 409,
   callback_conflict: 409,

@@ -1,16 +1,16 @@
-// The claude-code agent end to end with the real Claude Code CLI (npm @anthropic-ai/claude-code):
-// the orchestrator runs `claude -p ... --output-format stream-json` in the job's worktree, pointed
-// (ANTHROPIC_BASE_URL) at a local fake of the Messages API that scripts a Write tool call and a
-// final answer. The agent's environment (HOME, base URL, dummy key, no nonessential traffic) is
-// set through the orchestrator's agentEnv, as the CLI would get it from the service's environment.
+// The claude-code agent end to end with the real Claude Code CLI (npm @anthropic-ai/claude-code),
+// with default settings: the orchestrator runs `claude -p ... --output-format stream-json` in the
+// job's worktree, pointed (ANTHROPIC_BASE_URL) at a local fake of the Messages API that scripts
+// tool calls. What the job records (branch, events, readable log, usage, cost), a usage limit that
+// parks and resumes the session, a follow-up that resumes it again, and a budget that stops a run.
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/platform/config.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { buildOrchestrator, type Orchestrator } from '../../src/orchestrator/orchestrator.js';
-import { apiError, contentText, startFakeAnthropic, text, toolResults, toolUse, type FakeAnthropic, type FakeScript, type MessagesRequest } from '../fakes/anthropicServer.js';
+import { apiError, contentText, startFakeAnthropic, text, toolUse, type FakeAnthropic, type FakeResponse, type MessagesRequest } from '../fakes/anthropicServer.js';
 import { api, isDone, resetDb, sharedDb, TEST_ENV, waitForJob } from '../support/orchestrator.js';
 import { createTestRepo, gitIn, tempDir } from '../support/repo.js';
 
@@ -33,12 +33,17 @@ function claudeBinary(): string {
 
 const CLAUDE = claudeBinary();
 // Starts with '-' on purpose: the prompt must never be taken for an option.
-const PROMPT = '--model is not an option here: create hello.txt saying hi';
-const FINAL = 'Created hello.txt containing the greeting.';
+const PROMPT = '--model is not an option here: create hello.txt saying hi and record that the checks ran';
+const FOLLOW_UP = 'Also add bye.txt saying bye';
+const FINAL = 'Created hello.txt and ran the checks.';
+/** Every answer reports this usage: the job's totals are multiples of it. */
+const TURN_USAGE = { input_tokens: 1200, output_tokens: 40 };
 
 let fake: FakeAnthropic | undefined;
 let orchestrator: Orchestrator | undefined;
 let url = '';
+let claudeHome = '';
+let autobuildHome = '';
 const dirs: string[] = [];
 afterEach(async () => {
   await orchestrator?.stop();
@@ -48,15 +53,16 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** An orchestrator whose agents' environment points Claude Code at a fake with this script. */
-async function start(script: FakeScript, agentVars: Record<string, string> = {}): Promise<void> {
-  fake = await startFakeAnthropic(script);
+/** An orchestrator, with default agent settings, whose agents' environment points Claude Code at a fake. */
+async function start(script: (body: MessagesRequest) => FakeResponse, env: Record<string, string> = {}, agentVars: Record<string, string> = {}): Promise<void> {
+  fake = await startFakeAnthropic((body) => (hasWrite(body) ? script(body) : { content: [text('Title')] }));
   const db = await sharedDb();
   await resetDb(db);
   const home = tempDir('autobuild-home-');
-  const claudeHome = tempDir('claude-home-');
+  autobuildHome = home;
+  claudeHome = tempDir('claude-home-');
   dirs.push(home, claudeHome);
-  const config = loadConfig({ ...TEST_ENV, AUTOBUILD_HOME: home, AUTOBUILD_CLAUDE_COMMAND: CLAUDE });
+  const config = loadConfig({ ...TEST_ENV, AUTOBUILD_HOME: home, AUTOBUILD_CLAUDE_COMMAND: CLAUDE, AUTOBUILD_DEFAULT_AGENT: 'claude-code', ...env });
   // Nothing of the machine's own Claude setup; and no IS_SANDBOX, which makes the CLI retry a 529
   // ten times with backoff (minutes) instead of giving up after three quick attempts.
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(ANTHROPIC_|CLAUDE|IS_SANDBOX$)/.test(name)));
@@ -77,113 +83,228 @@ async function start(script: FakeScript, agentVars: Record<string, string> = {})
 
 const systemText = (body: MessagesRequest) => (typeof body.system === 'string' ? body.system : (body.system ?? []).map((b) => b.text).join('\n'));
 const hasWrite = (body: MessagesRequest) => (body.tools ?? []).some((tool) => tool.name === 'Write');
-
-/** Write hello.txt in Claude Code's working directory, then finish; auxiliary requests (no tools) get a short text. */
-const writeHello: FakeScript = (body) => {
-  if (!hasWrite(body)) return { content: [text('Hello file')] };
-  if (toolResults(body).length > 0) return { content: [text(FINAL)] };
-  const cwd = /Primary working directory: (\S+)/.exec(systemText(body))?.[1];
-  if (!cwd) return { content: [text('the fake found no working directory in the system prompt')] };
-  return { content: [text('Writing the file.'), toolUse('Write', { file_path: path.join(cwd, 'hello.txt'), content: 'hi\n' })] };
-};
-
-async function runJob(extra: Record<string, unknown> = {}): Promise<{ job: any; log: string; ms: number }> {
-  const repo = createTestRepo();
-  dirs.push(repo);
-  const started = Date.now();
-  const submitted = await api(url, 'POST', '/api/v1/jobs', {
-    project_id: 'p',
-    prompt: PROMPT,
-    repo,
-    max_attempts: 1,
-    timeout_s: 60,
-    agent: { type: 'claude-code', max_turns: 3, permission_mode: 'acceptEdits' },
-    ...extra,
+/** The text the user typed in the conversation (tool results and reminders aside). */
+const userTexts = (body: MessagesRequest) =>
+  body.messages
+    .filter((m) => m.role === 'user')
+    .map((m) => (typeof m.content === 'string' ? m.content : m.content.filter((b) => b.type === 'text').map((b) => String(b.text)).join('\n')))
+    .filter((t) => t.trim());
+/** Assistant turns since the user's last typed message: where the scripted task stands. */
+function stepOf(body: MessagesRequest): number {
+  let lastUser = -1;
+  body.messages.forEach((m, i) => {
+    if (m.role === 'user' && (typeof m.content === 'string' || m.content.some((b) => b.type === 'text' && !String(b.text).startsWith('<system-reminder>')))) lastUser = i;
   });
-  expect(submitted.status).toBe(201);
-  const job = await waitForJob(url, submitted.body.id, isDone, 75_000);
-  const ms = Date.now() - started;
-  const log = (await api(url, 'GET', `/api/v1/jobs/${job.id}/logs`)).body as string;
-  return { job: { ...job, repo }, log, ms };
+  return body.messages.slice(lastUser + 1).filter((m) => m.role === 'assistant').length;
+}
+const cwdOf = (body: MessagesRequest) => /Primary working directory: (\S+)/.exec(systemText(body))?.[1] ?? '.';
+
+/** The task: Write hello.txt, run a Bash command, finish; a follow-up writes bye.txt. */
+function worker(body: MessagesRequest): FakeResponse {
+  const cwd = cwdOf(body);
+  const step = stepOf(body);
+  const latest = userTexts(body).at(-1) ?? '';
+  if (latest.includes(FOLLOW_UP)) {
+    return step === 0 ? { content: [toolUse('Write', { file_path: path.join(cwd, 'bye.txt'), content: 'bye\n' })], usage: TURN_USAGE } : { content: [text('Added bye.txt.')], usage: TURN_USAGE };
+  }
+  if (step === 0) return { content: [text('Writing the file.'), toolUse('Write', { file_path: path.join(cwd, 'hello.txt'), content: 'hi\n' })], usage: TURN_USAGE };
+  if (step === 1) return { content: [toolUse('Bash', { command: 'echo checks ran > checks.txt', description: 'record the checks' })], usage: TURN_USAGE };
+  return { content: [text(FINAL)], usage: TURN_USAGE };
 }
 
-/** The JSON lines of a log (stream-json events), skipping the orchestrator's own notes. */
-const events = (log: string) =>
-  log
+async function submit(repo: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const submitted = await api(url, 'POST', '/api/v1/jobs', { project_id: 'p', prompt: PROMPT, repo, timeout_s: 60, ...extra });
+  expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
+  return submitted.body.id;
+}
+
+async function finished(id: string): Promise<{ job: any; log: string; events: any[] }> {
+  const job = await waitForJob(url, id, isDone, 75_000);
+  const log = (await api(url, 'GET', `/api/v1/jobs/${id}/logs`)).body as string;
+  const events = (await api(url, 'GET', `/api/v1/jobs/${id}/events?limit=500`)).body.events as any[];
+  return { job, log, events };
+}
+
+/** The raw stream-json lines the CLI printed (kept for diagnosis beside the readable log). */
+function rawStream(jobId: string): Array<Record<string, any>> {
+  const file = path.join(autobuildHome, 'logs', `${jobId}.agent.log`);
+  return readFileSync(file, 'utf8')
     .split('\n')
     .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, any>);
+    .map((line) => JSON.parse(line));
+}
 
-describe('the claude-code agent with the real Claude Code CLI', () => {
-  it('writes a file with its Write tool; the branch, the summary and the log hold the run', async () => {
-    await start(writeHello);
-    const { job, log, ms } = await runJob();
+describe('the claude-code agent with the real Claude Code CLI, default settings', () => {
+  it('edits and runs commands without asking: both land as a commit; the events, the readable log, usage and cost show the run', async () => {
+    await start(worker);
+    const repo = createTestRepo();
+    dirs.push(repo);
+    const { job, log, events } = await finished(await submit(repo));
     expect(job.status, log).toBe('succeeded');
-    expect(job.exit_code).toBe(0);
-    expect(ms).toBeLessThan(60_000);
+    expect(job.agent).toEqual({ type: 'claude-code' });
 
-    // The orchestrator committed the agent's leftover file on the job's branch.
-    expect(gitIn(job.repo, 'show', `${job.branch}:hello.txt`)).toBe('hi');
-    expect(job.result.files_changed).toEqual(['hello.txt']);
-    expect(job.result.commits).toHaveLength(1);
-    expect(job.result.commits[0].message).toMatch(/^autobuild: /);
+    // The Write and the Bash call both happened in the worktree and were committed on the branch.
+    expect(gitIn(repo, 'show', `${job.branch}:hello.txt`)).toBe('hi');
+    expect(gitIn(repo, 'show', `${job.branch}:checks.txt`)).toBe('checks ran');
+    expect(job.result.files_changed.sort()).toEqual(['checks.txt', 'hello.txt']);
     expect(job.result.summary).toBe(FINAL);
+    expect(job.result.permission_denials).toBe(0);
 
-    // Every request went to an endpoint the fake knows (HEAD / and /v1/messages for this CLI version).
-    expect(fake!.requests.filter((r) => r.status === 404).map((r) => `${r.method} ${r.path}`)).toEqual([]);
-    // Claude Code streamed two turns to /v1/messages?beta=true: the prompt, then the tool result.
-    const turns = fake!.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/v1/messages') && hasWrite(r.body));
-    expect(turns).toHaveLength(2);
-    for (const turn of turns) {
-      expect(turn.path).toBe('/v1/messages?beta=true');
-      expect(turn.body.stream).toBe(true);
-      expect(turn.headers['user-agent']).toMatch(/^claude-cli\//);
-      expect(turn.headers['x-api-key']).toBe('[redacted]');
-    }
-    const [first, second] = turns.map((t) => t.body as MessagesRequest);
-    const userText = first!.messages.filter((m) => m.role === 'user').map((m) => contentText(m.content));
-    expect(userText.join('\n')).toContain(PROMPT);
-    const schema = first!.tools!.find((tool) => tool.name === 'Write')!.input_schema!;
-    expect(schema.required).toEqual(expect.arrayContaining(['file_path', 'content']));
-    expect(systemText(first!)).toContain(`Primary working directory: ${job.worktree.path}`);
-    const [result] = toolResults(second!);
-    const toolCall = second!.messages.flatMap((m) => (typeof m.content === 'string' ? [] : m.content)).find((b) => b.type === 'tool_use');
-    expect(result!.tool_use_id).toBe(toolCall!.id);
-    expect(result!.is_error ?? false).toBe(false);
+    // Events: the session, the agent's text, both tool calls with one-line summaries and their results.
+    const kinds = events.map((e) => e.kind);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    const session = events.find((e) => e.kind === 'session');
+    expect(session).toMatchObject({ permission_mode: 'acceptEdits' });
+    expect(events).toContainEqual(expect.objectContaining({ kind: 'agent_text', text: 'Writing the file.' }));
+    expect(events).toContainEqual(expect.objectContaining({ kind: 'tool_call', tool: 'Write', summary: 'hello.txt' }));
+    expect(events).toContainEqual(expect.objectContaining({ kind: 'tool_call', tool: 'Bash', summary: 'echo checks ran > checks.txt' }));
+    expect(events.filter((e) => e.kind === 'tool_result').map((e) => [e.tool, e.is_error])).toEqual([['Write', false], ['Bash', false]]);
+    expect(kinds).toContain('usage');
+    expect(kinds).toContain('note');
+    expect(events.at(-1)!.kind).toBe('note');
 
-    // The job log holds the CLI's stream-json: init (with the permission mode), the turns, the result.
-    expect(log).toContain(`starting claude-code agent: ${CLAUDE}`);
-    const stream = events(log);
-    expect(stream[0]).toMatchObject({ type: 'system', subtype: 'init', permissionMode: 'acceptEdits', cwd: job.worktree.path });
-    expect(stream.some((e) => e.type === 'assistant' && e.message.content.some((b: any) => b.type === 'tool_use' && b.name === 'Write'))).toBe(true);
-    expect(stream.at(-1)).toMatchObject({ type: 'result', subtype: 'success', is_error: false, result: FINAL, num_turns: 2 });
+    // The readable log: the same run as lines a person reads, never the raw JSON.
+    expect(log).toContain('agent: Writing the file.');
+    expect(log).toContain('→ Write hello.txt');
+    expect(log).toContain('→ Bash echo checks ran > checks.txt');
+    expect(log).toMatch(/✓ Bash/);
+    expect(log).toContain(`result: ${FINAL}`);
+    for (const line of log.split('\n')) expect(line.trim().startsWith('{'), line).toBe(false);
+
+    // Usage: three answers of TURN_USAGE each; cost and session as the CLI reported them.
+    const result = rawStream(job.id).find((e) => e.type === 'result')!;
+    expect(job.result.usage).toEqual({ input_tokens: 3 * TURN_USAGE.input_tokens, output_tokens: 3 * TURN_USAGE.output_tokens, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 });
+    expect(result.total_cost_usd).toBeGreaterThan(0);
+    expect(job.result.cost_usd).toBe(result.total_cost_usd);
+    expect(job.result.cost_source).toBe('agent');
+    expect(job.result.num_turns).toBe(result.num_turns);
+    expect(job.result.session_id).toBe(result.session_id);
+    expect(job.result.session_id).toBe(session.session_id);
+
+    // Prometheus: tokens and dollars by project and agent.
+    const metrics = (await api(url, 'GET', '/api/v1/metrics')).body as string;
+    expect(metrics).toContain(`autobuild_agent_tokens_total{project="p",agent="claude-code",kind="input"} ${3 * TURN_USAGE.input_tokens}`);
+    expect(metrics).toMatch(/autobuild_agent_cost_usd_total\{project="p",agent="claude-code"\} 0\.\d+/);
+
+    // The diff for review: text and per file.
+    const diff = await api(url, 'GET', `/api/v1/jobs/${job.id}/diff?format=json`);
+    expect(diff.body.files.map((f: any) => [f.path, f.status, f.insertions])).toEqual([['checks.txt', 'added', 1], ['hello.txt', 'added', 1]]);
+    expect((await api(url, 'GET', `/api/v1/jobs/${job.id}/diff`)).body).toContain('+hi');
   });
 
-  it('fails (not hangs) when the API stays overloaded, with the error in the log', async () => {
-    await start(() => apiError(529, 'overloaded_error', 'Overloaded'));
-    const { job, log, ms } = await runJob();
+  it('a run denied its tools and changing nothing fails, naming them', async () => {
+    await start(worker);
+    const repo = createTestRepo();
+    dirs.push(repo);
+    // Print mode with the default permission mode and no allowed tools: every write is refused.
+    const { job, log, events } = await finished(await submit(repo, { agent: { type: 'claude-code', permission_mode: 'default', allowed_tools: [] } }));
     expect(job.status, log).toBe('failed');
-    expect(job.exit_code).toBe(1);
-    expect(job.error).toMatch(/exited with code 1/);
-    // Claude Code gives up on 529 after a few quick retries (default policy, no knob needed).
-    expect(ms).toBeLessThan(30_000);
-    const stream = events(log);
-    expect(stream.some((e) => e.type === 'system' && e.subtype === 'api_retry' && e.error_status === 529)).toBe(true);
-    expect(stream.at(-1)).toMatchObject({ type: 'result', is_error: true });
-    expect(job.result.summary).toMatch(/529|Overloaded/i);
-    expect(job.result.files_changed).toEqual([]);
-    expect(fake!.messages().length).toBeGreaterThanOrEqual(2);
+    expect(job.result.permission_denials).toBe(2);
+    expect(job.error).toMatch(/denied Write hello\.txt, Bash echo checks ran > checks\.txt and changed nothing/);
+    expect(events.filter((e) => e.kind === 'permission_denied').map((e) => e.tool)).toEqual(['Write', 'Bash']);
+    expect(log).toContain('⛔ permission denied: Write');
   });
 
-  it('fails at once on a rejected API key when retries are off, with the error in the log', async () => {
+  it('a usage limit parks the job with not_before, then the same session resumes and succeeds on its first attempt', async () => {
+    let limited = 0;
+    await start(
+      (body) => {
+        // The first answer of the task is the provider's usage limit.
+        if (limited === 0 && stepOf(body) === 0 && !userTexts(body).some((t) => t.includes('interrupted'))) {
+          limited++;
+          // As the API answers a subscription over its limit: Claude Code gives up at once.
+          return apiError(429, 'rate_limit_error', 'Claude AI usage limit reached. Your limit resets soon.', {
+            'anthropic-ratelimit-unified-status': 'rejected',
+            'anthropic-ratelimit-unified-reset': String(Math.floor(Date.now() / 1000) + 3600),
+            'retry-after': '3600',
+          });
+        }
+        return worker(body);
+      },
+      { AUTOBUILD_RATE_LIMIT_BACKOFF_S: '3' },
+    );
+    const repo = createTestRepo();
+    dirs.push(repo);
+    const id = await submit(repo);
+    const parked = await waitForJob(url, id, (j) => (j.status === 'queued' && j.not_before !== null) || isDone(j), 30_000);
+    expect(parked.status, (await api(url, 'GET', `/api/v1/jobs/${id}/logs`)).body).toBe('queued');
+    expect(parked.waiting_reason).toMatch(/^rate limited by the model provider \(429\) until /);
+    expect(parked.attempt).toBe(0);
+    expect(new Date(parked.not_before).getTime()).toBeGreaterThan(Date.now());
+    // Its slot is free while it waits.
+    expect((await api(url, 'GET', '/api/v1/queue')).body.running).toBe(0);
+
+    const { job, log, events } = await finished(id);
+    expect(job.status, log).toBe('succeeded');
+    expect(job.attempt).toBe(1);
+    expect(gitIn(repo, 'show', `${job.branch}:hello.txt`)).toBe('hi');
+    expect(events).toContainEqual(expect.objectContaining({ kind: 'error' }));
+    expect(log).toMatch(/rate limited by the model provider/);
+    // The second run resumed the first run's session: the CLI was started with --resume and sent
+    // the fake the first run's conversation (the original prompt) before the new instruction.
+    expect(log).toMatch(/resuming session [0-9a-f-]{36}/);
+    const sessions = events.filter((e) => e.kind === 'session').map((e) => e.session_id);
+    expect(sessions.length).toBe(2);
+    expect(sessions[1]).toBe(sessions[0]);
+    const resumed = fake!.messages().filter(hasWrite).find((body) => userTexts(body).some((t) => t.includes('interrupted')))!;
+    expect(userTexts(resumed).some((t) => t.includes(PROMPT))).toBe(true);
+  });
+
+  it('a follow-up resumes the session and adds a commit on the same branch', async () => {
+    await start(worker);
+    const repo = createTestRepo();
+    dirs.push(repo);
+    const first = (await finished(await submit(repo))).job;
+    expect(first.status).toBe('succeeded');
+
+    const response = await api(url, 'POST', `/api/v1/jobs/${first.id}/follow-ups`, { prompt: FOLLOW_UP });
+    expect(response.status, JSON.stringify(response.body)).toBe(201);
+    expect(response.body).toMatchObject({ parent_job_id: first.id, branch: first.branch, project_id: 'p', repo: first.repo, status: 'queued' });
+    // One job of a thread at a time.
+    expect((await api(url, 'POST', `/api/v1/jobs/${first.id}/follow-ups`, { prompt: 'again' })).status).toBe(409);
+
+    const { job, log } = await finished(response.body.id);
+    expect(job.status, log).toBe('succeeded');
+    expect(log).toContain(`resuming session ${first.result.session_id}`);
+    expect(gitIn(repo, 'show', `${first.branch}:bye.txt`)).toBe('bye');
+    expect(gitIn(repo, 'show', `${first.branch}:hello.txt`)).toBe('hi');
+    expect(gitIn(repo, 'rev-list', '--count', `main..${first.branch}`)).toBe('2');
+    // The resumed conversation held the first task's prompt.
+    const resumed = fake!.messages().filter(hasWrite).find((body) => userTexts(body).some((t) => t.includes(FOLLOW_UP)))!;
+    expect(userTexts(resumed).some((t) => t.includes(PROMPT))).toBe(true);
+    expect(job.result.session_id).toBe(first.result.session_id);
+  });
+
+  it('a run over max_cost_usd is stopped, its work saved on the branch, and fails with the reason', async () => {
+    await start((body) => {
+      const response = worker(body);
+      // The second answer costs far more than the limit (input tokens priced while the run goes on).
+      return stepOf(body) === 1 && 'content' in response ? { ...response, usage: { input_tokens: 400_000, output_tokens: 10 } } : response;
+    });
+    const repo = createTestRepo();
+    dirs.push(repo);
+    const { job, log } = await finished(await submit(repo, { max_cost_usd: 0.5 }));
+    expect(job.status, log).toBe('failed');
+    expect(job.max_cost_usd).toBe(0.5);
+    expect(job.error).toMatch(/^stopped: cost \$\d+\.\d+ \(estimated from tokens at claude-[\w-]+'s price\) passed max_cost_usd \$0\.5/);
+    expect(log).toContain('stopping the agent: cost');
+    // The file written before the limit was passed is on the branch.
+    expect(gitIn(repo, 'show', `${job.branch}:hello.txt`)).toBe('hi');
+    expect(job.result.cost_usd).toBeGreaterThan(0.5);
+  });
+
+  it('fails at once on a rejected API key when retries are off, with the error in the log and events', async () => {
     // By default Claude Code retries a 401 ten times with backoff (minutes); CLAUDE_CODE_MAX_RETRIES bounds it.
-    await start(() => apiError(401, 'authentication_error', 'invalid x-api-key'), { CLAUDE_CODE_MAX_RETRIES: '0' });
-    const { job, log, ms } = await runJob();
+    await start(() => apiError(401, 'authentication_error', 'invalid x-api-key'), {}, { CLAUDE_CODE_MAX_RETRIES: '0' });
+    const repo = createTestRepo();
+    dirs.push(repo);
+    const { job, log, events } = await finished(await submit(repo));
     expect(job.status, log).toBe('failed');
     expect(job.exit_code).toBe(1);
-    expect(ms).toBeLessThan(30_000);
-    expect(events(log).at(-1)).toMatchObject({ type: 'result', is_error: true, api_error_status: 401 });
-    expect(job.result.summary).toMatch(/API key/i);
-    expect(fake!.messages()).toHaveLength(1);
+    expect(job.error).toMatch(/API key/i);
+    expect(job.error).toMatch(/401/);
+    expect(events).toContainEqual(expect.objectContaining({ kind: 'result', is_error: true }));
+    expect(fake!.messages().filter(hasWrite)).toHaveLength(1);
+    void contentText;
   });
 });

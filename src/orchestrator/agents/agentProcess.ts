@@ -5,7 +5,7 @@ import { processStarter } from '../../platform/processes/processLauncher.js';
 import type { JobLogWriter } from '../logs/jobLogs.js';
 import type { AgentInvocation } from './agentCommand.js';
 
-export type StopReason = 'cancelled' | 'timed_out' | 'shutdown' | 'lease_lost';
+export type StopReason = 'cancelled' | 'timed_out' | 'shutdown' | 'lease_lost' | 'over_budget';
 
 export interface AgentRunResult {
   exitCode: number | null;
@@ -74,8 +74,8 @@ export function runAgentProcess(invocation: AgentInvocation, options: AgentRunOp
       resolve(result);
     };
 
-    child.on('stdout', (chunk: Buffer) => options.log.write(chunk));
-    child.on('stderr', (chunk: Buffer) => options.log.write(chunk));
+    child.on('stdout', (chunk: Buffer) => options.log.write(chunk, 'stdout'));
+    child.on('stderr', (chunk: Buffer) => options.log.write(chunk, 'stderr'));
     child.on('error', (error: Error) => {
       spawnError ??= error.message;
       if (pid === undefined) options.log.note(`could not start the agent: ${error.message}`);

@@ -9,6 +9,7 @@ import { isTerminal, toJob, type JobRow } from '../jobs/job.js';
 import { getJobRow, listJobRows, requestCancel } from '../jobs/jobQueries.js';
 import type { QueueOrder } from '../jobs/queue.js';
 import { submitJob } from '../jobs/submitJob.js';
+import { liveWaitingReasons } from '../budgets/spend.js';
 import type { JobLogs } from '../logs/jobLogs.js';
 import type { GithubActionsExecutor } from '../executors/githubActionsExecutor.js';
 import { assertStorable } from '../../platform/database/storable.js';
@@ -24,7 +25,11 @@ export interface JobsRouteDeps {
 
 export function registerJobRoutes(app: HttpApp, deps: JobsRouteDeps): void {
   const { db, config, logs, remote, queue } = deps;
-  const withQueuePosition = async (row: JobRow) => toJob(row, row.status === 'queued' ? await queue.positionOf(row.id) : null);
+  const withQueuePosition = async (row: JobRow) => {
+    if (row.status !== 'queued') return toJob(row, null);
+    const reasons = await liveWaitingReasons(db, [row], config.maxParallel);
+    return toJob(row, await queue.positionOf(row.id), reasons.get(row.id) ?? null);
+  };
 
   app.post(
     '/api/v1/jobs',
@@ -58,10 +63,12 @@ export function registerJobRoutes(app: HttpApp, deps: JobsRouteDeps): void {
     const after = cursor ? decodeCursor<{ seq: string }>(cursor, { seq: 'digits' }) : undefined;
     const rows = await listJobRows(db, { limit: limit + 1, beforeSeq: after?.seq, status, projectId: project_id });
     const page = rows.slice(0, limit);
-    const positions = await queue.positionsOf(page.filter((r) => r.status === 'queued').map((r) => r.id));
+    const queued = page.filter((r) => r.status === 'queued');
+    const positions = await queue.positionsOf(queued.map((r) => r.id));
+    const reasons = await liveWaitingReasons(db, queued, config.maxParallel);
     const last = page[page.length - 1];
     return {
-      jobs: page.map((row) => toJob(row, positions.get(row.id) ?? null)),
+      jobs: page.map((row) => toJob(row, positions.get(row.id) ?? null, reasons.get(row.id) ?? null)),
       next_cursor: rows.length > limit && last ? encodeCursor({ seq: String(last.seq) }) : null,
     };
   });

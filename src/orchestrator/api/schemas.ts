@@ -59,6 +59,7 @@ export const SubmitJobBody = Type.Object(
     timeout_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 3600 })),
     max_attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
     idempotency_key: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    max_cost_usd: Type.Optional(Type.Number({ minimum: 0, maximum: 1_000_000, description: 'stop the run and fail the job once it has spent more (dollars); default AUTOBUILD_MAX_COST_USD' })),
   },
   { additionalProperties: false },
 );
@@ -95,6 +96,32 @@ export const RegisterProjectBody = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    qa: Type.Optional(
+      Type.Object(
+        {
+          commands: Type.Optional(
+            Type.Array(
+              Type.Object(
+                {
+                  name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9 ._:-]{0,99}$' }),
+                  command: Type.Array(Type.String({ minLength: 1, maxLength: 10_000 }), { minItems: 1, maxItems: 1000, description: 'argv; never run through a shell' }),
+                  timeout_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 3600 })),
+                },
+                { additionalProperties: false },
+              ),
+              { maxItems: 50, description: 'the checks; absent: detected from the repository; []: QA off' },
+            ),
+          ),
+          rounds: Type.Optional(Type.Integer({ minimum: 0, maximum: 20, description: 'more tries the agent gets after failing checks (default 2)' })),
+          required: Type.Optional(Type.Boolean({ description: 'checks still failing fail the job (default true)' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    budget: Type.Optional(
+      Type.Object({ daily_cost_usd: Type.Number({ minimum: 0, maximum: 1_000_000, description: 'dollars in a rolling 24 h window' }) }, { additionalProperties: false }),
+    ),
+    pull_requests: Type.Optional(Type.Boolean({ description: 'open a pull request for every succeeded job (needs github)' })),
   },
   { additionalProperties: false },
 );

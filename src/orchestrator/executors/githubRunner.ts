@@ -11,10 +11,11 @@ import type { Config } from '../../platform/config.js';
 import { createGithubClient, describeGithubError } from '../../platform/github.js';
 import { git } from '../../platform/git.js';
 import type { Logger } from '../../platform/logger.js';
-import { agentInvocation } from '../agents/agentCommand.js';
+import { agentInvocation, agentStreamParser } from '../agents/agentCommand.js';
 import { agentEnvironment } from '../agents/agentEnvironment.js';
 import { runAgentProcess, type StopReason } from '../agents/agentProcess.js';
-import { OutputTail } from '../agents/agentSummary.js';
+import { RunRecorder } from '../agents/runRecorder.js';
+import { renderEvent } from '../logs/renderEvent.js';
 import type { AgentSpec } from '../jobs/job.js';
 import type { JobLogWriter } from '../logs/jobLogs.js';
 import { collectBranchWork, saveWork, type BranchWork } from '../worktrees/branchWork.js';
@@ -75,11 +76,16 @@ interface JobFacts {
   attempt: number;
 }
 
-const stdoutLog = (): JobLogWriter => ({
-  write: (chunk) => void process.stdout.write(chunk),
-  note: (message) => void process.stdout.write(`[autobuild ${new Date().toISOString()}] ${message}\n`),
-  close: async () => undefined,
-});
+/** The Actions log: the run's events as readable lines (the raw agent output is not shown). */
+const stdoutLog = (): JobLogWriter => {
+  const event: JobLogWriter['event'] = (value) => void process.stdout.write(`${renderEvent(value, new Date().toISOString())}\n`);
+  return {
+    write: () => undefined,
+    event,
+    note: (message) => event({ kind: 'note', text: message }),
+    close: async () => undefined,
+  };
+};
 
 async function jobFacts(settings: RunnerSettings, log: JobLogWriter): Promise<JobFacts> {
   if (settings.orchestratorUrl) {
@@ -187,7 +193,8 @@ export async function deliverCallback(url: string, auth: CallbackAuth, body: Rec
 
 export async function runRemoteJob(settings: RunnerSettings, logger: Logger, signal: AbortSignal): Promise<RunnerOutcome> {
   const log = stdoutLog();
-  const tail = new OutputTail();
+  let recorder: RunRecorder | undefined;
+  const summary = () => recorder?.report().finalText?.replaceAll('\u0000', '').trim().slice(0, 20_000).replace(/\p{Cs}/gu, '\uFFFD') || null;
   let status: RunnerOutcome['status'] = 'failed';
   let exitCode: number | null = null;
   let error: string | null = null;
@@ -213,14 +220,17 @@ export async function runRemoteJob(settings: RunnerSettings, logger: Logger, sig
     const baseEnv = { ...settings.baseEnv };
     for (const name of RUNNER_ONLY_ENV) delete baseEnv[name];
     const env = agentEnvironment(baseEnv, invocation.env, { id: settings.jobId, prompt: facts.prompt, branch: settings.branch, project_id: facts.projectId, attempt: facts.attempt }, contextFile);
+    recorder = new RunRecorder(agentStreamParser(facts.agent, { cwd: settings.workdir }), log);
     const run = await runAgentProcess(invocation, {
       cwd: settings.workdir,
       env,
-      log: { ...log, write: (chunk) => (tail.push(chunk), log.write(chunk)) },
+      log: recorder.writer(),
       timeoutMs: facts.timeoutS * 1000,
       killGraceMs: settings.killGraceMs,
       signal,
     });
+    recorder.flush();
+    const report = recorder.report();
     exitCode = run.exitCode;
     const stopped: StopReason | null = run.stoppedFor;
     if (stopped === 'cancelled' || stopped === 'shutdown') {
@@ -230,6 +240,11 @@ export async function runRemoteJob(settings: RunnerSettings, logger: Logger, sig
       error = `timed out after ${facts.timeoutS}s`;
     } else if (run.spawnError) {
       error = `could not start the agent: ${run.spawnError}`;
+    } else if (report.rateLimited) {
+      // A runner cannot wait for the limit to lift: the job fails with the reason (its work is pushed).
+      error = `rate limited by the model provider: ${report.rateLimited.message}`;
+    } else if (report.isError) {
+      error = `the agent reported ${report.finalText ?? 'an error'}${report.apiErrorStatus ? ` (API status ${report.apiErrorStatus})` : ''}`;
     } else if (run.exitCode === 0) {
       status = 'succeeded';
     } else {
@@ -243,7 +258,7 @@ export async function runRemoteJob(settings: RunnerSettings, logger: Logger, sig
       await git(['push', '--quiet', 'origin', `HEAD:refs/heads/${settings.branch}`], { cwd: settings.workdir });
       log.note(`pushed ${work.commits.length} commit(s) to ${settings.branch}`);
       if (status === 'succeeded') {
-        pull = await openPullRequest(settings, facts, tail.summary(), logger);
+        pull = await openPullRequest(settings, facts, summary(), logger);
         if (pull) log.note(`pull request: ${pull.url}`);
       }
     }
@@ -262,7 +277,7 @@ export async function runRemoteJob(settings: RunnerSettings, logger: Logger, sig
     diff_stat: work.diff_stat,
     pr_url: pull?.url ?? null,
     pr_number: pull?.number ?? null,
-    summary: tail.summary(),
+    summary: summary(),
     error,
   };
   const delivered = await deliverCallback(settings.callbackUrl, settings.callbackAuth, body, settings.apiToken, settings.callbackRetryMs);

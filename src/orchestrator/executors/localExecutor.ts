@@ -1,18 +1,24 @@
-// Runs a claimed job on this machine: a worktree on the job's branch, the agent in it, then the
-// leftovers committed on the branch, the result collected, and the worktree removed — in that
-// order, whatever the outcome, so the branch always holds the work.
+// Runs a claimed job on this machine: a worktree on the job's branch, the agent in it (its output
+// parsed into events as it streams, its spend checked against the job's and the project's budget),
+// then the leftovers committed on the branch, the result collected, and the worktree removed — in
+// that order, whatever the outcome, so the branch always holds the work.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../../platform/config.js';
 import type { Database } from '../../platform/database/database.js';
 import type { Logger } from '../../platform/logger.js';
-import { agentInvocation } from '../agents/agentCommand.js';
+import { agentInvocation, agentStreamParser } from '../agents/agentCommand.js';
 import { agentEnvironment } from '../agents/agentEnvironment.js';
-import { OutputTail } from '../agents/agentSummary.js';
 import { runAgentProcess, type StopReason } from '../agents/agentProcess.js';
+import { decideOutcome, runSpend, type RunVerdict } from '../agents/runOutcome.js';
+import { RunRecorder } from '../agents/runRecorder.js';
+import { resumableSession } from '../agents/sessions.js';
+import { BudgetGuard } from '../budgets/budgetGuard.js';
+import { recordSpend } from '../budgets/spend.js';
 import type { JobResult, JobRow } from '../jobs/job.js';
+import { continuationPrompt } from '../jobs/threadContext.js';
 import type { JobLogs } from '../logs/jobLogs.js';
-import type { AttemptOutcome } from '../scheduler/finishJob.js';
+import type { AttemptOutcome, Parking } from '../scheduler/finishJob.js';
 import { collectBranchWork, saveWork } from '../worktrees/branchWork.js';
 import type { WorktreeManager } from '../worktrees/worktreeManager.js';
 
@@ -28,17 +34,17 @@ export interface LocalExecutorDeps {
   context: ContextProvider;
   /** The parent environment agents start from (normally process.env, handed in by the CLI). */
   baseEnv: NodeJS.ProcessEnv;
+  /** Told of each run's tokens and dollars (metrics). */
+  onSpend?: (job: JobRow, spend: { costUsd: number; usage: JobResult['usage'] }) => void;
 }
 
-/** The outcome to record, or 'requeue' (shutdown) / 'abandon' (lease lost: someone else owns the job now). */
-export type LocalRunOutcome = AttemptOutcome | { status: 'requeue' } | { status: 'abandon' };
+/**
+ * The outcome to record; 'park' (a provider's limit: back to the queue until it lifts),
+ * 'requeue' (shutdown) or 'abandon' (lease lost: someone else owns the job now).
+ */
+export type LocalRunOutcome = AttemptOutcome | ({ status: 'park' } & Parking) | { status: 'requeue' } | { status: 'abandon' };
 
-const OUTCOME_BY_STOP: Record<StopReason, LocalRunOutcome['status']> = {
-  cancelled: 'cancelled',
-  timed_out: 'timed_out',
-  shutdown: 'requeue',
-  lease_lost: 'abandon',
-};
+const CONTINUE_AFTER_LIMIT = 'You were interrupted by the model provider\'s usage limit, which has now lifted. Continue the task where you left off and finish it.';
 
 export class LocalExecutor {
   constructor(private readonly deps: LocalExecutorDeps) {}
@@ -58,9 +64,12 @@ export class LocalExecutor {
       return { status: 'failed', exitCode: null, error: message, result: null };
     }
 
-    let outcome: LocalRunOutcome;
+    let verdict: RunVerdict | undefined;
     let result: JobResult | null = null;
-    const tail = new OutputTail();
+    let spend: ReturnType<typeof runSpend> | undefined;
+    const stops: { reason?: string } = {};
+    const recorder = new RunRecorder(agentStreamParser(job.agent, { cwd: worktree.path, priorUsage: job.runs > 0 ? job.usage : null }), log, (event) => guard?.observe(event));
+    let guard: BudgetGuard | undefined;
     try {
       log.note(`worktree ${worktree.path} on branch ${job.branch} (from ${job.base_branch})`);
       const contextFile = path.join(config.home, 'jobs', job.id, 'context.md');
@@ -71,25 +80,41 @@ export class LocalExecutor {
       });
       await writeFile(contextFile, context);
 
-      const invocation = agentInvocation(job.agent, { prompt: job.prompt, context }, config.agents);
+      const invocationEnv = agentEnvironment(this.deps.baseEnv, job.agent.type === 'command' ? (job.agent.env ?? {}) : {}, job, contextFile);
+      const { prompt, resumeSessionId } = await this.promptFor(job, worktree.path, invocationEnv, log);
+      const invocation = agentInvocation(job.agent, { prompt, context, resumeSessionId: resumeSessionId ?? undefined }, config.agents);
       const env = agentEnvironment(this.deps.baseEnv, invocation.env, job, contextFile);
-      log.note(`starting ${job.agent.type} agent: ${invocation.file}`);
+      log.note(`starting ${job.agent.type} agent: ${invocation.file}${resumeSessionId ? ` (resuming session ${resumeSessionId})` : ''}`);
       // The job becomes 'running' (with the agent's pid, for recovery after a crash) in one
       // statement once the agent has started; a cancel or a lost lease meanwhile stops it again.
       const control = new AbortController();
       const forward = () => control.abort(signal.reason);
       signal.addEventListener('abort', forward, { once: true });
+      guard = new BudgetGuard({
+        db,
+        job,
+        workerId,
+        prices: config.costs.prices,
+        maxCostUsd: job.max_cost_usd,
+        onOver: (reason) => {
+          stops.reason = reason;
+          log.note(`stopping the agent: ${reason}`);
+          control.abort('over_budget' satisfies StopReason);
+        },
+        logger: scoped,
+      });
+      await guard.start();
       const run = await runAgentProcess(invocation, {
         cwd: worktree.path,
         env,
-        log: { ...log, write: (chunk) => (tail.push(chunk), log.write(chunk)) },
+        log: recorder.writer(),
         timeoutMs: job.timeout_s * 1000,
         killGraceMs: config.jobs.killGraceMs,
         signal: control.signal,
         onStart: (pid) => {
           void db
             .query(
-              `update orchestrator.jobs set status = 'running', worktree_id = $3, worktree_path = $4, agent_pid = $5, updated_at = now()
+              `update orchestrator.jobs set status = 'running', worktree_id = $3, worktree_path = $4, agent_pid = $5, runs = runs + 1, updated_at = now()
                 where id = $1 and locked_by = $2 and status = 'preparing' and cancel_requested_at is null returning id`,
               [job.id, workerId, worktree.id, worktree.path, pid],
               { reusePlan: true },
@@ -104,31 +129,38 @@ export class LocalExecutor {
         },
       });
       signal.removeEventListener('abort', forward);
+      recorder.flush();
+      guard.stop();
       log.note(`agent exited: ${run.exitCode !== null ? `code ${run.exitCode}` : `signal ${run.signal ?? 'none'}`}`);
-      if (run.stoppedFor) {
-        const status = OUTCOME_BY_STOP[run.stoppedFor];
-        outcome =
-          status === 'cancelled' || status === 'timed_out'
-            ? { status, exitCode: run.exitCode, error: status === 'timed_out' ? `timed out after ${job.timeout_s}s` : 'cancelled by request', result: null }
-            : ({ status } as LocalRunOutcome);
-      } else if (run.spawnError) {
-        outcome = { status: 'failed', exitCode: null, error: `could not start the agent: ${run.spawnError}`, result: null };
-      } else if (run.exitCode === 0) {
-        outcome = { status: 'succeeded', exitCode: 0, error: null, result: null };
-      } else {
-        outcome = { status: 'failed', exitCode: run.exitCode, error: run.exitCode === null ? `agent killed by ${run.signal}` : `agent exited with code ${run.exitCode}`, result: null };
-      }
+      const report = recorder.report();
+      spend = runSpend(job, report, guard.model(), config.costs.prices);
+      verdict = decideOutcome(job, run, report, { overBudget: stops.reason ?? null, rateLimitBackoffS: config.jobs.rateLimitBackoffS });
     } catch (error) {
       scoped.error({ err: (error as Error).message }, 'job run failed');
-      outcome = { status: 'failed', exitCode: null, error: (error as Error).message, result: null };
+      verdict = { status: 'failed', exitCode: null, error: (error as Error).message };
     } finally {
+      guard?.stop();
       // Never lose work: save, collect, then remove — whatever happened above.
       try {
-        const label = 'status' in (outcome! ?? {}) ? outcome!.status : 'interrupted';
+        const label = verdict?.status ?? 'interrupted';
         const sha = await saveWork(worktree.path, `autobuild: ${job.title}\n\nUncommitted work left by the agent (${label}).\nJob: ${job.id}`);
         if (sha) log.note(`committed the agent's uncommitted changes on ${job.branch}: ${sha}`);
         const collected = await collectBranchWork(worktree.path, job.base_branch);
-        result = { ...collected, qa: null, pr_url: null, summary: tail.summary() };
+        const report = recorder.report();
+        result = {
+          ...collected,
+          qa: null,
+          pr_url: null,
+          summary: cleanSummary(report.finalText),
+          usage: spend?.usage ?? job.usage ?? null,
+          cost_usd: spend ? spend.costUsd : job.cost_usd || null,
+          cost_source: spend?.source ?? null,
+          num_turns: report.numTurns,
+          model: spend?.model ?? report.model,
+          session_id: report.sessionId ?? job.session_id,
+          permission_denials: report.permissionDenials.length,
+          denied_tools: report.permissionDenials.map((d) => `${d.tool}${d.summary ? ` ${d.summary}` : ''}`),
+        };
         if (config.worktrees.retainFinished === 0) await worktrees.removeOwn(worktree);
         log.note(`branch ${job.branch}: ${collected.commits.length} commit(s), ${collected.files_changed.length} file(s) changed`);
       } catch (error) {
@@ -136,9 +168,46 @@ export class LocalExecutor {
         log.note(`could not save or remove the worktree: ${(error as Error).message}`);
         scoped.error({ err: (error as Error).message }, 'worktree cleanup failed');
       }
-      await log.close();
+      if (spend && (spend.costUsd > 0 || spend.usage)) {
+        await recordSpend(db, job.id, workerId, { costUsd: spend.costUsd, usage: spend.usage, sessionId: recorder.report().sessionId }).catch((error: Error) =>
+          scoped.warn({ err: error.message }, 'could not record the run\'s spend'),
+        );
+        this.deps.onSpend?.(job, { costUsd: spend.runCostUsd, usage: spend.runUsage });
+      }
     }
-    if ('result' in outcome) outcome = { ...outcome, result };
-    return outcome;
+    // A run that denied tools and changed nothing fails now that the branch's work is known.
+    if (verdict.status === 'succeeded' && result && (result.permission_denials ?? 0) > 0 && result.commits.length === 0) {
+      verdict = { status: 'failed', exitCode: verdict.exitCode, error: `the agent was denied ${result.denied_tools!.join(', ')} and changed nothing` };
+    }
+    if (verdict.status === 'park') {
+      log.note(`${verdict.reason}; the job goes back to the queue and resumes its session then`);
+      await log.close();
+      return { status: 'park', notBefore: verdict.notBefore, reason: verdict.reason, sessionId: recorder.report().sessionId ?? job.session_id, result };
+    }
+    if (verdict.status !== 'requeue' && verdict.status !== 'abandon' && verdict.error) log.note(verdict.error);
+    await log.close();
+    if (verdict.status === 'requeue' || verdict.status === 'abandon') return { status: verdict.status };
+    return { status: verdict.status, exitCode: verdict.exitCode, error: verdict.error, result };
   }
+
+  /**
+   * What to tell the agent: the job's prompt; or, when the job continues a session (a follow-up, a
+   * run interrupted by a limit), that session resumed — or, when its transcript is gone, a fresh one
+   * given the thread's earlier prompts, summaries and the branch's diff.
+   */
+  private async promptFor(job: JobRow, cwd: string, env: NodeJS.ProcessEnv, log: { note(m: string): void }): Promise<{ prompt: string; resumeSessionId: string | null }> {
+    const continuing = job.runs > 0;
+    const request = continuing ? CONTINUE_AFTER_LIMIT : job.prompt;
+    if (job.agent.type === 'command' || (!continuing && !job.parent_job_id)) return { prompt: job.prompt, resumeSessionId: null };
+    const session = resumableSession(job.agent, env, cwd, job.session_id);
+    if (session) return { prompt: request, resumeSessionId: session };
+    if (job.session_id) log.note(`session ${job.session_id} cannot be resumed here (no transcript); starting a fresh session with the thread's history`);
+    return { prompt: await continuationPrompt(this.deps.db, job, cwd, continuing ? `${job.prompt}\n\n(${CONTINUE_AFTER_LIMIT})` : job.prompt), resumeSessionId: null };
+  }
+}
+
+/** Without NUL or an unpaired surrogate: the summary is stored in jsonb, which refuses both. */
+function cleanSummary(text: string | null): string | null {
+  const cleaned = text?.replaceAll('\u0000', '').trim();
+  return cleaned ? cleaned.slice(0, 20_000).replace(/\p{Cs}/gu, '\uFFFD') : null;
 }

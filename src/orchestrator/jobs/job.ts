@@ -16,14 +16,37 @@ export type AgentSpec =
   | { type: 'claude-code'; model?: string; max_turns?: number; allowed_tools?: string[]; permission_mode?: string }
   | { type: 'codex'; model?: string; sandbox?: string };
 
+export interface QaCheckResult {
+  name: string;
+  passed: boolean;
+  command?: string[];
+  exit_code?: number | null;
+  duration_ms?: number | null;
+  output_tail?: string | null;
+}
+
 export interface JobResult {
   commits: Array<{ sha: string; message: string }>;
   files_changed: string[];
   diff_stat: { files: number; insertions: number; deletions: number };
-  qa: { passed: boolean; checks: Array<{ name: string; passed: boolean }> } | null;
+  qa: { passed: boolean; rounds?: number; checks: QaCheckResult[] } | null;
   pr_url: string | null;
   summary: string | null;
+  /** Tokens of every run of the job (a resume after a rate limit included); null when the agent reported none. */
+  usage?: TokenUsage | null;
+  /** Dollars spent by every run of the job: as the agent reported it, or priced from tokens (cost_source says which). */
+  cost_usd?: number | null;
+  /** 'agent': the agent's own figure; 'price_table': tokens × the configured price (the agent reported no cost). */
+  cost_source?: 'agent' | 'price_table' | null;
+  num_turns?: number | null;
+  model?: string | null;
+  session_id?: string | null;
+  permission_denials?: number;
+  /** The tools the agent was denied, e.g. "Write hello.txt". */
+  denied_tools?: string[];
 }
+
+import type { TokenUsage } from '../agents/runEvents.js';
 
 export interface JobRow {
   id: string;
@@ -59,6 +82,15 @@ export interface JobRow {
   error: string | null;
   result: JobResult | null;
   external_run: Record<string, unknown> | null;
+  parent_job_id: string | null;
+  thread_id: string | null;
+  session_id: string | null;
+  runs: number;
+  waiting_reason: string | null;
+  max_cost_usd: number | null;
+  cost_usd: number;
+  usage: TokenUsage | null;
+  spent_at: Date | null;
 }
 
 export interface Job {
@@ -85,6 +117,11 @@ export interface Job {
   exit_code: number | null;
   error: string | null;
   result: JobResult | null;
+  parent_job_id: string | null;
+  /** While queued: not started before this time (retry backoff, a provider's limit). */
+  not_before: string | null;
+  waiting_reason: string | null;
+  max_cost_usd: number | null;
 }
 
 export const priorityRank = (priority: Priority): number => PRIORITIES.indexOf(priority);
@@ -99,7 +136,13 @@ function publicAgent(agent: AgentSpec): AgentSpec {
   return { ...agent, env: Object.fromEntries(Object.keys(agent.env).map((name) => [name, '[REDACTED]'])) };
 }
 
-export function toJob(row: JobRow, queuePosition: number | null): Job {
+/**
+ * A job on the wire. While a queued job waits out a time (a provider's limit, a retry backoff) its
+ * stored reason says why; after that, waitingReason is what the queue knows now (a project over its
+ * budget or at its cap, no free slot).
+ */
+export function toJob(row: JobRow, queuePosition: number | null, waitingReason?: string | null): Job {
+  const notBefore = row.status === 'queued' && new Date(row.run_at).getTime() > Date.now() ? iso(row.run_at) : null;
   return {
     id: row.id,
     project_id: row.project_id,
@@ -124,5 +167,9 @@ export function toJob(row: JobRow, queuePosition: number | null): Job {
     exit_code: row.exit_code,
     error: row.error,
     result: row.result,
+    parent_job_id: row.parent_job_id,
+    not_before: notBefore,
+    waiting_reason: row.status !== 'queued' ? null : notBefore ? (row.waiting_reason ?? 'retry backoff') : (waitingReason ?? null),
+    max_cost_usd: row.max_cost_usd,
   };
 }

@@ -3,7 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Config } from '../../platform/config.js';
-import type { Database } from '../../platform/database/database.js';
+import type { Database, Queryable } from '../../platform/database/database.js';
 import { AppError, invalid } from '../../platform/errors.js';
 import { isValidBranchName, refExists, repositoryHead } from '../../platform/git.js';
 import { getProject } from '../projects/projects.js';
@@ -23,6 +23,7 @@ export interface SubmitJobInput {
   timeout_s?: number;
   max_attempts?: number;
   idempotency_key?: string;
+  max_cost_usd?: number;
 }
 
 export function slugify(text: string, max = 40): string {
@@ -141,41 +142,27 @@ export async function submitJob(db: Database, config: Config, input: SubmitJobIn
   }
   const agent: AgentSpec = input.agent ?? ({ type: config.jobs.defaultAgent } as AgentSpec);
 
-  const rows = await db.query<JobRow & { queue_position: number }>(
-    `with inserted as (
-       insert into orchestrator.jobs
-         (id, project_id, ticket_id, title, prompt, priority, status, executor, agent, repo, base_branch, branch,
-          timeout_s, max_attempts, idempotency_key, request_hash)
-       values ($1, $2, $3, $4, $5, $6, 'queued', $7, $8::jsonb, $9, $10, $11, $12, $13, $14, $15)
-       on conflict (idempotency_key) do nothing
-       returning *
-     ), notified as (
-       select pg_notify('autobuild_jobs', 'queued') from inserted
-     )
-     select inserted.*,
-            -- Its place in the queue, from the same statement: the jobs ahead of it, plus itself.
-            (select count(*)::int from orchestrator.jobs q
-              where q.status = 'queued' and (q.priority, q.seq) < (inserted.priority, inserted.seq)) + 1 as queue_position
-       from inserted left join notified on true`,
-    [
-      id,
-      input.project_id,
-      input.ticket_id ?? null,
-      title,
-      input.prompt,
-      priorityRank(input.priority ?? 'normal'),
-      executor,
-      JSON.stringify(agent),
-      repo,
-      baseBranch,
-      branch,
-      input.timeout_s ?? config.jobs.defaultTimeoutS,
-      input.max_attempts ?? 1,
-      input.idempotency_key ?? null,
-      hash,
-    ],
-    { reusePlan: true },
-  );
+  const rows = await insertJob(db, {
+    id,
+    project_id: input.project_id,
+    ticket_id: input.ticket_id ?? null,
+    title,
+    prompt: input.prompt,
+    priority: priorityRank(input.priority ?? 'normal'),
+    executor,
+    agent,
+    repo,
+    base_branch: baseBranch,
+    branch,
+    timeout_s: input.timeout_s ?? config.jobs.defaultTimeoutS,
+    max_attempts: input.max_attempts ?? 1,
+    idempotency_key: input.idempotency_key ?? null,
+    request_hash: hash,
+    max_cost_usd: input.max_cost_usd ?? config.costs.maxCostUsd ?? null,
+    parent_job_id: null,
+    thread_id: null,
+    session_id: null,
+  });
   if (rows[0]) {
     const { queue_position, ...job } = rows[0];
     return { job: job as JobRow, created: true, queuePosition: queue_position };
@@ -195,4 +182,69 @@ async function findByIdempotencyKey(db: Database, key: string, hash: string): Pr
     ]);
   }
   return job;
+}
+
+export interface NewJobRow {
+  id: string;
+  project_id: string;
+  ticket_id: string | null;
+  title: string;
+  prompt: string;
+  priority: number;
+  executor: ExecutorName;
+  agent: AgentSpec;
+  repo: string;
+  base_branch: string;
+  branch: string;
+  timeout_s: number;
+  max_attempts: number;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  max_cost_usd: number | null;
+  parent_job_id: string | null;
+  thread_id: string | null;
+  session_id: string | null;
+}
+
+/** Store a queued job (nothing when its idempotency key is taken) with its place in the queue, and wake the schedulers. */
+export async function insertJob(db: Queryable, job: NewJobRow): Promise<Array<JobRow & { queue_position: number }>> {
+  return db.query<JobRow & { queue_position: number }>(
+    `with inserted as (
+       insert into orchestrator.jobs
+         (id, project_id, ticket_id, title, prompt, priority, status, executor, agent, repo, base_branch, branch,
+          timeout_s, max_attempts, idempotency_key, request_hash, max_cost_usd, parent_job_id, thread_id, session_id)
+       values ($1, $2, $3, $4, $5, $6, 'queued', $7, $8::jsonb, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+       on conflict (idempotency_key) do nothing
+       returning *
+     ), notified as (
+       select pg_notify('autobuild_jobs', 'queued') from inserted
+     )
+     select inserted.*,
+            -- Its place in the queue, from the same statement: the jobs ahead of it, plus itself.
+            (select count(*)::int from orchestrator.jobs q
+              where q.status = 'queued' and (q.priority, q.seq) < (inserted.priority, inserted.seq)) + 1 as queue_position
+       from inserted left join notified on true`,
+    [
+      job.id,
+      job.project_id,
+      job.ticket_id,
+      job.title,
+      job.prompt,
+      job.priority,
+      job.executor,
+      JSON.stringify(job.agent),
+      job.repo,
+      job.base_branch,
+      job.branch,
+      job.timeout_s,
+      job.max_attempts,
+      job.idempotency_key,
+      job.request_hash,
+      job.max_cost_usd,
+      job.parent_job_id,
+      job.thread_id,
+      job.session_id,
+    ],
+    { reusePlan: true },
+  );
 }

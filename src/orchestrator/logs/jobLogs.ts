@@ -1,16 +1,39 @@
-// Job logs: one append-only file per job under $AUTOBUILD_HOME/logs, plus in-process events so
-// that live followers (SSE) see new output at once. Followers in another process read the file.
+// Job logs: per job under $AUTOBUILD_HOME/logs, append-only: the run's events (`<id>.events.jsonl`,
+// one JSON object per line with its seq and time, served by /events), the readable log rendered
+// from them (`<id>.log`, served by /logs), and the agent's raw output (`<id>.agent.log`, for
+// diagnosis). In-process events wake live followers (SSE) at once; followers in another process
+// read the files.
 import { EventEmitter } from 'node:events';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { RunEvent, StoredRunEvent } from '../agents/runEvents.js';
+import { renderEvent } from './renderEvent.js';
 
 export interface JobLogWriter {
-  /** Raw agent output. */
-  write(chunk: Buffer | string): void;
-  /** A line from the orchestrator itself, marked as such. */
+  /** Raw agent output (stdout or stderr): kept for diagnosis, not shown in the readable log. */
+  write(chunk: Buffer | string, stream?: 'stdout' | 'stderr'): void;
+  /** One event of the run: stored, and rendered as a line of the readable log. */
+  event(event: RunEvent): void;
+  /** A line from the orchestrator itself (a `note` event). */
   note(message: string): void;
   close(): Promise<void>;
+}
+
+/** Where a reader of the events left off: the byte offset into the events file and the last seq read. */
+export interface EventsPage {
+  events: StoredRunEvent[];
+  /** Byte offset after the last whole line read. */
+  offset: number;
+}
+
+/** Lines already in a file (the next event's seq is this plus one). */
+function countLines(file: string): number {
+  if (!existsSync(file)) return 0;
+  const data = readFileSync(file);
+  let lines = 0;
+  for (const byte of data) if (byte === 10) lines++;
+  return lines;
 }
 
 export class JobLogs {
@@ -25,18 +48,43 @@ export class JobLogs {
     return path.join(this.dir, `${jobId}.log`);
   }
 
+  eventsPathOf(jobId: string): string {
+    return path.join(this.dir, `${jobId}.events.jsonl`);
+  }
+
+  rawPathOf(jobId: string): string {
+    return path.join(this.dir, `${jobId}.agent.log`);
+  }
+
   open(jobId: string): JobLogWriter {
-    const stream: WriteStream = createWriteStream(this.pathOf(jobId), { flags: 'a' });
-    stream.on('error', () => undefined);
+    const text: WriteStream = createWriteStream(this.pathOf(jobId), { flags: 'a' });
+    const events: WriteStream = createWriteStream(this.eventsPathOf(jobId), { flags: 'a' });
+    let raw: WriteStream | undefined;
+    for (const stream of [text, events]) stream.on('error', () => undefined);
+    // Seq continues across attempts, resumes and follow-up notes: the file's line count so far.
+    let seq = countLines(this.eventsPathOf(jobId));
     const emit = () => this.events.emit(jobId);
+    const event = (value: RunEvent) => {
+      const at = new Date().toISOString();
+      seq += 1;
+      events.write(`${JSON.stringify({ seq, at, ...value })}\n`);
+      text.write(`${renderEvent(value, at)}\n`, emit);
+    };
     return {
       write: (chunk) => {
-        stream.write(chunk, emit);
+        if (!raw) {
+          raw = createWriteStream(this.rawPathOf(jobId), { flags: 'a' });
+          raw.on('error', () => undefined);
+        }
+        raw.write(chunk);
       },
-      note: (message) => {
-        stream.write(`[autobuild ${new Date().toISOString()}] ${message}\n`, emit);
+      event,
+      note: (message) => event({ kind: 'note', text: message }),
+      close: async () => {
+        const end = (stream: WriteStream | undefined) => new Promise<void>((resolve) => (stream ? stream.end(() => resolve()) : resolve()));
+        await Promise.all([end(raw), end(events), end(text)]);
+        emit();
       },
-      close: () => new Promise<void>((resolve) => stream.end(() => (emit(), resolve()))),
     };
   }
 
@@ -68,23 +116,58 @@ export class JobLogs {
     }
   }
 
-  /** Bytes from offset to the current end (empty when the log does not exist yet). */
-  async readFrom(jobId: string, offset: number, maxBytes = 1 << 20): Promise<Buffer> {
-    let handle;
-    try {
-      handle = await open(this.pathOf(jobId), 'r');
-    } catch {
-      return Buffer.alloc(0);
+  /** Bytes of the readable log from offset to the current end (empty when the log does not exist yet). */
+  readFrom(jobId: string, offset: number, maxBytes = 1 << 20): Promise<Buffer> {
+    return readBytes(this.pathOf(jobId), offset, maxBytes);
+  }
+
+  /**
+   * Events with seq > afterSeq, at most limit, reading the events file from a byte offset known to
+   * be at or before them (0 when unknown). A line still being written is left for the next read.
+   */
+  async readEvents(jobId: string, options: { afterSeq: number; limit: number; offset?: number }): Promise<EventsPage> {
+    const out: StoredRunEvent[] = [];
+    let offset = options.offset ?? 0;
+    for (;;) {
+      const chunk = await readBytes(this.eventsPathOf(jobId), offset, 1 << 20);
+      if (chunk.length === 0) return { events: out, offset };
+      const lastNewline = chunk.lastIndexOf(10);
+      if (lastNewline < 0) return { events: out, offset };
+      let start = 0;
+      while (start <= lastNewline) {
+        const end = chunk.indexOf(10, start);
+        const line = chunk.subarray(start, end).toString('utf8');
+        start = end + 1;
+        try {
+          const stored = JSON.parse(line) as StoredRunEvent;
+          if (stored.seq > options.afterSeq) {
+            out.push(stored);
+            if (out.length >= options.limit) return { events: out, offset: offset + start };
+          }
+        } catch {
+          // a torn line (a crash mid-write): skipped
+        }
+      }
+      offset += lastNewline + 1;
     }
-    try {
-      const { size } = await handle.stat();
-      const length = Math.max(0, Math.min(size - offset, maxBytes));
-      if (length === 0) return Buffer.alloc(0);
-      const buffer = Buffer.alloc(length);
-      const { bytesRead } = await handle.read(buffer, 0, length, offset);
-      return buffer.subarray(0, bytesRead);
-    } finally {
-      await handle.close();
-    }
+  }
+}
+
+async function readBytes(file: string, offset: number, maxBytes: number): Promise<Buffer> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch {
+    return Buffer.alloc(0);
+  }
+  try {
+    const { size } = await handle.stat();
+    const length = Math.max(0, Math.min(size - offset, maxBytes));
+    if (length === 0) return Buffer.alloc(0);
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, offset);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
   }
 }

@@ -8,8 +8,17 @@ export interface ProjectRow {
   default_branch: string | null;
   max_parallel: number | null;
   github: { owner: string; repo: string; workflow: string } | null;
+  qa: ProjectQa | null;
+  budget: { daily_cost_usd: number } | null;
+  pull_requests: boolean;
   created_at: Date;
   updated_at: Date;
+}
+
+export interface ProjectQa {
+  commands?: Array<{ name: string; command: string[]; timeout_s?: number }>;
+  rounds?: number;
+  required?: boolean;
 }
 
 export interface Project {
@@ -18,6 +27,9 @@ export interface Project {
   default_branch: string | null;
   max_parallel: number | null;
   github: ProjectRow['github'];
+  qa: ProjectQa | null;
+  budget: ProjectRow['budget'];
+  pull_requests: boolean;
   created_at: string;
   updated_at: string;
 }
@@ -28,6 +40,9 @@ export const toProject = (row: ProjectRow): Project => ({
   default_branch: row.default_branch,
   max_parallel: row.max_parallel,
   github: row.github,
+  qa: row.qa,
+  budget: row.budget,
+  pull_requests: row.pull_requests,
   created_at: new Date(row.created_at).toISOString(),
   updated_at: new Date(row.updated_at).toISOString(),
 });
@@ -39,15 +54,34 @@ export async function getProject(db: Queryable, id: string): Promise<ProjectRow 
 /** Register or update a project; returns the row and whether it is new. */
 export async function upsertProject(
   db: Queryable,
-  project: { id: string; repo: string; default_branch?: string | null; max_parallel?: number | null; github?: ProjectRow['github'] },
+  project: {
+    id: string;
+    repo: string;
+    default_branch?: string | null;
+    max_parallel?: number | null;
+    github?: ProjectRow['github'];
+    qa?: ProjectQa | null;
+    budget?: ProjectRow['budget'];
+    pull_requests?: boolean;
+  },
 ): Promise<{ project: ProjectRow; created: boolean }> {
   const rows = await db.query<ProjectRow & { created: boolean }>(
-    `insert into orchestrator.projects (id, repo, default_branch, max_parallel, github)
-     values ($1, $2, $3, $4, $5::jsonb)
+    `insert into orchestrator.projects (id, repo, default_branch, max_parallel, github, qa, budget, pull_requests)
+     values ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8)
      on conflict (id) do update set repo = excluded.repo, default_branch = excluded.default_branch,
-       max_parallel = excluded.max_parallel, github = excluded.github, updated_at = now()
+       max_parallel = excluded.max_parallel, github = excluded.github, qa = excluded.qa, budget = excluded.budget,
+       pull_requests = excluded.pull_requests, updated_at = now()
      returning *, (xmax = 0) as created`,
-    [project.id, project.repo, project.default_branch ?? null, project.max_parallel ?? null, project.github ? JSON.stringify(project.github) : null],
+    [
+      project.id,
+      project.repo,
+      project.default_branch ?? null,
+      project.max_parallel ?? null,
+      project.github ? JSON.stringify(project.github) : null,
+      project.qa ? JSON.stringify(project.qa) : null,
+      project.budget ? JSON.stringify(project.budget) : null,
+      project.pull_requests ?? false,
+    ],
   );
   const { created, ...row } = rows[0]!;
   return { project: row, created };

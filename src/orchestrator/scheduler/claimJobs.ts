@@ -42,6 +42,11 @@ candidates as (
        limit greatest(0, least($2::int, p.max_parallel - coalesce(a.n, 0)))
     ) c
    where q.project_id is not null
+     -- A project over its daily budget starts nothing new until its window frees.
+     and (p.budget is null or p.budget->>'daily_cost_usd' is null
+          or coalesce((select sum(s.cost_usd) from orchestrator.jobs s
+                        where s.project_id = q.project_id and s.spent_at > now() - interval '24 hours'), 0)
+             < (p.budget->>'daily_cost_usd')::float8)
 ),
 chosen as (
   select id from candidates order by priority, seq limit least($2::int, (select slots from free))
@@ -58,6 +63,7 @@ update orchestrator.jobs j
        exit_code = null,
        error = null,
        result = null,
+       waiting_reason = null,
        updated_at = now()
   from chosen
  where j.id = chosen.id and j.status = 'queued'

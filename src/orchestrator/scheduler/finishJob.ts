@@ -50,6 +50,8 @@ export async function finishAttempt(
               run_at = now() + make_interval(secs => $5::double precision),
               finished_at = case when $3::boolean and cancel_requested_at is null then null else now() end,
               exit_code = $6, error = $7, result = $8::jsonb,
+              waiting_reason = case when $3::boolean and cancel_requested_at is null
+                                    then 'retry backoff after attempt ' || attempt || ' ' || $4 else null end,
               external_run = coalesce($9::jsonb, external_run),
               locked_by = null, locked_at = null, lease_expires_at = null, agent_pid = null, updated_at = now()
         where id = $1 and ($2::text is null or locked_by = $2) and status in ('preparing', 'running')
@@ -100,4 +102,41 @@ export async function requeueWithoutAttempt(db: Queryable, jobId: string, worker
     [jobId, workerId, note],
   );
   return rows.length > 0;
+}
+
+export interface Parking {
+  /** When the provider's limit lifts. */
+  notBefore: Date;
+  /** Why, for waiting_reason ("rate limited by the model provider until …"). */
+  reason: string;
+  /** The agent's session, resumed when the job runs again. */
+  sessionId: string | null;
+  /** What the interrupted run left (its branch's work, usage so far). */
+  result: JobResult | null;
+}
+
+/**
+ * A run stopped by the provider's rate or usage limit goes back to the queue until the limit lifts,
+ * without spending an attempt; its slot is freed and its session is resumed when it runs again.
+ */
+export async function parkJob(db: Queryable, job: Pick<JobRow, 'id'>, workerId: string, parking: Parking): Promise<JobRow | undefined> {
+  const rows = await db.query<JobRow>(
+    `with updated as (
+       update orchestrator.jobs
+          set status = case when cancel_requested_at is null then 'queued' else 'cancelled' end,
+              finished_at = case when cancel_requested_at is null then null else now() end,
+              attempt = case when cancel_requested_at is null then greatest(0, attempt - 1) else attempt end,
+              run_at = $3, waiting_reason = $4, session_id = coalesce($5, session_id), result = $6::jsonb, error = null,
+              locked_by = null, locked_at = null, lease_expires_at = null, agent_pid = null, updated_at = now()
+        where id = $1 and locked_by = $2 and status in ('preparing', 'running')
+        returning *
+     ), notified as (
+       select pg_notify('autobuild_jobs', case when status = 'queued'
+                 then 'retry:' || (extract(epoch from run_at) * 1000)::bigint else 'finished' end)
+         from updated
+     )
+     select updated.* from updated left join notified on true`,
+    [job.id, workerId, parking.notBefore, parking.reason, parking.sessionId, parking.result === null ? null : JSON.stringify(parking.result)],
+  );
+  return rows[0];
 }

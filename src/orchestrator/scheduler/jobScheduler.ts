@@ -13,7 +13,7 @@ import type { LocalExecutor } from '../executors/localExecutor.js';
 import type { GithubActionsExecutor } from '../executors/githubActionsExecutor.js';
 import type { WorktreeJanitor } from '../worktrees/worktreeJanitor.js';
 import { claimJobs, nextDueAt } from './claimJobs.js';
-import { finishAttempt, outcomePolicy, requeueWithoutAttempt } from './finishJob.js';
+import { finishAttempt, outcomePolicy, parkJob, requeueWithoutAttempt } from './finishJob.js';
 import { recoverJobs, renewLeases, type RecoveredJob } from './leases.js';
 import { isOrphanedAgent } from './orphanedAgents.js';
 import type { JobMetrics } from '../metrics.js';
@@ -83,6 +83,8 @@ export class JobScheduler {
       setInterval(() => void this.renew(), Math.max(500, leaseMs / 3)),
       setInterval(() => void this.recover(true), Math.max(1000, leaseMs / 2)),
       setInterval(() => void janitor.sweep().catch(() => undefined), config.worktrees.janitorIntervalS * 1000),
+      // A project over its daily budget starts again when its 24 h window frees: no event says when.
+      setInterval(() => this.wake(), 60_000),
       setInterval(() => void this.deps.remote.reconcile().catch((error: Error) => logger.warn({ err: error.message }, 'reconcile failed')), config.github.pollS * 1000),
     );
     this.wake();
@@ -175,6 +177,12 @@ export class JobScheduler {
         if (outcome.status === 'abandon') return;
         if (outcome.status === 'requeue') {
           await requeueWithoutAttempt(db, job.id, workerId, 'the orchestrator shut down while the job ran; its work is on its branch');
+          return;
+        }
+        if (outcome.status === 'park') {
+          // A provider's limit: back in the queue until it lifts; the NOTIFY wakes every replica then.
+          // Not 'recorded': the 'finished' NOTIFY below tells every replica the slot is free.
+          await parkJob(db, job, workerId, outcome);
           return;
         }
         const finished = await finishAttempt(db, job, workerId, outcome, outcomePolicy(config));

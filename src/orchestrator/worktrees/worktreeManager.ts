@@ -46,12 +46,21 @@ export class WorktreeManager {
    * Create the job's worktree: a new branch from base_branch, or the existing branch when an
    * earlier attempt (or the user) already made it, so that earlier work is the starting point.
    */
-  async create(job: { id: string; project_id: string; repo: string; branch: string; base_branch: string; attempt: number }, owner: string): Promise<WorktreeRow> {
-    const worktreePath = this.pathFor(job.project_id, job.id);
-    // A worktree left by an earlier attempt of this job is saved and removed first.
-    if (job.attempt > 1) {
-      const previous = await this.db.query<WorktreeRow>(`select * from orchestrator.worktrees where job_id = $1 and status <> 'removed'`, [job.id]);
-      for (const row of previous) await this.saveAndRemove(row, 'left by an earlier attempt', owner);
+  async create(
+    job: { id: string; project_id: string; repo: string; branch: string; base_branch: string; attempt: number; thread_id?: string | null; runs?: number },
+    owner: string,
+  ): Promise<WorktreeRow> {
+    // A thread (a job and its follow-ups) keeps one path: an agent's session is tied to its working
+    // directory, so a follow-up can resume it only there.
+    const worktreePath = this.pathFor(job.project_id, job.thread_id ?? job.id);
+    // A worktree left at this path by an earlier attempt or run of this job, or by an earlier job of
+    // its thread (kept for inspection), is saved and removed first.
+    if (job.attempt > 1 || (job.runs ?? 0) > 0 || job.thread_id) {
+      const previous = await this.db.query<WorktreeRow>(
+        `select * from orchestrator.worktrees where (job_id = $1 or path = $2) and status <> 'removed'`,
+        [job.id, worktreePath],
+      );
+      for (const row of previous) await this.saveAndRemove(row, 'left by an earlier run', owner);
     }
 
     await mkdir(path.dirname(worktreePath), { recursive: true });

@@ -119,6 +119,14 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
 
   // JSON only: a text/plain body is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
+  // A request with no body (every DELETE, a bodiless POST) is taken whatever content type the client
+  // labels it with: many client wrappers send `Content-Type: application/json` on every request.
+  app.addHook('onRequest', async (request) => {
+    const headers = request.headers;
+    if (headers['content-type'] !== undefined && headers['transfer-encoding'] === undefined && (headers['content-length'] ?? '0') === '0') {
+      delete headers['content-type'];
+    }
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSchemaErrorFormatter((errors, dataVar) => {
     const error = new AppError('validation_failed', `invalid ${dataVar}`, fieldProblems(errors as AjvError[], dataVar));

@@ -1,0 +1,146 @@
+// A job's run for people and tools: /events (the agent's run as structured events, JSON pages or
+// live SSE), /diff (the branch's changes, text or per file) and /follow-ups (continue the job).
+import { Type } from 'typebox';
+import type { Database } from '../../platform/database/database.js';
+import { AppError } from '../../platform/errors.js';
+import type { HttpApp } from '../../platform/http/app.js';
+import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
+import { assertStorable } from '../../platform/database/storable.js';
+import { submitFollowUp } from '../jobs/followUp.js';
+import { getJobRow } from '../jobs/jobQueries.js';
+import { isTerminal, PRIORITIES, toJob } from '../jobs/job.js';
+import type { QueueOrder } from '../jobs/queue.js';
+import type { JobLogs } from '../logs/jobLogs.js';
+import { branchDiffFiles, branchDiffText, branchExists } from '../worktrees/branchDiff.js';
+import { JobIdParams } from './schemas.js';
+
+export interface JobRunRouteDeps {
+  db: Database;
+  logs: JobLogs;
+  queue: QueueOrder;
+}
+
+const EventsQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 200 })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+const DiffQuery = Type.Object({ format: Type.Optional(Type.Enum(['text', 'json'])) }, { additionalProperties: false });
+
+const FollowUpBody = Type.Object(
+  {
+    prompt: Type.String({ minLength: 1, maxLength: 200_000, pattern: '\\S', description: 'what the agent is asked to do next; not blank' }),
+    priority: Type.Optional(Type.Enum([...PRIORITIES])),
+  },
+  { additionalProperties: false },
+);
+
+export function registerJobRunRoutes(app: HttpApp, deps: JobRunRouteDeps): void {
+  const { db, logs, queue } = deps;
+
+  app.get(
+    '/api/v1/jobs/:id/events',
+    {
+      schema: {
+        summary: "The agent's run as structured events, oldest first (JSON pages, or live with Accept: text/event-stream)",
+        tags: ['jobs'],
+        params: JobIdParams,
+        querystring: EventsQuery,
+      },
+    },
+    async (request, reply) => {
+      const job = await getJobRow(db, request.params.id);
+      const { limit = 200, cursor } = request.query;
+      const from = cursor ? decodeCursor<{ seq: number; offset: number }>(cursor, { seq: 'number', offset: 'number' }) : { seq: 0, offset: 0 };
+      const wantsStream = (request.headers.accept ?? '').includes('text/event-stream');
+      if (!wantsStream) {
+        const page = await logs.readEvents(job.id, { afterSeq: from.seq, limit, offset: from.offset });
+        const last = page.events.at(-1);
+        // While the job runs, the cursor lets a poller continue from here; once it has ended and
+        // everything is read, there is no next page.
+        const more = page.events.length === limit || !isTerminal(job.status);
+        return { events: page.events, next_cursor: more ? encodeCursor({ seq: last?.seq ?? from.seq, offset: page.offset }) : null };
+      }
+      // SSE: each event as `id: <seq>` and `data: <json>`; `event: end` with the job's status last.
+      // A reconnecting client's Last-Event-ID continues after that seq.
+      const lastEventId = Number(request.headers['last-event-id']);
+      let afterSeq = Number.isInteger(lastEventId) && lastEventId > 0 ? lastEventId : from.seq;
+      let offset = afterSeq === from.seq ? from.offset : 0;
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      res.flushHeaders();
+      const closed = new AbortController();
+      request.raw.on('close', () => closed.abort());
+      let lastBeat = Date.now();
+      try {
+        for (;;) {
+          const page = await logs.readEvents(job.id, { afterSeq, limit: 500, offset });
+          offset = page.offset;
+          for (const event of page.events) {
+            res.write(`id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`);
+            afterSeq = event.seq;
+          }
+          if (page.events.length > 0) continue;
+          const status = (await getJobRow(db, job.id)).status;
+          if (isTerminal(status)) {
+            // One more read: the last events may have landed after the previous one.
+            const tail = await logs.readEvents(job.id, { afterSeq, limit: 100_000, offset });
+            for (const event of tail.events) res.write(`id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`);
+            res.write(`event: end\ndata: ${JSON.stringify({ status })}\n\n`);
+            break;
+          }
+          if (closed.signal.aborted) break;
+          if (Date.now() - lastBeat > 15_000) {
+            res.write(': keep-alive\n\n');
+            lastBeat = Date.now();
+          }
+          await logs.waitForChange(job.id, 500, closed.signal);
+          if (closed.signal.aborted) break;
+        }
+      } catch (error) {
+        request.log.warn({ err: (error as Error).message }, 'event stream ended with an error');
+      } finally {
+        res.end();
+      }
+    },
+  );
+
+  app.get(
+    '/api/v1/jobs/:id/diff',
+    {
+      schema: {
+        summary: "The job branch's changes against its merge base with base_branch (text/plain unified diff, or ?format=json per file)",
+        tags: ['jobs'],
+        params: JobIdParams,
+        querystring: DiffQuery,
+      },
+    },
+    async (request, reply) => {
+      const job = await getJobRow(db, request.params.id);
+      if (job.executor !== 'local' || !(await branchExists(job.repo, job.branch))) {
+        throw new AppError('branch_not_found', `branch ${job.branch} does not exist in ${job.repo} yet`);
+      }
+      try {
+        if (request.query.format === 'json') return { files: await branchDiffFiles(job.repo, job.base_branch, job.branch) };
+        return reply.type('text/plain; charset=utf-8').send(await branchDiffText(job.repo, job.base_branch, job.branch));
+      } catch (error) {
+        throw new AppError('unprocessable', `cannot diff ${job.branch} against ${job.base_branch}: ${(error as Error).message.split('\n')[0]}`);
+      }
+    },
+  );
+
+  app.post(
+    '/api/v1/jobs/:id/follow-ups',
+    { schema: { summary: 'Continue a finished job: a new job on its branch that resumes its agent session', tags: ['jobs'], params: JobIdParams, body: FollowUpBody } },
+    async (request, reply) => {
+      assertStorable(request.body);
+      const { job, queuePosition } = await submitFollowUp(db, request.params.id, request.body);
+      queue.invalidate();
+      return reply.status(201).send(toJob(job, queuePosition));
+    },
+  );
+}

@@ -1,0 +1,105 @@
+// Watches a running agent's spend as its usage events arrive and stops it the moment it passes the
+// job's max_cost_usd or its project's daily budget (fail closed: tokens are priced through the price
+// table while the agent has not reported a cost, and an unknown model at the dearest price). Also
+// writes the job's spend so far, so that other jobs' budget checks see it.
+import type { ModelPrice } from '../../platform/config.js';
+import type { Database } from '../../platform/database/database.js';
+import type { Logger } from '../../platform/logger.js';
+import { priceUsage } from '../agents/pricing.js';
+import { addUsage, ZERO_USAGE, type RunEvent, type TokenUsage } from '../agents/runEvents.js';
+import type { JobRow } from '../jobs/job.js';
+import { projectSpend, recordSpend } from './spend.js';
+
+const WRITE_EVERY_MS = 2000;
+const REFRESH_OTHERS_MS = 15_000;
+
+export interface BudgetGuardOptions {
+  db: Database;
+  job: JobRow;
+  workerId: string;
+  prices: Record<string, ModelPrice>;
+  maxCostUsd: number | null;
+  onOver: (reason: string) => void;
+  logger: Logger;
+}
+
+const money = (n: number) => `$${n.toFixed(4).replace(/0{1,2}$/, '')}`;
+
+export class BudgetGuard {
+  private seenModel: string | null = null;
+  private budget: number | null = null;
+  private others = 0;
+  private othersAt = 0;
+  private tripped = false;
+  private lastWrite = 0;
+  private pendingWrite: NodeJS.Timeout | undefined;
+  private latest: { costUsd: number; usage: TokenUsage | null; estimated: boolean } | null = null;
+  private stopped = false;
+
+  constructor(private readonly options: BudgetGuardOptions) {}
+
+  async start(): Promise<void> {
+    const rows = await this.options.db.query<{ budget: number | null }>(
+      `select (budget->>'daily_cost_usd')::float8 as budget from orchestrator.projects where id = $1`,
+      [this.options.job.project_id],
+    );
+    this.budget = rows[0]?.budget ?? null;
+    if (this.budget !== null) await this.refreshOthers();
+  }
+
+  model(): string | null {
+    return this.seenModel;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.pendingWrite);
+  }
+
+  observe(event: RunEvent): void {
+    if (event.kind === 'session' && event.model) this.seenModel = event.model;
+    if (event.kind !== 'usage' || this.stopped) return;
+    const { job, prices, maxCostUsd } = this.options;
+    const estimated = event.cost_usd === null;
+    const runCost = event.cost_usd ?? priceUsage(event.usage, this.seenModel, prices).costUsd;
+    const total = (job.cost_usd ?? 0) + runCost;
+    this.latest = { costUsd: total, usage: addUsage(job.usage ?? { ...ZERO_USAGE }, event.usage), estimated };
+    const how = estimated ? ` (estimated from tokens at ${this.seenModel ?? 'an unknown model'}'s price)` : '';
+    if (!this.tripped && maxCostUsd !== null && total > maxCostUsd) {
+      this.trip(`cost ${money(total)}${how} passed max_cost_usd ${money(maxCostUsd)}`);
+    } else if (!this.tripped && this.budget !== null && this.others + total > this.budget) {
+      this.trip(`project budget reached: ${money(this.others + total)}${how} of ${money(this.budget)} in the last 24 h`);
+    }
+    this.scheduleWrite();
+    if (this.budget !== null && Date.now() - this.othersAt > REFRESH_OTHERS_MS) void this.refreshOthers();
+  }
+
+  private trip(reason: string): void {
+    this.tripped = true;
+    this.options.onOver(reason);
+  }
+
+  private async refreshOthers(): Promise<void> {
+    this.othersAt = Date.now();
+    try {
+      this.others = await projectSpend(this.options.db, this.options.job.project_id, this.options.job.id);
+    } catch (error) {
+      this.options.logger.warn({ err: (error as Error).message }, 'could not read the project spend');
+    }
+  }
+
+  /** At most one write every WRITE_EVERY_MS: the latest figure wins. */
+  private scheduleWrite(): void {
+    if (this.pendingWrite) return;
+    const wait = Math.max(0, this.lastWrite + WRITE_EVERY_MS - Date.now());
+    this.pendingWrite = setTimeout(() => {
+      this.pendingWrite = undefined;
+      if (this.stopped || !this.latest) return;
+      this.lastWrite = Date.now();
+      const { costUsd, usage } = this.latest;
+      void recordSpend(this.options.db, this.options.job.id, this.options.workerId, { costUsd, usage, sessionId: null }).catch((error: Error) =>
+        this.options.logger.warn({ err: error.message }, 'could not record the spend so far'),
+      );
+    }, wait);
+  }
+}

@@ -1,0 +1,64 @@
+// What projects and jobs have spent, and why a queued job waits: a project's budget is a rolling
+// 24 h window over the jobs that spent in it (each job's cost counts while its last spend is in the
+// window); a job's spend is written while it runs, so a budget sees running jobs too.
+import type { Queryable } from '../../platform/database/database.js';
+import type { TokenUsage } from '../agents/runEvents.js';
+import type { JobRow } from '../jobs/job.js';
+
+export const BUDGET_WINDOW_HOURS = 24;
+
+/** Dollars a project spent in the window, except one job's (the one asking). */
+export async function projectSpend(db: Queryable, projectId: string, exceptJobId: string | null = null): Promise<number> {
+  const rows = await db.query<{ spent: number | null }>(
+    `select sum(cost_usd)::float8 as spent from orchestrator.jobs
+      where project_id = $1 and spent_at > now() - make_interval(hours => $3) and ($2::uuid is null or id <> $2::uuid)`,
+    [projectId, exceptJobId, BUDGET_WINDOW_HOURS],
+    { reusePlan: true },
+  );
+  return rows[0]?.spent ?? 0;
+}
+
+/** Record a job's spend so far (every run of it), while it runs or as it ends; only its runner writes. */
+export async function recordSpend(db: Queryable, jobId: string, workerId: string, spend: { costUsd: number; usage: TokenUsage | null; sessionId: string | null }): Promise<void> {
+  await db.query(
+    `update orchestrator.jobs set cost_usd = $3, usage = coalesce($4::jsonb, usage), session_id = coalesce($5, session_id), spent_at = now()
+      where id = $1 and locked_by = $2`,
+    [jobId, workerId, spend.costUsd, spend.usage ? JSON.stringify(spend.usage) : null, spend.sessionId],
+    { reusePlan: true },
+  );
+}
+
+const money = (n: number) => `$${n.toFixed(2)}`;
+
+/**
+ * Why each queued, due job of rows is not running yet, as the queue stands now: its project over
+ * budget, its project at its cap, or every slot taken. Jobs waiting out a time have their own reason.
+ */
+export async function liveWaitingReasons(db: Queryable, rows: JobRow[], maxParallel: number): Promise<Map<string, string>> {
+  const reasons = new Map<string, string>();
+  const due = rows.filter((row) => row.status === 'queued' && new Date(row.run_at).getTime() <= Date.now());
+  if (due.length === 0) return reasons;
+  const projects = [...new Set(due.map((row) => row.project_id))];
+  const state = await db.query<{ id: string; budget: number | null; spent: number | null; cap: number | null; active: number; total_active: number }>(
+    `select ids.id, (p.budget->>'daily_cost_usd')::float8 as budget, p.max_parallel as cap,
+            (select sum(cost_usd)::float8 from orchestrator.jobs s
+              where s.project_id = p.id and s.spent_at > now() - make_interval(hours => $2)) as spent,
+            (select count(*)::int from orchestrator.jobs a where a.project_id = p.id and a.status in ('preparing', 'running')) as active,
+            (select count(*)::int from orchestrator.jobs g where g.status in ('preparing', 'running')) as total_active
+       from unnest($1::text[]) as ids(id) left join orchestrator.projects p on p.id = ids.id`,
+    [projects, BUDGET_WINDOW_HOURS],
+  );
+  const byProject = new Map(state.filter((s) => s.id !== null).map((s) => [s.id, s]));
+  const totalActive = state[0]?.total_active ?? 0;
+  for (const row of due) {
+    const project = byProject.get(row.project_id);
+    if (project?.budget !== null && project?.budget !== undefined && (project.spent ?? 0) >= project.budget) {
+      reasons.set(row.id, `project budget reached (${money(project.spent ?? 0)} of ${money(project.budget)} in the last ${BUDGET_WINDOW_HOURS} h)`);
+    } else if (project?.cap !== null && project?.cap !== undefined && project.active >= project.cap) {
+      reasons.set(row.id, `project at its max_parallel (${project.active} of ${project.cap} running)`);
+    } else if (totalActive >= maxParallel) {
+      reasons.set(row.id, `waiting for a free slot (${totalActive} of ${maxParallel} running)`);
+    }
+  }
+  return reasons;
+}

@@ -87,6 +87,8 @@ export type paths = {
                         timeout_s?: number;
                         max_attempts?: number;
                         idempotency_key?: string;
+                        /** @description stop the run and fail the job once it has spent more (dollars); default AUTOBUILD_MAX_COST_USD */
+                        max_cost_usd?: number;
                     };
                 };
             };
@@ -192,6 +194,128 @@ export type paths = {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The agent's run as structured events, oldest first (JSON pages, or live with Accept: text/event-stream) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{id}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The job branch's changes against its merge base with base_branch (text/plain unified diff, or ?format=json per file) */
+        get: {
+            parameters: {
+                query?: {
+                    format?: "text" | "json";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{id}/follow-ups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Continue a finished job: a new job on its branch that resumes its agent session */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description what the agent is asked to do next; not blank */
+                        prompt: string;
+                        /** @enum {unknown} */
+                        priority?: "critical" | "high" | "normal" | "low";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -321,6 +445,25 @@ export type paths = {
                             repo: string;
                             workflow: string;
                         };
+                        qa?: {
+                            /** @description the checks; absent: detected from the repository; []: QA off */
+                            commands?: {
+                                name: string;
+                                /** @description argv; never run through a shell */
+                                command: string[];
+                                timeout_s?: number;
+                            }[];
+                            /** @description more tries the agent gets after failing checks (default 2) */
+                            rounds?: number;
+                            /** @description checks still failing fail the job (default true) */
+                            required?: boolean;
+                        };
+                        budget?: {
+                            /** @description dollars in a rolling 24 h window */
+                            daily_cost_usd: number;
+                        };
+                        /** @description open a pull request for every succeeded job (needs github) */
+                        pull_requests?: boolean;
                     };
                 };
             };
@@ -581,6 +724,10 @@ export type components = {
             num_turns?: number | null;
             session_id?: string | null;
             permission_denials?: number;
+            cost_source?: ("agent" | "price_table") | null;
+            model?: string | null;
+            /** @description the tool calls the agent was denied, e.g. "Write hello.txt" */
+            denied_tools?: string[];
         };
         Job: {
             /** Format: uuid */
@@ -642,12 +789,17 @@ export type components = {
             seq: number;
             /** Format: date-time */
             at: string;
-            /** @description agent_text, tool_call, tool_result, usage, qa_check, note, error, … */
+            /** @description agent_text (text), tool_call (tool, summary, call_id), tool_result (tool, is_error, summary, call_id), usage (usage, cost_usd, num_turns), session (session_id, model, permission_mode), permission_denied (tool, summary), rate_limit (status, resets_at, message), result (is_error, subtype, text), error (message), note (text), output (text), qa_check (name, command, passed, exit_code, duration_ms, output_tail), unknown (type, summary) */
             kind: string;
-            text?: string;
+            text?: string | null;
             tool?: string;
             summary?: string;
             is_error?: boolean;
+            call_id?: string;
+            message?: string;
+            usage?: components["schemas"]["Usage"];
+            cost_usd?: number | null;
+            session_id?: string;
         } & {
             [key: string]: unknown;
         };
@@ -657,8 +809,10 @@ export type components = {
         };
         DiffFile: {
             path: string;
-            /** @description added, modified, deleted, renamed */
+            /** @description added, modified, deleted, renamed, copied, type_changed */
             status: string;
+            /** @description the path before a rename or copy */
+            old_path?: string;
             insertions: number;
             deletions: number;
             /** @description the unified diff of this file */

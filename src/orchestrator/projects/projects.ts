@@ -65,13 +65,14 @@ export async function upsertProject(
     pull_requests?: boolean;
   },
 ): Promise<{ project: ProjectRow; created: boolean }> {
-  const rows = await db.query<ProjectRow & { created: boolean }>(
+  // The NOTIFY wakes every scheduler: a raised cap or budget may let queued jobs start.
+  const rows = await db.query<ProjectRow & { created: boolean; notified: boolean }>(
     `insert into orchestrator.projects (id, repo, default_branch, max_parallel, github, qa, budget, pull_requests)
      values ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8)
      on conflict (id) do update set repo = excluded.repo, default_branch = excluded.default_branch,
        max_parallel = excluded.max_parallel, github = excluded.github, qa = excluded.qa, budget = excluded.budget,
        pull_requests = excluded.pull_requests, updated_at = now()
-     returning *, (xmax = 0) as created`,
+     returning *, (xmax = 0) as created, pg_notify('autobuild_jobs', 'project') is not null as notified`,
     [
       project.id,
       project.repo,
@@ -83,7 +84,7 @@ export async function upsertProject(
       project.pull_requests ?? false,
     ],
   );
-  const { created, ...row } = rows[0]!;
+  const { created, notified: _notified, ...row } = rows[0]!;
   return { project: row, created };
 }
 

@@ -46,10 +46,15 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-export async function startPlatform(options: { token?: string; env?: Record<string, string> } = {}): Promise<Platform> {
+/**
+ * `env` is laid over this process's environment, after dropping the variables `unsetEnv` matches
+ * (e.g. the machine's own ANTHROPIC_ and CLAUDE settings, which the platform's agents would inherit).
+ */
+export async function startPlatform(options: { token?: string; env?: Record<string, string>; unsetEnv?: RegExp } = {}): Promise<Platform> {
   const home = tempDir('autobuild-dashboard-');
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of ['AUTOBUILD_URL', 'AUTOBUILD_API_TOKEN', 'MEMORY_SERVICE_URL', 'DATABASE_URL', 'ANTHROPIC_API_KEY']) delete env[name];
+  for (const name of Object.keys(env)) if (options.unsetEnv?.test(name)) delete env[name];
   Object.assign(env, {
     AUTOBUILD_HOME: home,
     ORCHESTRATOR_PORT: '0',
@@ -157,6 +162,20 @@ export class WatchedPage {
   async close(): Promise<void> {
     await this.context.close();
   }
+}
+
+/** The Claude Code CLI's launcher in node_modules (the native binary once its postinstall ran), if it runs here. */
+export function findClaude(): { path?: string; reason?: string } {
+  const libc = process.platform === 'linux' && !(process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime ? '-musl' : '';
+  const candidates = [path.join(ROOT, 'node_modules/.bin/claude'), path.join(ROOT, `node_modules/@anthropic-ai/claude-code-${process.platform}-${process.arch}${libc}/claude`)];
+  for (const file of candidates) {
+    try {
+      if (existsSync(file) && /Claude Code/.test(execFileSync(file, ['--version'], { encoding: 'utf8', timeout: 20_000 }))) return { path: file };
+    } catch {
+      // a placeholder or a binary for another platform: try the next
+    }
+  }
+  return { reason: `no runnable Claude Code CLI in node_modules (tried ${candidates.join(', ')}); run npm install` };
 }
 
 export function commandAgent(script: string) {

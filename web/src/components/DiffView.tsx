@@ -28,7 +28,7 @@ function FileDiff({ file, viewType }: { file: DiffFile; viewType: 'unified' | 's
     <section className="diff-file" aria-label={file.path}>
       <header>
         <button type="button" className="link diff-toggle" aria-expanded={open} onClick={() => setOpen(!open)}>
-          <span aria-hidden="true">{open ? '▾' : '▸'}</span> <span className="mono">{file.path}</span>
+          <span aria-hidden="true">{open ? '▾' : '▸'}</span> <span className="mono">{file.old_path && file.old_path !== file.path ? `${file.old_path} → ${file.path}` : file.path}</span>
         </button>
         <span className={`badge file-${file.status}`}>{file.status}</span>
         <span className="ins">+{file.insertions}</span>

@@ -5,37 +5,51 @@ import { useQuery } from '@tanstack/react-query';
 import { ApiError, backoff, getJson, getText, readSse, send } from '../api/client';
 import { useOrchestratorRoutes } from '../api/queries';
 import type { JobEvent, JobEventPage } from '../api/types';
-import { formatCost, formatTokens } from '../format';
+import { formatCost, formatTime, formatTokens } from '../format';
 
 type Mode = 'loading' | 'events' | 'logs';
+const PAGE = 500;
 
 function useRunEvents(jobId: string, live: boolean, enabled: boolean): { mode: Mode; events: JobEvent[]; error: unknown } {
   const [mode, setMode] = useState<Mode>('loading');
   const [events, setEvents] = useState<JobEvent[]>([]);
   const [error, setError] = useState<unknown>(null);
+  // Read when the pages are done (whether to follow the stream), not a reason to start over: the
+  // job's end turns `live` off while the stream is already ending on its own.
   const liveRef = useRef(live);
   liveRef.current = live;
 
   useEffect(() => {
     if (!enabled) return;
     const abort = new AbortController();
-    const seen = new Set<number>();
+    let lastSeq = 0;
     const add = (incoming: JobEvent[]) => {
-      const fresh = incoming.filter((e) => typeof e.seq === 'number' && !seen.has(e.seq));
+      const fresh = incoming.filter((e) => typeof e.seq === 'number' && typeof e.kind === 'string');
       if (fresh.length === 0) return;
-      for (const e of fresh) seen.add(e.seq);
-      setEvents((current) => [...current, ...fresh].sort((a, b) => a.seq - b.seq));
+      lastSeq = Math.max(lastSeq, ...fresh.map((e) => e.seq));
+      // Deduplicated by seq against what is shown (a reconnect, a page and the stream overlapping).
+      setEvents((current) => {
+        const seen = new Set(current.map((e) => e.seq));
+        const added = fresh.filter((e) => !seen.has(e.seq) && seen.add(e.seq));
+        return added.length ? [...current, ...added].sort((a, b) => a.seq - b.seq) : current;
+      });
     };
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
     async function run() {
+      // What is there now, page by page: a page shorter than the limit is the last one (while the
+      // job runs the API always offers a next cursor, to poll from).
+      let cursor: string | null = null;
       try {
-        let cursor: string | null = null;
-        do {
-          const page: JobEventPage = await getJson<JobEventPage>('orchestrator', `/api/v1/jobs/${jobId}/events`, { query: { limit: 500, cursor }, signal: abort.signal });
+        for (;;) {
+          const page: JobEventPage = await getJson<JobEventPage>('orchestrator', `/api/v1/jobs/${jobId}/events`, { query: { limit: PAGE, cursor }, signal: abort.signal });
           add(page.events);
+          if (!page.next_cursor || page.events.length < PAGE || abort.signal.aborted) {
+            cursor = page.next_cursor;
+            break;
+          }
           cursor = page.next_cursor;
-        } while (cursor && !abort.signal.aborted);
+        }
         setMode('events');
       } catch (e) {
         if (abort.signal.aborted) return;
@@ -43,20 +57,30 @@ function useRunEvents(jobId: string, live: boolean, enabled: boolean): { mode: M
         else setError(e);
         return;
       }
-      // Live: the stream until the job ends; reconnect (events are deduplicated by seq) if it drops.
+      // Live: `id: <seq>` + `data: <event>` until `event: end`; a dropped stream reconnects after
+      // the last seq seen (Last-Event-ID).
+      let first = true;
       while (liveRef.current && !abort.signal.aborted) {
         try {
-          const response = await send('orchestrator', `/api/v1/jobs/${jobId}/events`, { accept: 'text/event-stream', signal: abort.signal });
+          const response = await send('orchestrator', `/api/v1/jobs/${jobId}/events`, {
+            accept: 'text/event-stream',
+            query: first && cursor ? { cursor } : {},
+            headers: !first && lastSeq > 0 ? { 'last-event-id': String(lastSeq) } : {},
+            signal: abort.signal,
+          });
+          first = false;
           let ended = false;
+          setError(null);
           await readSse(response, (message) => {
-            if (message.event === 'end') ended = true;
+            if (message.event === 'end') {
+              ended = true;
+              return;
+            }
             try {
-              const parsed = JSON.parse(message.data) as JobEvent | JobEvent[] | JobEventPage;
-              if (Array.isArray(parsed)) add(parsed);
-              else if ('events' in parsed && Array.isArray(parsed.events)) add(parsed.events);
-              else if ('kind' in parsed) add([parsed as JobEvent]);
+              const parsed = JSON.parse(message.data) as JobEvent;
+              if (parsed && typeof parsed === 'object' && 'kind' in parsed) add([parsed]);
             } catch {
-              // a keep-alive or a line that is not an event
+              // not an event
             }
           });
           if (ended) break;
@@ -69,17 +93,50 @@ function useRunEvents(jobId: string, live: boolean, enabled: boolean): { mode: M
     }
     void run();
     return () => abort.abort();
-  }, [jobId, live, enabled]);
+  }, [jobId, enabled]);
 
   return { mode, events, error };
 }
 
-function EventLine({ event }: { event: JobEvent }) {
+const KIND_LABELS: Record<string, string> = {
+  agent_text: 'agent',
+  tool_call: 'tool',
+  tool_result: 'result',
+  usage: 'usage',
+  session: 'session',
+  permission_denied: 'denied',
+  rate_limit: 'limit',
+  result: 'done',
+  error: 'error',
+  note: 'note',
+  output: 'output',
+  qa_check: 'QA',
+  unknown: 'unknown',
+};
+
+/** A path inside the job's worktree, as the agent sees it (relative). */
+function relativeTo(worktree: string | undefined, text: string): string {
+  if (!worktree) return text;
+  return text.split(`${worktree.replace(/\/$/, '')}/`).join('');
+}
+
+function UsageLine({ e }: { e: Record<string, unknown> }) {
+  const usage = (e.usage ?? {}) as Partial<Record<string, number>>;
+  const cache = (usage.cache_read_input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0);
+  const parts = [`${formatTokens(usage.input_tokens)} in`, `${formatTokens(usage.output_tokens)} out`];
+  if (cache > 0) parts.push(`${formatTokens(cache)} cache`);
+  if (typeof e.cost_usd === 'number') parts.push(formatCost(e.cost_usd));
+  if (typeof e.num_turns === 'number') parts.push(`${e.num_turns} ${e.num_turns === 1 ? 'turn' : 'turns'}`);
+  return <p>{parts.join(' · ')}</p>;
+}
+
+function EventLine({ event, worktree }: { event: JobEvent; worktree?: string }) {
   const e = event as JobEvent & Record<string, unknown>;
-  const time = new Date(event.at).toLocaleTimeString();
+  const time = new Date(event.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
   const text = (key: string) => (typeof e[key] === 'string' ? (e[key] as string) : '');
   let body: ReactNode;
   let kindClass = `ev-${event.kind}`;
+  let label = KIND_LABELS[event.kind] ?? event.kind.replace(/_/g, ' ');
   switch (event.kind) {
     case 'agent_text':
       body = <p className="ev-text">{text('text')}</p>;
@@ -87,25 +144,35 @@ function EventLine({ event }: { event: JobEvent }) {
     case 'tool_call':
       body = (
         <p>
-          <span className="tool">{text('tool')}</span> <span className="mono">{text('summary')}</span>
+          <span className="tool">{text('tool')}</span> <span className="mono">{relativeTo(worktree, text('summary'))}</span>
         </p>
       );
       break;
-    case 'tool_result':
-      if (e.is_error) kindClass += ' ev-bad';
+    case 'tool_result': {
+      const failed = Boolean(e.is_error);
+      if (failed) kindClass += ' ev-bad';
       body = (
         <p>
-          <span className="tool">{text('tool')}</span> {e.is_error ? <strong>error</strong> : '→'} <span className="mono">{text('summary')}</span>
+          <span className={failed ? 'mark bad' : 'mark ok'} aria-label={failed ? 'failed' : 'ok'}>
+            {failed ? '✗' : '✓'}
+          </span>{' '}
+          <span className="tool">{text('tool')}</span> <span className="mono summary">{relativeTo(worktree, text('summary'))}</span>
         </p>
       );
       break;
+    }
     case 'qa_check': {
       const passed = Boolean(e.passed);
       if (!passed) kindClass += ' ev-bad';
+      const command = Array.isArray(e.command) ? (e.command as string[]).join(' ') : '';
       body = (
         <div>
           <p>
-            QA <strong>{text('name')}</strong> {passed ? 'passed' : `failed (exit ${String(e.exit_code ?? '?')})`}
+            <span className={passed ? 'mark ok' : 'mark bad'} aria-hidden="true">
+              {passed ? '✓' : '✗'}
+            </span>{' '}
+            <strong>{text('name')}</strong> {passed ? 'passed' : `failed (exit ${String(e.exit_code ?? '?')})`}
+            {command ? <span className="mono muted"> {command}</span> : null}
             {typeof e.duration_ms === 'number' ? <span className="muted"> in {(e.duration_ms / 1000).toFixed(1)}s</span> : null}
           </p>
           {!passed && text('output_tail') ? <pre className="tail">{text('output_tail')}</pre> : null}
@@ -113,16 +180,9 @@ function EventLine({ event }: { event: JobEvent }) {
       );
       break;
     }
-    case 'usage': {
-      const usage = (e.usage ?? {}) as Record<string, number>;
-      body = (
-        <p className="muted">
-          tokens in {formatTokens(usage.input_tokens)} · out {formatTokens(usage.output_tokens)}
-          {typeof e.cost_usd === 'number' ? ` · ${formatCost(e.cost_usd)}` : ''}
-        </p>
-      );
+    case 'usage':
+      body = <UsageLine e={e} />;
       break;
-    }
     case 'error':
       kindClass += ' ev-bad';
       body = <p>{text('message') || text('text')}</p>;
@@ -131,40 +191,103 @@ function EventLine({ event }: { event: JobEvent }) {
       kindClass += ' ev-bad';
       body = (
         <p>
-          denied <span className="tool">{text('tool')}</span> <span className="mono">{text('summary')}</span>
+          <strong>Permission denied:</strong> <span className="tool">{text('tool')}</span> <span className="mono">{relativeTo(worktree, text('summary'))}</span>
         </p>
       );
       break;
-    case 'rate_limit':
-      body = <p>{text('message') || `rate limit: ${text('status')}`}</p>;
+    case 'rate_limit': {
+      const rejected = text('status') === 'rejected';
+      if (rejected) kindClass += ' ev-warn';
+      const resets = text('resets_at');
+      body = (
+        <p>
+          {text('message') || `rate limit ${text('status') || 'reached'}`}
+          {resets ? <span className="muted"> · resets {formatTime(resets)}</span> : null}
+        </p>
+      );
       break;
-    case 'session':
-      body = <p className="muted">session {text('session_id')}{text('model') ? ` · ${text('model')}` : ''}</p>;
+    }
+    case 'session': {
+      const tools = Array.isArray(e.tools) ? (e.tools as string[]) : [];
+      const mode = text('permission_mode');
+      body = (
+        <p>
+          session <span className="mono">{text('session_id')}</span>
+          {text('model') ? (
+            <>
+              {' '}
+              · <span className="mono">{text('model')}</span>
+            </>
+          ) : null}
+          {mode ? ` · ${mode}` : null}
+          {tools.length ? <span title={tools.join(', ')}> · {tools.length} tools</span> : null}
+        </p>
+      );
       break;
-    case 'result':
-      if (e.is_error) kindClass += ' ev-bad';
-      body = <p>{text('text') || (e.is_error ? 'the run ended with an error' : 'done')}</p>;
+    }
+    case 'result': {
+      const failed = Boolean(e.is_error);
+      kindClass += failed ? ' ev-bad' : ' ev-ok';
+      label = failed ? 'failed' : 'done';
+      const subtype = text('subtype');
+      body = (
+        <div>
+          {text('text') ? <p className="ev-text">{text('text')}</p> : <p>{failed ? 'The run ended with an error' : 'Done'}</p>}
+          {failed && subtype && subtype !== 'success' ? <p className="muted mono">{subtype}</p> : null}
+        </div>
+      );
       break;
+    }
     case 'note':
+      body = <p>{text('text')}</p>;
+      break;
     case 'output':
-      body = <p className="mono">{text('text')}</p>;
+      body = <pre className="ev-output">{text('text')}</pre>;
+      break;
+    case 'unknown':
+      label = text('type') || 'unknown';
+      body = <p className="mono">{text('summary') || JSON.stringify(e)}</p>;
       break;
     default:
       body = <p className="mono">{text('summary') || text('text') || JSON.stringify(e)}</p>;
   }
   return (
-    <li className={`event ${kindClass}`}>
+    <li className={`event ${kindClass}`} data-seq={event.seq}>
       <time dateTime={event.at}>{time}</time>
-      <span className="kind">{event.kind.replace('_', ' ')}</span>
+      <span className="kind">{label}</span>
       <div className="ev-body">{body}</div>
     </li>
   );
 }
 
-/** Keeps a scroll box pinned to its bottom while new lines come, unless the person scrolled up. */
-function useStickToBottom(dependency: unknown) {
+/**
+ * What is worth a line: usage is cumulative, so of consecutive usage events only the last; the
+ * run's last words (the agent's text, an API error) are also the result's text, so they are said
+ * once, by the result. The plain log (/logs) keeps every line.
+ */
+function visibleEvents(events: JobEvent[]): JobEvent[] {
+  const said = (event: JobEvent) => (event.kind === 'agent_text' ? event.text : event.kind === 'error' ? event.message : null);
+  return events.filter((event, i) => {
+    const next = events[i + 1];
+    if (event.kind === 'usage' && next?.kind === 'usage') return false;
+    const words = said(event);
+    if (words) {
+      for (const later of events.slice(i + 1, i + 6)) {
+        if (later.kind === 'result') return later.text !== words;
+        if (later.kind !== 'usage' && later.kind !== 'error' && later.kind !== 'agent_text') break;
+      }
+    }
+    return true;
+  });
+}
+
+/**
+ * Keeps a scroll box pinned to its bottom while new lines come, unless the person scrolled up; a
+ * run that has already ended opens at its start.
+ */
+function useStickToBottom(dependency: unknown, follow = true) {
   const box = useRef<HTMLDivElement>(null);
-  const pinned = useRef(true);
+  const pinned = useRef(follow);
   useLayoutEffect(() => {
     const element = box.current;
     if (element && pinned.current) element.scrollTop = element.scrollHeight;
@@ -182,7 +305,7 @@ function PlainLog({ jobId, live }: { jobId: string; live: boolean }) {
     queryFn: ({ signal }) => getText('orchestrator', `/api/v1/jobs/${jobId}/logs`, { signal }),
     refetchInterval: live ? backoff(1500) : false,
   });
-  const { box, onScroll } = useStickToBottom(log.data);
+  const { box, onScroll } = useStickToBottom(log.data, live);
   return (
     <div className="run-box" ref={box} onScroll={onScroll} tabIndex={0} aria-label="Job log" data-testid="job-log">
       {log.isError ? <p className="error-note">{(log.error as Error).message}</p> : <pre className="log">{log.data || (live ? 'Waiting for output…' : 'No output.')}</pre>}
@@ -190,19 +313,19 @@ function PlainLog({ jobId, live }: { jobId: string; live: boolean }) {
   );
 }
 
-export function RunLog({ jobId, live }: { jobId: string; live: boolean }) {
+export function RunLog({ jobId, live, worktree }: { jobId: string; live: boolean; worktree?: string }) {
   const routes = useOrchestratorRoutes();
   const hasEvents = routes.data?.has('/api/v1/jobs/{id}/events') ?? false;
   const { mode, events, error } = useRunEvents(jobId, live, hasEvents);
-  const { box, onScroll } = useStickToBottom(events.length);
+  const { box, onScroll } = useStickToBottom(events.length, live);
   if ((routes.data && !hasEvents) || mode === 'logs') return <PlainLog jobId={jobId} live={live} />;
   return (
     <div className="run-box" ref={box} onScroll={onScroll} tabIndex={0} aria-label="Agent run" data-testid="job-events">
       {error ? <p className="error-note">{(error as Error).message}</p> : null}
       {mode === 'loading' ? <p className="muted pad">Loading…</p> : events.length === 0 ? <p className="muted pad">{live ? 'Waiting for the agent…' : 'No events.'}</p> : null}
       <ol className="events">
-        {events.map((event) => (
-          <EventLine key={event.seq} event={event} />
+        {visibleEvents(events).map((event) => (
+          <EventLine key={event.seq} event={event} worktree={worktree} />
         ))}
       </ol>
     </div>

@@ -12,7 +12,52 @@ import { DiffView } from '../components/DiffView';
 import { ErrorNote } from '../components/ErrorNote';
 import { RunLog } from '../components/RunLog';
 import { useNow } from '../components/useNow';
-import { durationMs, formatCost, formatDuration, formatTime, formatTokens, shortId } from '../format';
+import { ago, durationMs, formatCost, formatDuration, formatTime, formatTokens, shortId } from '../format';
+
+/** "$0.02", "$0.02 (estimated)" when priced from tokens, with the job's limit. */
+function CostValue({ job }: { job: Job }) {
+  const result = job.result;
+  const estimated = result?.cost_source === 'price_table';
+  return (
+    <span data-testid="job-cost">
+      {formatCost(result?.cost_usd)}
+      {estimated && typeof result?.cost_usd === 'number' ? (
+        <span className="muted" title="The agent reported no cost: estimated from its tokens with the configured price table">
+          {' '}
+          (estimated)
+        </span>
+      ) : null}
+      {job.max_cost_usd ? <span className="muted"> of max {formatCost(job.max_cost_usd)}</span> : null}
+    </span>
+  );
+}
+
+function tokensText(usage: NonNullable<NonNullable<Job['result']>['usage']>): string {
+  const parts = [`${formatTokens(usage.input_tokens)} in`, `${formatTokens(usage.output_tokens)} out`];
+  if (usage.cache_read_input_tokens) parts.push(`${formatTokens(usage.cache_read_input_tokens)} cache read`);
+  if (usage.cache_creation_input_tokens) parts.push(`${formatTokens(usage.cache_creation_input_tokens)} cache written`);
+  return parts.join(' · ');
+}
+
+function agentText(job: Job): ReactNode {
+  const agent = job.agent;
+  if (agent.type === 'command') return <span className="mono">command: {agent.command.join(' ')}</span>;
+  const extras: string[] = [];
+  if (agent.model) extras.push(`model ${agent.model}`);
+  if (agent.type === 'claude-code') {
+    if (agent.permission_mode) extras.push(`permission mode ${agent.permission_mode}`);
+    if (agent.allowed_tools) extras.push(agent.allowed_tools.length ? `allowed ${agent.allowed_tools.join(', ')}` : 'no tools allowed');
+    if (agent.max_turns) extras.push(`at most ${agent.max_turns} turns`);
+  } else if (agent.sandbox) {
+    extras.push(`sandbox ${agent.sandbox}`);
+  }
+  return extras.length ? `${agent.type} (${extras.join('; ')})` : agent.type;
+}
+
+/** ISO times in a server's sentence ("until 2026-01-01T10:00:00.000Z"), as the page shows times. */
+function localTimes(text: string): string {
+  return text.replace(/\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})\b/g, (iso) => (Number.isNaN(Date.parse(iso)) ? iso : formatTime(iso)));
+}
 
 function Facts({ job }: { job: Job }) {
   const now = useNow(1000);
@@ -22,7 +67,13 @@ function Facts({ job }: { job: Job }) {
     ['Status', <StatusBadge key="s" status={job.status} />],
     ['Priority', <PriorityBadge key="p" priority={job.priority} />],
     ['Project', job.project_id],
-    ['Agent', job.agent.type === 'command' ? <span className="mono" key="a">command: {job.agent.command.join(' ')}</span> : job.agent.type],
+    ['Agent', agentText(job)],
+  ];
+  if (job.status === 'queued') {
+    rows.push(['Queue position', job.queue_position ?? '—']);
+    if (job.not_before) rows.push(['Not before', <span key="nb" title={new Date(job.not_before).toLocaleString()}>{formatTime(job.not_before)} ({ago(job.not_before, now)})</span>]);
+  }
+  rows.push(
     ['Executor', job.executor],
     ['Created', formatTime(job.created_at)],
     ['Started', formatTime(job.started_at)],
@@ -33,26 +84,50 @@ function Facts({ job }: { job: Job }) {
     ['Worktree', job.worktree ? <span className="mono" key="w">{job.worktree.path}</span> : '—'],
     ['Attempt', `${job.attempt} of ${job.max_attempts}`],
     ['Exit code', job.exit_code ?? '—'],
-    ['Cost', `${formatCost(result?.cost_usd)}${job.max_cost_usd ? ` (max ${formatCost(job.max_cost_usd)})` : ''}`],
-    ['Tokens', usage ? `in ${formatTokens(usage.input_tokens)} · out ${formatTokens(usage.output_tokens)} · cache ${formatTokens((usage.cache_read_input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0))}` : '—'],
-  ];
+    ['Cost', <CostValue key="c" job={job} />],
+    ['Tokens', usage ? tokensText(usage) : '—'],
+  );
   if (result?.num_turns) rows.push(['Turns', result.num_turns]);
-  if (result?.permission_denials) rows.push(['Denied tools', result.permission_denials]);
-  if (job.status === 'queued') {
-    rows.push(['Queue position', job.queue_position ?? '—']);
-    if (job.waiting_reason) rows.push(['Waiting', job.waiting_reason]);
-    if (job.not_before) rows.push(['Not before', formatTime(job.not_before)]);
+  if (result?.model) rows.push(['Model', <span className="mono" key="m">{result.model}</span>]);
+  if (result?.session_id) rows.push(['Session', <span className="mono" key="sid" title={result.session_id}>{shortId(result.session_id)}</span>]);
+  if (result?.permission_denials || result?.denied_tools?.length) {
+    const denied = result.denied_tools ?? [];
+    rows.push([
+      'Denied tools',
+      <span key="d" className="bad-text" data-testid="denied-tools">
+        {denied.length ? denied.join(', ') : result.permission_denials}
+        {denied.length && result.permission_denials && result.permission_denials > denied.length ? ` (${result.permission_denials} in all)` : ''}
+      </span>,
+    ]);
   }
   if (job.parent_job_id) rows.push(['Follows', <Link key="f" to={`/jobs/${job.parent_job_id}`}>{shortId(job.parent_job_id)}</Link>]);
+  const wide = new Set(['Branch', 'Worktree', 'Denied tools']);
   return (
     <dl className="facts">
       {rows.map(([label, value]) => (
-        <div key={label}>
+        <div key={label} className={wide.has(label) ? 'wide' : undefined}>
           <dt>{label}</dt>
           <dd>{value}</dd>
         </div>
       ))}
     </dl>
+  );
+}
+
+/** Why a queued job is not running yet (a provider's limit, a project's budget) and until when. */
+function Waiting({ job }: { job: Job }) {
+  const now = useNow(1000);
+  if (job.status !== 'queued' || (!job.waiting_reason && !job.not_before)) return null;
+  return (
+    <p className="note waiting" role="status" data-testid="job-waiting">
+      <strong>Waiting:</strong> {job.waiting_reason ? localTimes(job.waiting_reason) : 'not before a set time'}
+      {job.not_before ? (
+        <>
+          {' '}
+          — starts again at {formatTime(job.not_before)} ({ago(job.not_before, now)})
+        </>
+      ) : null}
+    </p>
   );
 }
 
@@ -109,7 +184,8 @@ function Changes({ job }: { job: Job }) {
   const branchExists = job.started_at !== null;
   const diff = useQuery({
     enabled: served && branchExists,
-    queryKey: ['diff', job.id],
+    // Asked again once the job has ended: its last commit lands as it finishes.
+    queryKey: ['diff', job.id, live ? 'live' : 'final'],
     queryFn: ({ signal }) => getJson<JobDiff>('orchestrator', `/api/v1/jobs/${job.id}/diff`, { query: { format: 'json' }, signal }),
     refetchInterval: live ? 10_000 : false,
     retry: false,
@@ -122,6 +198,11 @@ function Changes({ job }: { job: Job }) {
       {served && !branchExists ? <p className="muted">No changes yet: the branch is made when the job starts.</p> : null}
       {served && branchExists && diff.isPending ? <p className="muted">Loading…</p> : null}
       {missing ? <p className="muted">No changes to show yet{live ? ' (the branch is created when the job starts)' : ''}.</p> : diff.isError ? <ErrorNote error={diff.error} /> : null}
+      {diff.data && diff.data.files.length ? (
+        <p className="muted small-note">
+          <span className="mono">{job.branch}</span> against <span className="mono">{job.base_branch}</span>, as the branch is now (with any later follow-up&apos;s work).
+        </p>
+      ) : null}
       {diff.data ? diff.data.files.length ? <DiffView files={diff.data.files} /> : <p className="muted">The branch has no changes against {job.base_branch}.</p> : null}
     </section>
   );
@@ -129,10 +210,11 @@ function Changes({ job }: { job: Job }) {
 
 function Outcome({ job }: { job: Job }) {
   const result = job.result;
+  const finished = TERMINAL.has(job.status);
   if (!result && !job.error) return null;
   return (
     <section className="panel" aria-labelledby="outcome-h">
-      <h2 id="outcome-h">Outcome</h2>
+      <h2 id="outcome-h">{finished ? 'Outcome' : 'Last run'}</h2>
       {job.error ? <p className="error-note">{job.error}</p> : null}
       {result?.pr_url ? (
         <p>
@@ -141,6 +223,7 @@ function Outcome({ job }: { job: Job }) {
       ) : null}
       {result?.summary ? (
         <div className="markdown">
+          {job.status !== 'succeeded' ? <p className="muted small-note">The agent said:</p> : null}
           <Markdown>{result.summary}</Markdown>
         </div>
       ) : null}
@@ -234,6 +317,11 @@ function FollowUp({ job, onClose }: { job: Job; onClose: () => void }) {
 
 export function JobPage() {
   const { id = '' } = useParams();
+  // A fresh page per job (a follow-up navigates here from its parent): no state carried over.
+  return <JobView key={id} id={id} />;
+}
+
+function JobView({ id }: { id: string }) {
   const queryClient = useQueryClient();
   const [liveGuess, setLiveGuess] = useState(true);
   const job = useJob(id, liveGuess);
@@ -303,6 +391,7 @@ export function JobPage() {
         </p>
       ) : null}
       {followingUp ? <FollowUp job={data} onClose={() => setFollowingUp(false)} /> : null}
+      <Waiting job={data} />
       <Facts job={data} />
       <details className="prompt">
         <summary>Prompt</summary>
@@ -313,7 +402,7 @@ export function JobPage() {
       <div className="job-grid">
         <section className="panel run" aria-labelledby="run-h">
           <h2 id="run-h">Run</h2>
-          <RunLog jobId={data.id} live={live} />
+          <RunLog key={data.id} jobId={data.id} live={live} worktree={data.worktree?.path} />
         </section>
         <div className="side">
           <Outcome job={data} />

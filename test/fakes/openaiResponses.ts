@@ -132,8 +132,14 @@ export const apiError = (status: number, type: string, message: string, extra: R
   ...(headers ? { headers } : {}),
 });
 
-/** A ChatGPT plan's usage limit as the Codex backend answers it: 429 with `usage_limit_reached`. */
-export function usageLimitError(resetsInSeconds: number, planType = 'plus'): FakeApiError {
+/**
+ * A ChatGPT plan's usage limit as the Codex backend answers it: 429 with `usage_limit_reached`,
+ * resetting in `resetsInSeconds` (null: a limit that names no reset time).
+ */
+export function usageLimitError(resetsInSeconds: number | null, planType = 'plus'): FakeApiError {
+  if (resetsInSeconds === null) {
+    return { status: 429, error: { type: 'usage_limit_reached', message: 'The usage limit has been reached', plan_type: planType }, headers: { 'x-codex-primary-used-percent': '100' } };
+  }
   const resetsAt = Math.floor(Date.now() / 1000) + resetsInSeconds;
   return {
     status: 429,

@@ -1,6 +1,8 @@
 // Turns `codex exec --json` output (Codex CLI 0.171) into run events and a RunReport: the JSONL
 // events on stdout, plus the refusals Codex only logs on stderr ("ERROR codex_core::tools::router:
-// error=... rejected ..."), which become permission denials.
+// error=... rejected ..."), which become permission denials; and the lines of the session's rollout
+// file, which tell the thread's tokens after each model response (stdout tells them only when the
+// turn ends, too late for a budget) and the model Codex runs (stdout never names it).
 import { emptyReport, oneLine, type AgentStreamParser, type RunEvent, type RunReport, type TokenUsage } from './runEvents.js';
 
 export { codexArgs, type CodexArgsOptions } from './codexArgs.js';
@@ -13,11 +15,23 @@ export interface CodexStreamOptions {
    * turn.completed usage is the thread's total, earlier runs included, and this is subtracted.
    */
   priorUsage?: TokenUsage | null;
+  /** The model Codex was told to use (`--model`, or its config.toml), if known: priced by the budget. */
+  model?: string | null;
   /** The clock for "try again in 20s" and "try again at 3:05 PM" (tests). */
   now?: () => Date;
 }
 
 type Json = Record<string, unknown>;
+
+export interface CodexStreamParser extends AgentStreamParser {
+  /**
+   * One line of the session's rollout file ($CODEX_HOME/sessions/…/rollout-…-<thread>.jsonl), which
+   * Codex appends to as the run goes: a `usage` event when the thread's token total grew (after each
+   * model response: `token_usage_record`, `event_msg` `token_count`), a `session` event when it names
+   * another model than the one known (`turn_context`). Everything else in it is ignored.
+   */
+  rolloutLine(line: string): RunEvent[];
+}
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
@@ -113,8 +127,11 @@ function contentText(content: unknown): string {
 
 const subtract = (a: number, b: number) => Math.max(0, a - b);
 
-export function codexStreamParser(options: CodexStreamOptions = {}): AgentStreamParser {
+export function codexStreamParser(options: CodexStreamOptions = {}): CodexStreamParser {
   const report: RunReport = emptyReport();
+  report.model = options.model ?? null;
+  /** The size (input, cached included, plus output) of the thread's latest total seen, from stdout or the rollout. */
+  let threadTotal = -1;
   const now = options.now ?? (() => new Date());
   const cwd = options.cwd?.replace(/\/+$/, '');
   /** Item ids whose tool_call was emitted, with the tool's name; and those whose result was. */
@@ -147,8 +164,12 @@ export function codexStreamParser(options: CodexStreamOptions = {}): AgentStream
     return events;
   };
 
+  /** The thread's total so far (stdout's or the rollout's): this run's share of it, as a usage event, unless it did not grow. */
   const usage = (raw: unknown): RunEvent[] => {
     const u = isObject(raw) ? raw : {};
+    const size = count(u.input_tokens) + count(u.output_tokens);
+    if (size <= threadTotal) return [];
+    threadTotal = size;
     // OpenAI counts cached (and cache-written) tokens inside input_tokens; the run model keeps them
     // apart as Anthropic does, so that input + cache_read + cache_creation is the whole prompt.
     const cached = count(u.cached_input_tokens);
@@ -289,7 +310,7 @@ export function codexStreamParser(options: CodexStreamOptions = {}): AgentStream
         const id = str(value.thread_id);
         if (!id) return [{ kind: 'unknown', type, summary: 'thread.started without a thread_id' }];
         report.sessionId = id;
-        return [{ kind: 'session', session_id: id, model: null }];
+        return [{ kind: 'session', session_id: id, model: report.model }];
       }
       case 'turn.started':
         report.numTurns = ++turns;
@@ -323,7 +344,33 @@ export function codexStreamParser(options: CodexStreamOptions = {}): AgentStream
     }
   };
 
+  const rolloutEntry = (value: Json): RunEvent[] => {
+    const payload = isObject(value.payload) ? value.payload : {};
+    if (value.type === 'token_usage_record') return isObject(payload.thread_token_usage) ? usage(payload.thread_token_usage) : [];
+    if (value.type === 'event_msg' && payload.type === 'token_count') {
+      const info = isObject(payload.info) ? payload.info : {};
+      return isObject(info.total_token_usage) ? usage(info.total_token_usage) : [];
+    }
+    if (value.type === 'turn_context') {
+      const model = str(payload.model);
+      if (!model || model === report.model) return [];
+      report.model = model;
+      return report.sessionId ? [{ kind: 'session', session_id: report.sessionId, model }] : [];
+    }
+    return [];
+  };
+
   return {
+    rolloutLine(line: string): RunEvent[] {
+      if (!line.trimStart().startsWith('{')) return [];
+      try {
+        const value: unknown = JSON.parse(line);
+        return isObject(value) ? rolloutEntry(value) : [];
+      } catch {
+        // a line cut short or not JSON: nothing to learn from it
+        return [];
+      }
+    },
     line(line: string): RunEvent[] {
       const text = line.replace(/\r$/, '');
       if (!text.trim()) return [];

@@ -31,8 +31,13 @@ function findFile(dir: string, suffix: string, depth: number): string | null {
   return null;
 }
 
+/** Where Codex keeps its configuration and sessions: $CODEX_HOME, else ~/.codex. */
+export function codexHome(env: NodeJS.ProcessEnv): string | null {
+  return env.CODEX_HOME || (env.HOME ? path.join(env.HOME, '.codex') : null);
+}
+
 export function codexRolloutPath(env: NodeJS.ProcessEnv, sessionId: string): string | null {
-  const home = env.CODEX_HOME || (env.HOME ? path.join(env.HOME, '.codex') : null);
+  const home = codexHome(env);
   if (!home || !/^[\w.:-]+$/.test(sessionId)) return null;
   return findFile(path.join(home, 'sessions'), `${sessionId}.jsonl`, 3);
 }

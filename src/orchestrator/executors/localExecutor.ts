@@ -11,6 +11,7 @@ import { agentInvocation, agentStreamParser } from '../agents/agentCommand.js';
 import { agentEnvironment } from '../agents/agentEnvironment.js';
 import { runAgentProcess, type StopReason } from '../agents/agentProcess.js';
 import { decideOutcome, runSpend, type RunVerdict } from '../agents/runOutcome.js';
+import { startCodexRun, type CodexRun } from '../agents/codexRun.js';
 import { RunRecorder } from '../agents/runRecorder.js';
 import { resumableSession } from '../agents/sessions.js';
 import { BudgetGuard } from '../budgets/budgetGuard.js';
@@ -68,7 +69,10 @@ export class LocalExecutor {
     let result: JobResult | null = null;
     let spend: ReturnType<typeof runSpend> | undefined;
     const stops: { reason?: string } = {};
-    const recorder = new RunRecorder(agentStreamParser(job.agent, { cwd: worktree.path, priorUsage: job.runs > 0 ? job.usage : null }), log, (event) => guard?.observe(event));
+    // A Codex run's parser is made once the run is set up (below): it depends on the thread resumed.
+    let parser = agentStreamParser(job.agent, { cwd: worktree.path });
+    let codex: CodexRun | undefined;
+    const recorder = new RunRecorder({ line: (line) => parser.line(line), report: () => parser.report() }, log, (event) => guard?.observe(event));
     let guard: BudgetGuard | undefined;
     try {
       log.note(`worktree ${worktree.path} on branch ${job.branch} (from ${job.base_branch})`);
@@ -84,6 +88,11 @@ export class LocalExecutor {
       const { prompt, resumeSessionId } = await this.promptFor(job, worktree.path, invocationEnv, log);
       const invocation = agentInvocation(job.agent, { prompt, context, resumeSessionId: resumeSessionId ?? undefined }, config.agents);
       const env = agentEnvironment(this.deps.baseEnv, invocation.env, job, contextFile);
+      if (job.agent.type === 'codex') {
+        const model = job.agent.model ?? config.agents.codexModel ?? null;
+        codex = await startCodexRun({ db, job, env, cwd: worktree.path, resumeSessionId, model, emit: (event) => recorder.writer().event(event) });
+        parser = codex.parser;
+      }
       log.note(`starting ${job.agent.type} agent: ${invocation.file}${resumeSessionId ? ` (resuming session ${resumeSessionId})` : ''}`);
       // The job becomes 'running' (with the agent's pid, for recovery after a crash) in one
       // statement once the agent has started; a cancel or a lost lease meanwhile stops it again.
@@ -130,6 +139,7 @@ export class LocalExecutor {
       });
       signal.removeEventListener('abort', forward);
       recorder.flush();
+      codex?.finish();
       guard.stop();
       log.note(`agent exited: ${run.exitCode !== null ? `code ${run.exitCode}` : `signal ${run.signal ?? 'none'}`}`);
       const report = recorder.report();
@@ -139,6 +149,7 @@ export class LocalExecutor {
       scoped.error({ err: (error as Error).message }, 'job run failed');
       verdict = { status: 'failed', exitCode: null, error: (error as Error).message };
     } finally {
+      codex?.finish();
       guard?.stop();
       // Never lose work: save, collect, then remove — whatever happened above.
       try {

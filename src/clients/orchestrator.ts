@@ -33,6 +33,10 @@ export type RegisterProjectRequest = NonNullable<paths['/api/v1/projects']['post
 export type Health = Schemas['Health'];
 export type JobEvent = Schemas['JobEvent'];
 export type JobDiff = Schemas['JobDiff'];
+export type DiffFile = Schemas['DiffFile'];
+export type FollowUpRequest = Schemas['FollowUpRequest'];
+export type PullRequest = Schemas['PullRequest'];
+export type Usage = Schemas['Usage'];
 
 export interface ListJobsQuery {
   status?: JobStatus;
@@ -108,6 +112,27 @@ export class OrchestratorClient {
 
   cancelJob(id: string): Promise<Job> {
     return this.json<Job>('DELETE', `/api/v1/jobs/${encodeURIComponent(id)}`, {}, 'id');
+  }
+
+  /** Continue a finished job: a new job on its branch (`parent_job_id` = id). 409 while the job or its thread is active. */
+  followUp(id: string, body: FollowUpRequest): Promise<Job> {
+    return this.json<Job>('POST', `/api/v1/jobs/${encodeURIComponent(id)}/follow-ups`, { body }, 'id');
+  }
+
+  /** The job branch's changes against its merge base, as a unified diff. 404 branch_not_found while the branch does not exist. */
+  async getDiff(id: string): Promise<string> {
+    const response = await this.request('GET', `/api/v1/jobs/${encodeURIComponent(id)}/diff`, { headers: { accept: 'text/plain' } });
+    return this.read(() => response.text());
+  }
+
+  /** The same changes per file (path, status, +/-, patch). */
+  getDiffFiles(id: string): Promise<JobDiff> {
+    return this.json<JobDiff>('GET', `/api/v1/jobs/${encodeURIComponent(id)}/diff`, { query: { format: 'json' } }, 'files');
+  }
+
+  /** Open (or return the existing) pull request of a finished job's branch. */
+  openPullRequest(id: string): Promise<PullRequest> {
+    return this.json<PullRequest>('POST', `/api/v1/jobs/${encodeURIComponent(id)}/pull-request`, {}, 'pr_url');
   }
 
   /** The log so far, as text. */

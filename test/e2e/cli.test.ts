@@ -1,6 +1,6 @@
 // The built `autobuild jobs ...` CLI as a child process against a real orchestrator on a real port.
 // Needs dist/ built (`npm test` builds before vitest).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,6 +112,93 @@ describe('autobuild jobs (no token)', () => {
     rmSync(path.dirname(gate), { recursive: true, force: true });
   });
 
+  it('continues a finished job with follow-up on the same branch, and shows its changes as a patch, --stat and --json', async () => {
+    const repo = createTestRepo({ 'README.md': '# test repo\n', 'old.txt': 'old\n' });
+    // Each run appends its prompt to notes.txt (the follow-up's prompt is its own) and ends with a
+    // result line, as Claude Code does; the first also edits the README and removes old.txt.
+    const script = 'echo "$AUTOBUILD_PROMPT" >> notes.txt; if [ -e old.txt ]; then rm old.txt; echo more >> README.md; fi; echo "working on it"; echo \'{"type":"result","result":"wrote the notes"}\'';
+    const submitted = await cli(['jobs', 'submit', '--project', 'demo', '--prompt', 'first note', '--repo', repo, '--max-cost', '0.25', '--json', '--', 'sh', '-c', script], { env });
+    expect(submitted.stderr).toBe('');
+    const first = JSON.parse(submitted.stdout);
+    expect(first.max_cost_usd).toBe(0.25);
+    const done = await waitForJob(t.url, first.id, isDone);
+    expect(done.status).toBe('succeeded');
+
+    // The readable log: the agent's lines and its result, never the raw JSON line.
+    const logs = await cli(['jobs', 'logs', first.id], { env });
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toContain('working on it');
+    expect(logs.stdout).toContain('wrote the notes');
+    expect(logs.stdout).not.toContain('{"type":"result"');
+
+    const shown = await cli(['jobs', 'show', first.id], { env });
+    expect(shown.stdout).toMatch(/^max cost\s+\$0\.25$/m);
+    expect(shown.stdout).toMatch(/^summary\s+wrote the notes$/m);
+    expect(shown.stdout).not.toMatch(/^parent job/m);
+    // A command agent reports no usage, and asks for no permissions.
+    expect(shown.stdout).not.toMatch(/^(tokens|cost|permission denials)\s/m);
+
+    // The unified diff as is: it applies to the base branch.
+    const diff = await cli(['jobs', 'diff', first.id], { env });
+    expect(diff.code).toBe(0);
+    expect(diff.stderr).toBe('');
+    expect(diff.stdout).toContain('diff --git a/notes.txt b/notes.txt');
+    expect(diff.stdout).toContain('+first note\n');
+    expect(diff.stdout).toContain('+more\n');
+    expect(diff.stdout).toContain('deleted file mode');
+    expect(diff.stdout.trimEnd()).toBe(((await api(t.url, 'GET', `/api/v1/jobs/${first.id}/diff`)).body as string).trimEnd());
+    expect(diff.stdout.endsWith('\n')).toBe(true);
+    execFileSync('git', ['apply', '--check'], { cwd: repo, input: diff.stdout });
+
+    const stat = await cli(['jobs', 'diff', first.id, '--stat'], { env });
+    expect(stat.code).toBe(0);
+    const statLines = stat.stdout.trimEnd().split('\n');
+    expect(statLines[0]).toMatch(/^PATH\s+STATUS\s+\+\s+-$/);
+    expect(statLines).toContainEqual(expect.stringMatching(/^README\.md\s+modified\s+\+1\s+-0$/));
+    expect(statLines).toContainEqual(expect.stringMatching(/^notes\.txt\s+added\s+\+1\s+-0$/));
+    expect(statLines).toContainEqual(expect.stringMatching(/^old\.txt\s+deleted\s+\+0\s+-1$/));
+    expect(statLines.at(-1)).toBe('3 files changed, +2 -1');
+
+    const asJson = await cli(['jobs', 'diff', first.id, '--json'], { env });
+    const files = JSON.parse(asJson.stdout).files as Array<{ path: string; status: string; insertions: number; deletions: number; patch: string }>;
+    expect(files.map((f) => [f.path, f.status, f.insertions, f.deletions])).toEqual([
+      ['README.md', 'modified', 1, 0],
+      ['notes.txt', 'added', 1, 0],
+      ['old.txt', 'deleted', 0, 1],
+    ]);
+    expect(files.find((f) => f.path === 'notes.txt')?.patch).toContain('+first note');
+
+    // The follow-up: printed like a submitted job (id first), in the same thread, on the same branch.
+    const followed = await cli(['jobs', 'follow-up', first.id, '--prompt', 'second note', '--priority', 'high'], { env });
+    expect(followed.stderr).toBe('');
+    expect(followed.code).toBe(0);
+    const head = followed.stdout.split('\n')[0] ?? '';
+    expect(head).toMatch(new RegExp(`^id\\s+${UUID.source}$`));
+    const second = UUID.exec(head)?.[0] ?? '';
+    expect(second).not.toBe(first.id);
+    expect(followed.stdout).toMatch(new RegExp(`^parent job\\s+${first.id}$`, 'm'));
+    expect(followed.stdout).toMatch(new RegExp(`^branch\\s+${first.branch}$`, 'm'));
+    expect(followed.stdout).toMatch(/^priority\s+high$/m);
+
+    const secondDone = await waitForJob(t.url, second, isDone);
+    expect(secondDone).toMatchObject({ status: 'succeeded', parent_job_id: first.id, branch: first.branch });
+    // Its commit landed on the same branch, after the first job's.
+    expect(gitIn(repo, 'show', `${first.branch}:notes.txt`)).toBe('first note\nsecond note');
+    expect(gitIn(repo, 'rev-list', '--count', `main..${first.branch}`)).toBe('2');
+
+    const asJsonJob = await cli(['jobs', 'show', second, '--json'], { env });
+    expect(JSON.parse(asJsonJob.stdout)).toMatchObject({ id: second, parent_job_id: first.id, max_cost_usd: 0.25 });
+    const diffAfter = await cli(['jobs', 'diff', second], { env });
+    expect(diffAfter.stdout).toContain('+second note\n');
+
+    // A pull request needs a project with github: this orchestrator either has no such endpoint yet
+    // (404, said as such) or refuses the project (422); either way a non-zero exit with the reason.
+    const pr = await cli(['jobs', 'pr', first.id], { env });
+    expect(pr.code).not.toBe(0);
+    expect(pr.stdout).toBe('');
+    expect(pr.stderr).toMatch(/^autobuild: (the orchestrator at .* cannot open pull requests yet \(no route for POST \/api\/v1\/jobs\/\S+\/pull-request\) \[not_found, HTTP 404\]|.*HTTP 422\])\n$/);
+  });
+
   it('cancels a queued job and a running one; a finished job cannot be cancelled', async () => {
     const repo = createTestRepo();
     expect((await api(t.url, 'POST', '/api/v1/projects', { id: 'one-at-a-time', repo, max_parallel: 1 })).status).toBe(201);
@@ -124,6 +211,19 @@ describe('autobuild jobs (no token)', () => {
     await waitForJob(t.url, running, (job) => job.status === 'running');
     const queued = await submit();
     expect((await api(t.url, 'GET', `/api/v1/jobs/${queued}`)).body.status).toBe('queued');
+
+    // A queued job has no branch yet: nothing to diff, said plainly.
+    for (const args of [['jobs', 'diff', queued], ['jobs', 'diff', queued, '--stat'], ['jobs', 'diff', queued, '--json']]) {
+      const noBranch = await cli(args, { env });
+      expect(noBranch.code, args.join(' ')).not.toBe(0);
+      expect(noBranch.stdout).toBe('');
+      expect(noBranch.stderr).toMatch(new RegExp(`^autobuild: job ${queued} has no changes to show: the branch does not exist yet \\(branch \\S+ does not exist in .* yet\\) \\[branch_not_found, HTTP 404\\]\n$`));
+    }
+    // A running job cannot be followed up yet.
+    const tooEarly = await cli(['jobs', 'follow-up', running, '--prompt', 'more'], { env });
+    expect(tooEarly.code).not.toBe(0);
+    expect(tooEarly.stdout).toBe('');
+    expect(tooEarly.stderr).toBe(`autobuild: job ${running} is running; a follow-up can start once it has finished [state_conflict, HTTP 409]\n`);
 
     const cancelQueued = await cli(['jobs', 'cancel', queued, '--json'], { env });
     expect(cancelQueued.code).toBe(0);
@@ -158,6 +258,16 @@ describe('autobuild jobs (no token)', () => {
     expect(noRepo.code).not.toBe(0);
     expect(noRepo.stderr).toContain('repo: is required unless the project is registered');
 
+    for (const args of [['jobs', 'follow-up', unknown, '--prompt', 'more'], ['jobs', 'diff', unknown], ['jobs', 'diff', unknown, '--stat'], ['jobs', 'pr', unknown]]) {
+      const result = await cli(args, { env });
+      expect(result.code, args.join(' ')).not.toBe(0);
+      expect(result.stdout).toBe('');
+      // pr: the endpoint may not exist on this orchestrator yet; then it says so instead of "no job".
+      expect(result.stderr, args.join(' ')).toMatch(
+        args[1] === 'pr' ? /^autobuild: (no job with id .*job_not_found, HTTP 404|the orchestrator at .* cannot open pull requests yet .*\[not_found, HTTP 404\])/ : new RegExp(`^autobuild: no job with id ${unknown} \\[job_not_found, HTTP 404\\]`),
+      );
+    }
+
     const unreachable = await cli(['jobs', 'list', '--url', 'http://127.0.0.1:1'], { env });
     expect(unreachable.code).not.toBe(0);
     expect(unreachable.stderr).toContain('could not reach the orchestrator at http://127.0.0.1:1');
@@ -174,6 +284,10 @@ describe('autobuild jobs (no token)', () => {
       ['jobs', 'submit', '--prompt', 'x', '--repo', repo, '--', 'true'],
       ['jobs', 'list', '--status', 'sleeping'],
       ['jobs', 'list', '--bogus'],
+      ['jobs', 'follow-up', '00000000-0000-4000-8000-000000000000'],
+      ['jobs', 'follow-up', '00000000-0000-4000-8000-000000000000', '--prompt', 'x', '--priority', 'asap'],
+      ['jobs', 'submit', '--project', 'demo', '--prompt', 'x', '--repo', repo, '--max-cost', 'lots', '--', 'true'],
+      ['jobs', 'submit', '--project', 'demo', '--prompt', 'x', '--repo', repo, '--max-cost', '-1', '--', 'true'],
     ];
     for (const args of cases) {
       const result = await cli(args, { env });

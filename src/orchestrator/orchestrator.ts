@@ -11,6 +11,8 @@ import type { Logger } from '../platform/logger.js';
 import { VERSION } from '../platform/version.js';
 import { registerJobRoutes } from './api/jobsRoutes.js';
 import { registerJobRunRoutes } from './api/jobRunRoutes.js';
+import { registerPullRequestRoute } from './api/pullRequestRoute.js';
+import { openPullRequestAfterSuccess } from './pullRequests/pullRequests.js';
 import { registerOtherRoutes } from './api/otherRoutes.js';
 import { orchestratorComponents } from './api/wireSchemas.js';
 import { registerComponents } from '../platform/http/components.js';
@@ -77,16 +79,29 @@ export async function buildOrchestrator(options: OrchestratorOptions): Promise<O
     baseEnv: options.agentEnv,
     onSpend: (job, spend) => metrics.agentSpent(job.project_id, job.agent.type, spend.usage, spend.costUsd),
   });
+  const github = createGithubClient({ token: config.github.token, apiUrl: config.github.apiUrl, logger, writeIntervalMs: config.github.writeIntervalMs });
   const remote = new GithubActionsExecutor({
     db,
     config,
     logger,
     logs,
     workerId,
-    github: createGithubClient({ token: config.github.token, apiUrl: config.github.apiUrl, logger, writeIntervalMs: config.github.writeIntervalMs }),
+    github,
   });
   const metrics: JobMetrics = new JobMetrics(db, (): number => scheduler.runningCount);
-  const scheduler: JobScheduler = new JobScheduler({ db, config, logger, logs, executor, janitor, workerId, metrics, remote });
+  const pullRequestDeps = { db, logs, github: config.github.token ? github : null, publicUrl: config.publicUrl };
+  const scheduler: JobScheduler = new JobScheduler({
+    db,
+    config,
+    logger,
+    logs,
+    executor,
+    janitor,
+    workerId,
+    metrics,
+    remote,
+    afterSuccess: (job) => openPullRequestAfterSuccess(pullRequestDeps, job),
+  });
 
   const app = await createHttpApp({
     title: 'AutoBuild Agent Orchestrator',
@@ -103,6 +118,7 @@ export async function buildOrchestrator(options: OrchestratorOptions): Promise<O
   const outbox = new OutcomeOutbox(db, config, logger);
   registerJobRoutes(app, { db, config, logs, remote, queue });
   registerJobRunRoutes(app, { db, logs, queue });
+  registerPullRequestRoute(app, pullRequestDeps);
   registerCallbackRoute(app, { db, config, logs });
   registerOtherRoutes(app, {
     db,

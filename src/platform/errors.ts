@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   rate_limited: 429,
   headers_too_large: 431,
   internal_error: 500,
+  upstream_failed: 502,
   dependency_unavailable: 503,
 } as const;
 

@@ -532,6 +532,7 @@ const ROUTES: Array<{ method: string; path: string; openapi: string; body?: () =
   { method: 'GET', path: '/api/v1/jobs/:job/logs', openapi: '/api/v1/jobs/{id}/logs' },
   { method: 'GET', path: '/api/v1/jobs/:job/events', openapi: '/api/v1/jobs/{id}/events' },
   { method: 'GET', path: '/api/v1/jobs/:job/diff', openapi: '/api/v1/jobs/{id}/diff' },
+  { method: 'POST', path: '/api/v1/jobs/:job/pull-request', openapi: '/api/v1/jobs/{id}/pull-request' },
   { method: 'POST', path: '/api/v1/jobs/:job/follow-ups', openapi: '/api/v1/jobs/{id}/follow-ups', body: () => ({ prompt: 'and now the docs' }) },
   { method: 'GET', path: '/api/v1/queue', openapi: '/api/v1/queue' },
   { method: 'GET', path: '/api/v1/worktrees', openapi: '/api/v1/worktrees' },

@@ -63,7 +63,9 @@ export interface RunSpend {
   model: string | null;
 }
 
-export function runSpend(job: Pick<JobRow, 'cost_usd' | 'usage'>, report: RunReport, seenModel: string | null, prices: Record<string, ModelPrice>): RunSpend {
+/** This run's spend, and the totals once it is added to what the job had spent before (base). */
+export function runSpend(base: Pick<JobRow, 'cost_usd' | 'usage'>, report: RunReport, seenModel: string | null, prices: Record<string, ModelPrice>): RunSpend {
+  const job = base;
   const model = report.model ?? seenModel;
   const runUsage = report.usage;
   let runCostUsd = 0;

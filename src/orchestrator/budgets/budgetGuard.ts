@@ -19,6 +19,8 @@ export interface BudgetGuardOptions {
   workerId: string;
   prices: Record<string, ModelPrice>;
   maxCostUsd: number | null;
+  /** What the job had spent before this run (earlier runs, QA rounds); default: the job row's spend. */
+  base?: { costUsd: number; usage: TokenUsage | null };
   onOver: (reason: string) => void;
   logger: Logger;
 }
@@ -59,11 +61,12 @@ export class BudgetGuard {
   observe(event: RunEvent): void {
     if (event.kind === 'session' && event.model) this.seenModel = event.model;
     if (event.kind !== 'usage' || this.stopped) return;
-    const { job, prices, maxCostUsd } = this.options;
+    const { prices, maxCostUsd } = this.options;
+    const base = this.options.base ?? { costUsd: this.options.job.cost_usd ?? 0, usage: this.options.job.usage };
     const estimated = event.cost_usd === null;
     const runCost = event.cost_usd ?? priceUsage(event.usage, this.seenModel, prices).costUsd;
-    const total = (job.cost_usd ?? 0) + runCost;
-    this.latest = { costUsd: total, usage: addUsage(job.usage ?? { ...ZERO_USAGE }, event.usage), estimated };
+    const total = base.costUsd + runCost;
+    this.latest = { costUsd: total, usage: addUsage(base.usage ?? { ...ZERO_USAGE }, event.usage), estimated };
     const how = estimated ? ` (estimated from tokens at ${this.seenModel ?? 'an unknown model'}'s price)` : '';
     if (!this.tripped && maxCostUsd !== null && total > maxCostUsd) {
       this.trip(`cost ${money(total)}${how} passed max_cost_usd ${money(maxCostUsd)}`);

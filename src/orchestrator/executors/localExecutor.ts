@@ -10,7 +10,11 @@ import type { Logger } from '../../platform/logger.js';
 import { agentInvocation, agentStreamParser } from '../agents/agentCommand.js';
 import { agentEnvironment } from '../agents/agentEnvironment.js';
 import { runAgentProcess, type StopReason } from '../agents/agentProcess.js';
-import { decideOutcome, runSpend, type RunVerdict } from '../agents/runOutcome.js';
+import { decideOutcome, runSpend, type RunSpend, type RunVerdict } from '../agents/runOutcome.js';
+import { emptyReport, type RunReport, type TokenUsage } from '../agents/runEvents.js';
+import { getProject } from '../projects/projects.js';
+import { DEFAULT_QA_ROUNDS, qaChecks, type QaCheckSpec } from '../qa/detectChecks.js';
+import { qaFeedback, runChecks } from '../qa/runChecks.js';
 import { startCodexRun, type CodexRun } from '../agents/codexRun.js';
 import { RunRecorder } from '../agents/runRecorder.js';
 import { resumableSession } from '../agents/sessions.js';
@@ -18,10 +22,10 @@ import { BudgetGuard } from '../budgets/budgetGuard.js';
 import { recordSpend } from '../budgets/spend.js';
 import type { JobResult, JobRow } from '../jobs/job.js';
 import { continuationPrompt } from '../jobs/threadContext.js';
-import type { JobLogs } from '../logs/jobLogs.js';
+import type { JobLogs, JobLogWriter } from '../logs/jobLogs.js';
 import type { AttemptOutcome, Parking } from '../scheduler/finishJob.js';
 import { collectBranchWork, saveWork } from '../worktrees/branchWork.js';
-import type { WorktreeManager } from '../worktrees/worktreeManager.js';
+import type { WorktreeManager, WorktreeRow } from '../worktrees/worktreeManager.js';
 
 export type ContextProvider = (job: JobRow) => Promise<string>;
 
@@ -45,6 +49,37 @@ export interface LocalExecutorDeps {
  */
 export type LocalRunOutcome = AttemptOutcome | ({ status: 'park' } & Parking) | { status: 'requeue' } | { status: 'abandon' };
 
+interface AgentRunInput {
+  worktree: WorktreeRow;
+  contextFile: string;
+  context: string;
+  prompt: string;
+  resumeSessionId: string | null;
+  /** Aborted with a StopReason: cancel, the job's timeout, shutdown, a lost lease, over budget. */
+  control: AbortController;
+  /** When the job's time is up (epoch ms). */
+  deadline: number;
+  /** What the job had spent before this run. */
+  base: { costUsd: number; usage: TokenUsage | null };
+  log: JobLogWriter;
+  scoped: Logger;
+  /** The first run of this attempt marks the job running. */
+  markRunning: boolean;
+}
+
+interface AgentRunOutcome {
+  verdict: RunVerdict;
+  report: RunReport;
+  spend: RunSpend;
+  /** The agent's environment (QA checks run with it). */
+  env: NodeJS.ProcessEnv;
+}
+
+/** A check stopped by the job's end: the job's outcome, as an agent stopped the same way. */
+function stopVerdict(reason: StopReason, job: JobRow, overBudget: string | null): RunVerdict {
+  return decideOutcome(job, { exitCode: null, signal: null, stoppedFor: reason, spawnError: null }, emptyReport(), { overBudget, rateLimitBackoffS: 0 });
+}
+
 const CONTINUE_AFTER_LIMIT = 'You were interrupted by the model provider\'s usage limit, which has now lifted. Continue the task where you left off and finish it.';
 
 export class LocalExecutor {
@@ -67,13 +102,17 @@ export class LocalExecutor {
 
     let verdict: RunVerdict | undefined;
     let result: JobResult | null = null;
-    let spend: ReturnType<typeof runSpend> | undefined;
-    const stops: { reason?: string } = {};
-    // A Codex run's parser is made once the run is set up (below): it depends on the thread resumed.
-    let parser = agentStreamParser(job.agent, { cwd: worktree.path });
-    let codex: CodexRun | undefined;
-    const recorder = new RunRecorder({ line: (line) => parser.line(line), report: () => parser.report() }, log, (event) => guard?.observe(event));
-    let guard: BudgetGuard | undefined;
+    // What the job has spent so far (earlier runs included) and what its runs reported.
+    let spent = { costUsd: job.cost_usd ?? 0, usage: job.usage ?? null, source: null as RunSpend['source'], model: null as string | null };
+    const runs: AgentRunOutcome[] = [];
+    let qa: NonNullable<JobResult['qa']> | null = null;
+    // The job's time limit covers the agent's runs and its QA rounds.
+    const control = new AbortController();
+    const forward = () => control.abort(signal.reason);
+    signal.addEventListener('abort', forward, { once: true });
+    if (signal.aborted) forward();
+    const deadline = Date.now() + job.timeout_s * 1000;
+    const timeout = setTimeout(() => control.abort('timed_out' satisfies StopReason), job.timeout_s * 1000);
     try {
       log.note(`worktree ${worktree.path} on branch ${job.branch} (from ${job.base_branch})`);
       const contextFile = path.join(config.home, 'jobs', job.id, 'context.md');
@@ -83,107 +122,99 @@ export class LocalExecutor {
         return '';
       });
       await writeFile(contextFile, context);
+      const baseEnv = agentEnvironment(this.deps.baseEnv, job.agent.type === 'command' ? (job.agent.env ?? {}) : {}, job, contextFile);
+      let { prompt, resumeSessionId } = await this.promptFor(job, worktree.path, baseEnv, log);
+      let specs: QaCheckSpec[] | undefined;
+      let qaRound = 0;
+      let qaSettings = { rounds: DEFAULT_QA_ROUNDS, required: true };
+      for (;;) {
+        const first = runs.length === 0;
+        const outcome = await this.runAgentOnce(job, {
+          worktree,
+          contextFile,
+          context,
+          prompt,
+          resumeSessionId,
+          control,
+          deadline,
+          base: spent,
+          log,
+          scoped,
+          markRunning: first,
+        });
+        runs.push(outcome);
+        spent = { costUsd: outcome.spend.costUsd, usage: outcome.spend.usage, source: outcome.spend.source ?? spent.source, model: outcome.spend.model ?? spent.model };
+        verdict = outcome.verdict;
+        if (verdict.status !== 'succeeded') break;
 
-      const invocationEnv = agentEnvironment(this.deps.baseEnv, job.agent.type === 'command' ? (job.agent.env ?? {}) : {}, job, contextFile);
-      const { prompt, resumeSessionId } = await this.promptFor(job, worktree.path, invocationEnv, log);
-      const invocation = agentInvocation(job.agent, { prompt, context, resumeSessionId: resumeSessionId ?? undefined }, config.agents);
-      const env = agentEnvironment(this.deps.baseEnv, invocation.env, job, contextFile);
-      if (job.agent.type === 'codex') {
-        const model = job.agent.model ?? config.agents.codexModel ?? null;
-        codex = await startCodexRun({ db, job, env, cwd: worktree.path, resumeSessionId, model, emit: (event) => recorder.writer().event(event) });
-        parser = codex.parser;
+        // QA: the project's checks in the worktree; failing ones go back to the agent's session.
+        if (!specs) {
+          const project = await getProject(db, job.project_id);
+          specs = qaChecks(worktree.path, project?.qa);
+          qaSettings = { rounds: project?.qa?.rounds ?? DEFAULT_QA_ROUNDS, required: project?.qa?.required ?? true };
+          if (specs.length === 0) break;
+          log.note(`QA: ${specs.map((c) => c.name).join(', ')}${project?.qa?.commands ? '' : ' (detected from the repository)'}`);
+        }
+        qaRound += 1;
+        const checked = await runChecks(specs, { cwd: worktree.path, env: outcome.env, log, killGraceMs: config.jobs.killGraceMs, signal: control.signal });
+        qa = { passed: checked.passed, rounds: qaRound, checks: checked.checks };
+        if (checked.stoppedFor) {
+          verdict = stopVerdict(checked.stoppedFor, job, null);
+          break;
+        }
+        const failed = checked.checks.filter((c) => !c.passed).map((c) => c.name);
+        if (checked.passed) {
+          log.note(`QA passed (round ${qaRound})`);
+          break;
+        }
+        if (qaRound > qaSettings.rounds) {
+          const message = `QA failed: ${failed.join(', ')} after ${qaRound} round(s)`;
+          log.note(message);
+          if (qaSettings.required) verdict = { status: 'failed', exitCode: verdict.exitCode, error: message };
+          break;
+        }
+        log.note(`QA failed: ${failed.join(', ')}; sending the output back to the agent (try ${qaRound} of ${qaSettings.rounds})`);
+        const feedback = qaFeedback(checked.checks, qaRound, qaSettings.rounds);
+        const session = resumableSession(job.agent, baseEnv, worktree.path, outcome.report.sessionId);
+        resumeSessionId = session;
+        prompt = session || job.agent.type === 'command' ? feedback : `${job.prompt}\n\n${feedback}`;
       }
-      log.note(`starting ${job.agent.type} agent: ${invocation.file}${resumeSessionId ? ` (resuming session ${resumeSessionId})` : ''}`);
-      // The job becomes 'running' (with the agent's pid, for recovery after a crash) in one
-      // statement once the agent has started; a cancel or a lost lease meanwhile stops it again.
-      const control = new AbortController();
-      const forward = () => control.abort(signal.reason);
-      signal.addEventListener('abort', forward, { once: true });
-      guard = new BudgetGuard({
-        db,
-        job,
-        workerId,
-        prices: config.costs.prices,
-        maxCostUsd: job.max_cost_usd,
-        onOver: (reason) => {
-          stops.reason = reason;
-          log.note(`stopping the agent: ${reason}`);
-          control.abort('over_budget' satisfies StopReason);
-        },
-        logger: scoped,
-      });
-      await guard.start();
-      const run = await runAgentProcess(invocation, {
-        cwd: worktree.path,
-        env,
-        log: recorder.writer(),
-        timeoutMs: job.timeout_s * 1000,
-        killGraceMs: config.jobs.killGraceMs,
-        signal: control.signal,
-        onStart: (pid) => {
-          void db
-            .query(
-              `update orchestrator.jobs set status = 'running', worktree_id = $3, worktree_path = $4, agent_pid = $5, runs = runs + 1, updated_at = now()
-                where id = $1 and locked_by = $2 and status = 'preparing' and cancel_requested_at is null returning id`,
-              [job.id, workerId, worktree.id, worktree.path, pid],
-              { reusePlan: true },
-            )
-            .then(async (rows) => {
-              if (rows.length > 0) return;
-              // Cancelled while preparing (still ours: record it), or recovered by another replica.
-              const mine = await db.query(`select 1 from orchestrator.jobs where id = $1 and locked_by = $2`, [job.id, workerId]);
-              control.abort(mine.length > 0 ? 'cancelled' : 'lease_lost');
-            })
-            .catch((error: Error) => scoped.error({ err: error.message }, 'could not mark the job running'));
-        },
-      });
-      signal.removeEventListener('abort', forward);
-      recorder.flush();
-      codex?.finish();
-      guard.stop();
-      log.note(`agent exited: ${run.exitCode !== null ? `code ${run.exitCode}` : `signal ${run.signal ?? 'none'}`}`);
-      const report = recorder.report();
-      spend = runSpend(job, report, guard.model(), config.costs.prices);
-      verdict = decideOutcome(job, run, report, { overBudget: stops.reason ?? null, rateLimitBackoffS: config.jobs.rateLimitBackoffS });
     } catch (error) {
       scoped.error({ err: (error as Error).message }, 'job run failed');
       verdict = { status: 'failed', exitCode: null, error: (error as Error).message };
     } finally {
-      codex?.finish();
-      guard?.stop();
+      clearTimeout(timeout);
+      signal.removeEventListener('abort', forward);
       // Never lose work: save, collect, then remove — whatever happened above.
       try {
         const label = verdict?.status ?? 'interrupted';
         const sha = await saveWork(worktree.path, `autobuild: ${job.title}\n\nUncommitted work left by the agent (${label}).\nJob: ${job.id}`);
         if (sha) log.note(`committed the agent's uncommitted changes on ${job.branch}: ${sha}`);
         const collected = await collectBranchWork(worktree.path, job.base_branch);
-        const report = recorder.report();
+        const last = runs.at(-1)?.report;
+        const denials = runs.flatMap((r) => r.report.permissionDenials);
+        const turns = runs.map((r) => r.report.numTurns).filter((n): n is number => n !== null);
         result = {
           ...collected,
-          qa: null,
+          qa,
           pr_url: null,
-          summary: cleanSummary(report.finalText),
-          usage: spend?.usage ?? job.usage ?? null,
-          cost_usd: spend ? spend.costUsd : job.cost_usd || null,
-          cost_source: spend?.source ?? null,
-          num_turns: report.numTurns,
-          model: spend?.model ?? report.model,
-          session_id: report.sessionId ?? job.session_id,
-          permission_denials: report.permissionDenials.length,
-          denied_tools: report.permissionDenials.map((d) => `${d.tool}${d.summary ? ` ${d.summary}` : ''}`),
+          summary: cleanSummary(last?.finalText ?? null),
+          usage: spent.usage,
+          cost_usd: runs.length > 0 || spent.costUsd > 0 ? spent.costUsd : null,
+          cost_source: spent.source,
+          num_turns: turns.length > 0 ? turns.reduce((a, b) => a + b, 0) : null,
+          model: spent.model ?? last?.model ?? null,
+          session_id: runs.map((r) => r.report.sessionId).filter(Boolean).at(-1) ?? job.session_id,
+          permission_denials: denials.length,
+          denied_tools: denials.map((d) => `${d.tool}${d.summary ? ` ${d.summary}` : ''}`),
         };
+        if (result.cost_usd === 0 && !result.usage) result.cost_usd = null;
         if (config.worktrees.retainFinished === 0) await worktrees.removeOwn(worktree);
         log.note(`branch ${job.branch}: ${collected.commits.length} commit(s), ${collected.files_changed.length} file(s) changed`);
       } catch (error) {
         // The janitor retries later; the worktree stays until its work is saved.
         log.note(`could not save or remove the worktree: ${(error as Error).message}`);
         scoped.error({ err: (error as Error).message }, 'worktree cleanup failed');
-      }
-      if (spend && (spend.costUsd > 0 || spend.usage)) {
-        await recordSpend(db, job.id, workerId, { costUsd: spend.costUsd, usage: spend.usage, sessionId: recorder.report().sessionId }).catch((error: Error) =>
-          scoped.warn({ err: error.message }, 'could not record the run\'s spend'),
-        );
-        this.deps.onSpend?.(job, { costUsd: spend.runCostUsd, usage: spend.runUsage });
       }
     }
     // A run that denied tools and changed nothing fails now that the branch's work is known.
@@ -193,12 +224,102 @@ export class LocalExecutor {
     if (verdict.status === 'park') {
       log.note(`${verdict.reason}; the job goes back to the queue and resumes its session then`);
       await log.close();
-      return { status: 'park', notBefore: verdict.notBefore, reason: verdict.reason, sessionId: recorder.report().sessionId ?? job.session_id, result };
+      return { status: 'park', notBefore: verdict.notBefore, reason: verdict.reason, sessionId: result?.session_id ?? job.session_id, result };
     }
     if (verdict.status !== 'requeue' && verdict.status !== 'abandon' && verdict.error) log.note(verdict.error);
     await log.close();
     if (verdict.status === 'requeue' || verdict.status === 'abandon') return { status: verdict.status };
     return { status: verdict.status, exitCode: verdict.exitCode, error: verdict.error, result };
+  }
+
+  /**
+   * One run of the agent in the worktree: its output parsed into events as it streams, its spend
+   * watched by the budget guard and recorded when it ends, its outcome decided.
+   */
+  private async runAgentOnce(job: JobRow, run: AgentRunInput): Promise<AgentRunOutcome> {
+    const { db, config, workerId } = this.deps;
+    const { worktree, log, scoped, control } = run;
+    let guard: BudgetGuard | undefined;
+    let overBudget: string | null = null;
+    // A Codex run's parser is made once the run is set up (below): it depends on the thread resumed.
+    let parser = agentStreamParser(job.agent, { cwd: worktree.path });
+    let codex: CodexRun | undefined;
+    const recorder = new RunRecorder({ line: (line) => parser.line(line), report: () => parser.report() }, log, (event) => guard?.observe(event));
+    // A command agent sees the round's prompt (QA feedback) in AUTOBUILD_PROMPT.
+    const facts = { ...job, prompt: run.prompt };
+    const invocation = agentInvocation(job.agent, { prompt: run.prompt, context: run.context, resumeSessionId: run.resumeSessionId ?? undefined }, config.agents);
+    const env = agentEnvironment(this.deps.baseEnv, invocation.env, facts, run.contextFile);
+    try {
+      if (job.agent.type === 'codex') {
+        const model = job.agent.model ?? config.agents.codexModel ?? null;
+        codex = await startCodexRun({ db, job, env, cwd: worktree.path, resumeSessionId: run.resumeSessionId, model, emit: (event) => recorder.writer().event(event) });
+        parser = codex.parser;
+      }
+      log.note(`starting ${job.agent.type} agent: ${invocation.file}${run.resumeSessionId ? ` (resuming session ${run.resumeSessionId})` : ''}`);
+      guard = new BudgetGuard({
+        db,
+        job,
+        workerId,
+        prices: config.costs.prices,
+        maxCostUsd: job.max_cost_usd,
+        base: run.base,
+        onOver: (reason) => {
+          overBudget = reason;
+          log.note(`stopping the agent: ${reason}`);
+          control.abort('over_budget' satisfies StopReason);
+        },
+        logger: scoped,
+      });
+      await guard.start();
+      const result = await runAgentProcess(invocation, {
+        cwd: worktree.path,
+        env,
+        log: recorder.writer(),
+        timeoutMs: Math.max(1, run.deadline - Date.now()),
+        killGraceMs: config.jobs.killGraceMs,
+        signal: control.signal,
+        // The job becomes 'running' (with the agent's pid, for recovery after a crash) in one
+        // statement once its first agent has started; a cancel or a lost lease meanwhile stops it.
+        onStart: run.markRunning
+          ? (pid) => {
+              void db
+                .query(
+                  `update orchestrator.jobs set status = 'running', worktree_id = $3, worktree_path = $4, agent_pid = $5, runs = runs + 1, updated_at = now()
+                    where id = $1 and locked_by = $2 and status = 'preparing' and cancel_requested_at is null returning id`,
+                  [job.id, workerId, worktree.id, worktree.path, pid],
+                  { reusePlan: true },
+                )
+                .then(async (rows) => {
+                  if (rows.length > 0) return;
+                  // Cancelled while preparing (still ours: record it), or recovered by another replica.
+                  const mine = await db.query(`select 1 from orchestrator.jobs where id = $1 and locked_by = $2`, [job.id, workerId]);
+                  control.abort(mine.length > 0 ? 'cancelled' : 'lease_lost');
+                })
+                .catch((error: Error) => scoped.error({ err: error.message }, 'could not mark the job running'));
+            }
+          : (pid) => {
+              void db.query(`update orchestrator.jobs set agent_pid = $3 where id = $1 and locked_by = $2`, [job.id, workerId, pid]).catch(() => undefined);
+            },
+      });
+      recorder.flush();
+      codex?.finish();
+      guard.stop();
+      log.note(`agent exited: ${result.exitCode !== null ? `code ${result.exitCode}` : `signal ${result.signal ?? 'none'}`}`);
+      const report = recorder.report();
+      const spend = runSpend({ cost_usd: run.base.costUsd, usage: run.base.usage }, report, guard.model(), config.costs.prices);
+      if (spend.runCostUsd > 0 || spend.runUsage) {
+        // Recorded as each run ends: budgets, a resumed Codex thread and the metrics see it at once.
+        await recordSpend(db, job.id, workerId, { costUsd: spend.costUsd, usage: spend.usage, sessionId: report.sessionId }).catch((error: Error) =>
+          scoped.warn({ err: error.message }, "could not record the run's spend"),
+        );
+        this.deps.onSpend?.(job, { costUsd: spend.runCostUsd, usage: spend.runUsage });
+      }
+      const verdict = decideOutcome(job, result, report, { overBudget, rateLimitBackoffS: config.jobs.rateLimitBackoffS });
+      return { verdict, report, spend, env };
+    } finally {
+      codex?.finish();
+      guard?.stop();
+    }
   }
 
   /**

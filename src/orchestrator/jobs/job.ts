@@ -31,6 +31,7 @@ export interface JobResult {
   diff_stat: { files: number; insertions: number; deletions: number };
   qa: { passed: boolean; rounds?: number; checks: QaCheckResult[] } | null;
   pr_url: string | null;
+  pr_number?: number | null;
   summary: string | null;
   /** Tokens of every run of the job (a resume after a rate limit included); null when the agent reported none. */
   usage?: TokenUsage | null;

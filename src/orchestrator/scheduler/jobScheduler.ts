@@ -32,6 +32,8 @@ export interface SchedulerDeps {
   metrics: JobMetrics;
   /** Runs jobs whose executor is github-actions. */
   remote: GithubActionsExecutor;
+  /** Called once a local job's success is recorded (its project may want a pull request). */
+  afterSuccess?: (job: JobRow) => Promise<void>;
 }
 
 interface RunningJob {
@@ -189,6 +191,7 @@ export class JobScheduler {
         if (finished) {
           recorded = true;
           metrics.jobFinished(finished.status, (Date.now() - startedAt) / 1000);
+          if (finished.status === 'succeeded') await this.deps.afterSuccess?.(finished).catch((error: Error) => logger.error({ jobId: job.id, err: error.message }, 'after-success step failed'));
         }
       } catch (error) {
         // Its lease is no longer renewed: once it lapses, recovery puts the job back in the queue (or fails it).

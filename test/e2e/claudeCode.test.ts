@@ -275,6 +275,37 @@ describe('the claude-code agent with the real Claude Code CLI, default settings'
     expect(job.result.session_id).toBe(first.result.session_id);
   });
 
+  it('failing QA checks go back to the same session, and the fix passes on the second round', async () => {
+    await start((body) => {
+      const latest = userTexts(body).at(-1) ?? '';
+      if (latest.includes('checks failed')) {
+        const cwd = cwdOf(body);
+        return stepOf(body) === 0 ? { content: [toolUse('Write', { file_path: path.join(cwd, 'hello.txt'), content: 'hello\n' })], usage: TURN_USAGE } : { content: [text('Fixed the greeting.')], usage: TURN_USAGE };
+      }
+      return worker(body);
+    });
+    const repo = createTestRepo({
+      'package.json': JSON.stringify({ name: 'greeting', private: true, scripts: { test: "node -e \"if (require('fs').readFileSync('hello.txt', 'utf8').trim() !== 'hello') { console.error('hello.txt must say hello'); process.exit(1) }\"" } }),
+    });
+    dirs.push(repo);
+    const { job, log, events } = await finished(await submit(repo));
+    expect(job.status, log).toBe('succeeded');
+    expect(job.result.qa).toMatchObject({ passed: true, rounds: 2 });
+    expect(events.filter((e) => e.kind === 'qa_check').map((e) => e.passed)).toEqual([false, true]);
+    const sessions = events.filter((e) => e.kind === 'session').map((e) => e.session_id);
+    expect(sessions).toHaveLength(2);
+    expect(sessions[1]).toBe(sessions[0]);
+    expect(log).toContain(`resuming session ${sessions[0]}`);
+    // The agent was sent the check's output in the same conversation as the task.
+    const fix = fake!.messages().filter(hasWrite).find((body) => (userTexts(body).at(-1) ?? '').includes('checks failed'))!;
+    expect(userTexts(fix).at(-1)).toContain('hello.txt must say hello');
+    expect(userTexts(fix).some((t) => t.includes(PROMPT))).toBe(true);
+    expect(gitIn(repo, 'show', `${job.branch}:hello.txt`)).toBe('hello');
+    expect(job.result.summary).toBe('Fixed the greeting.');
+    // Two runs: their usage adds up.
+    expect(job.result.usage.input_tokens).toBe(5 * TURN_USAGE.input_tokens);
+  });
+
   it('a run over max_cost_usd is stopped, its work saved on the branch, and fails with the reason', async () => {
     await start((body) => {
       const response = worker(body);

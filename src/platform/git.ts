@@ -18,6 +18,8 @@ export class GitError extends Error {
 
 export interface GitOptions {
   cwd: string;
+  /** Output exactly as git printed it (a patch must keep its last newline to apply). */
+  raw?: boolean;
   env?: Record<string, string>;
   timeoutMs?: number;
   /** Calls with the same key run one at a time, in call order (see processLauncher's RunOptions). */
@@ -33,7 +35,7 @@ export async function git(args: string[], options: GitOptions): Promise<string> 
     timeoutMs: options.timeoutMs ?? 120_000,
     serialKey: options.serialKey,
   });
-  const stdout = result.stdout.replace(/\n$/, '');
+  const stdout = options.raw ? result.stdout : result.stdout.replace(/\n$/, '');
   if (result.exitCode !== 0 || result.error) {
     const stderr = result.stderr.trim();
     const command = args.find((arg, i) => !arg.startsWith('-') && args[i - 1] !== '-c') ?? args[0];

@@ -20,10 +20,23 @@ export interface FakeRun {
   ref: string;
 }
 
+export interface FakePull {
+  number: number;
+  head: string;
+  base: string;
+  title: string;
+  body: string;
+  html_url: string;
+  owner: string;
+  repo: string;
+  /** As GitHub: only open pull requests count for a duplicate, and list returns open ones unless asked. */
+  state: 'open' | 'closed';
+}
+
 export interface FakeGithub {
   url: string;
   runs: FakeRun[];
-  pulls: Array<{ number: number; head: string; base: string; title: string; body: string; html_url: string; owner: string; repo: string }>;
+  pulls: FakePull[];
   requests: Array<{ method: string; path: string; body: unknown; authorization: string | undefined }>;
   /** Answer the next n requests (matching method+path prefix, if given) with this status and headers. */
   failNext(n: number, status: number, headers?: Record<string, string>, match?: string): void;
@@ -32,6 +45,8 @@ export interface FakeGithub {
   /** Whether a dispatch creates a run at all (false: the workflow never starts). */
   createRuns: boolean;
   setRun(id: number, patch: Partial<FakeRun>): void;
+  /** Change a pull request (e.g. close it: `{ state: 'closed' }`). */
+  setPull(number: number, patch: Partial<FakePull>): void;
   close(): Promise<void>;
 }
 
@@ -68,8 +83,24 @@ export async function startFakeGithub(): Promise<FakeGithub> {
       if (!run) throw new Error(`no run ${id}`);
       Object.assign(run, patch, { updated_at: patch.updated_at ?? new Date().toISOString() });
     },
+    setPull(number, patch) {
+      const pull = fake.pulls.find((p) => p.number === number);
+      if (!pull) throw new Error(`no pull request ${number}`);
+      Object.assign(pull, patch);
+    },
     close: async () => undefined,
   };
+  // A pull request as GitHub's REST API shows it (the fields clients read).
+  const pullJson = (p: FakePull) => ({
+    number: p.number,
+    state: p.state,
+    title: p.title,
+    body: p.body,
+    html_url: p.html_url,
+    url: `${fake.url}/repos/${p.owner}/${p.repo}/pulls/${p.number}`,
+    head: { ref: p.head, label: `${p.owner}:${p.head}` },
+    base: { ref: p.base, label: `${p.owner}:${p.base}` },
+  });
 
   const send = (res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -126,18 +157,25 @@ export async function startFakeGithub(): Promise<FakeGithub> {
       const [, owner, repo] = m as unknown as [string, string, string];
       if (req.method === 'POST') {
         const { head, base, title, body: prBody } = body as { head: string; base: string; title: string; body: string };
-        if (fake.pulls.some((p) => p.owner === owner && p.repo === repo && p.head === head)) {
-          return send(res, 422, { message: 'Validation Failed', errors: [{ message: `A pull request already exists for ${owner}:${head}.` }] });
+        if (!head || !base || !title) return send(res, 422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'missing_field' }] });
+        if (fake.pulls.some((p) => p.owner === owner && p.repo === repo && p.head === head && p.base === base && p.state === 'open')) {
+          return send(res, 422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${owner}:${head}.` }] });
         }
         const number = nextPull++;
-        const pull = { number, head, base, title, body: prBody, html_url: `https://github.example/${owner}/${repo}/pull/${number}`, owner, repo };
+        const pull: FakePull = { number, head, base, title, body: prBody, html_url: `https://github.example/${owner}/${repo}/pull/${number}`, owner, repo, state: 'open' };
         fake.pulls.push(pull);
-        return send(res, 201, { number, html_url: pull.html_url, head: { ref: head }, base: { ref: base } });
+        return send(res, 201, pullJson(pull));
       }
       if (req.method === 'GET') {
+        // GitHub's filters: head as "owner:branch", base, and state (open unless asked: open|closed|all).
         const head = url.searchParams.get('head');
-        const list = fake.pulls.filter((p) => p.owner === owner && p.repo === repo && (!head || `${owner}:${p.head}` === head));
-        return send(res, 200, list.map((p) => ({ number: p.number, html_url: p.html_url, head: { ref: p.head } })));
+        const base = url.searchParams.get('base');
+        const state = url.searchParams.get('state') ?? 'open';
+        if (!['open', 'closed', 'all'].includes(state)) return send(res, 422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'state', code: 'invalid' }] });
+        const list = fake.pulls.filter(
+          (p) => p.owner === owner && p.repo === repo && (!head || `${owner}:${p.head}` === head) && (!base || p.base === base) && (state === 'all' || p.state === state),
+        );
+        return send(res, 200, list.map(pullJson));
       }
     }
     return send(res, 404, { message: 'Not Found' });

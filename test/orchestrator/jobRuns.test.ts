@@ -3,7 +3,9 @@
 // content type.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, isDone, startTestOrchestrator, waitForJob, type TestOrchestrator } from '../support/orchestrator.js';
-import { createTestRepo, gitIn } from '../support/repo.js';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createTestRepo, gitIn, tempDir } from '../support/repo.js';
 
 let t: TestOrchestrator;
 let repo: string;
@@ -83,6 +85,12 @@ describe('diff', () => {
     const text = await api(t.url, 'GET', `/api/v1/jobs/${job.id}/diff`);
     expect(text.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(text.body).toContain('+new');
+    // It applies as it is (its last newline kept) onto the base.
+    const check = tempDir('diff-apply-');
+    gitIn(check, 'clone', '-q', repo, '.');
+    writeFileSync(path.join(check, 'job.patch'), text.body);
+    gitIn(check, 'checkout', '-q', `${gitIn(repo, 'merge-base', 'main', job.branch)}`);
+    gitIn(check, 'apply', '--check', 'job.patch');
     const files = (await api(t.url, 'GET', `/api/v1/jobs/${job.id}/diff?format=json`)).body.files;
     expect(files.map((f: any) => [f.path, f.status, f.insertions, f.deletions])).toEqual([
       ['gone.txt', 'deleted', 0, 1],

@@ -6,7 +6,7 @@ import type { Database } from '../../platform/database/database.js';
 import { AppError } from '../../platform/errors.js';
 import { git, GitError } from '../../platform/git.js';
 import { describeGithubError, type GithubClient } from '../../platform/github.js';
-import type { JobRow } from '../jobs/job.js';
+import type { JobResult, JobRow } from '../jobs/job.js';
 import { getProject, type ProjectRow } from '../projects/projects.js';
 import type { JobLogs } from '../logs/jobLogs.js';
 import { pullRequestBody, pullRequestTitle } from './pullRequestBody.js';
@@ -42,35 +42,47 @@ export async function openPullRequest(deps: PullRequestDeps, job: JobRow, projec
   try {
     await git(['push', '--quiet', 'origin', `refs/heads/${job.branch}:refs/heads/${job.branch}`], { cwd: job.repo });
   } catch (error) {
-    const detail = error instanceof GitError ? error.stderr.trim().split('\n').slice(-3).join(' ') : (error as Error).message;
+    const stderr = error instanceof GitError ? error.stderr.trim().split('\n').slice(-3).join(' ') : '';
+    const detail = stderr || (error as Error).message;
     throw new AppError('upstream_failed', `could not push ${job.branch} to origin: ${redactUrls(detail)}`);
   }
   let pull: { html_url: string; number: number } | undefined;
   let created = false;
+  const findOpen = async () => (await github.rest.pulls.list({ owner, repo, head: `${owner}:${job.branch}`, base: job.base_branch, state: 'open' })).data[0];
   try {
-    const { data } = await github.rest.pulls.list({ owner, repo, head: `${owner}:${job.branch}`, state: 'open' });
-    pull = data[0];
+    pull = await findOpen();
     if (!pull) {
       const jobUrl = deps.publicUrl ? `${deps.publicUrl}/api/v1/jobs/${job.id}` : null;
-      const response = await github.rest.pulls.create({ owner, repo, head: job.branch, base: job.base_branch, title: pullRequestTitle(job), body: pullRequestBody(job, jobUrl) });
-      pull = response.data;
-      created = true;
+      try {
+        pull = (await github.rest.pulls.create({ owner, repo, head: job.branch, base: job.base_branch, title: pullRequestTitle(job), body: pullRequestBody(job, jobUrl) })).data;
+        created = true;
+      } catch (error) {
+        // Opened meanwhile (another call, another replica): GitHub refuses a second one; return that one.
+        if (describeGithubError(error).status !== 422) throw error;
+        pull = await findOpen();
+        if (!pull) throw error;
+      }
     }
   } catch (error) {
     const { status, message } = describeGithubError(error);
     const unreachable = status === undefined || status >= 500;
-    throw new AppError(unreachable ? 'dependency_unavailable' : 'upstream_failed', `GitHub ${status ? `answered ${status}` : 'could not be reached'} opening the pull request: ${message}`);
+    throw new AppError(unreachable ? 'dependency_unavailable' : 'upstream_failed', `GitHub ${status ? `answered ${status}` : 'could not be reached'} opening the pull request on ${owner}/${repo}: ${message}`);
   }
   await deps.db.query(
-    `update orchestrator.jobs set result = jsonb_set(jsonb_set(coalesce(result, '{}'::jsonb), '{pr_url}', to_jsonb($2::text)), '{pr_number}', to_jsonb($3::int)), updated_at = now() where id = $1`,
-    [job.id, pull.html_url, pull.number],
+    // A job without a result (its run never got as far) gets an empty one: the result's shape holds.
+    // An earlier automatic attempt's failure, now resolved, leaves the job's error.
+    `update orchestrator.jobs set result = coalesce(result, $4::jsonb) || jsonb_build_object('pr_url', $2::text, 'pr_number', $3::int),
+       error = case when error like 'pull request not opened:%' then null else error end, updated_at = now() where id = $1`,
+    [job.id, pull.html_url, pull.number, JSON.stringify(EMPTY_RESULT)],
   );
   return { pr_url: pull.html_url, pr_number: pull.number, created };
 }
 
+const EMPTY_RESULT: JobResult = { commits: [], files_changed: [], diff_stat: { files: 0, insertions: 0, deletions: 0 }, qa: null, pr_url: null, summary: null };
+
 /** Credentials in a remote's URL never reach a response. */
 function redactUrls(text: string): string {
-  return text.replace(/(\w+:\/\/)[^/@\s]+@/g, '$1[REDACTED]@');
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1[REDACTED]@');
 }
 
 /**

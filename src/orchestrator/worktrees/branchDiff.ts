@@ -28,7 +28,7 @@ export async function branchExists(repo: string, branch: string): Promise<boolea
 }
 
 export async function branchDiffText(repo: string, base: string, branch: string): Promise<string> {
-  return git([...DIFF_FLAGS, `${base}...refs/heads/${branch}`, '--'], { cwd: repo });
+  return git([...DIFF_FLAGS, `${base}...refs/heads/${branch}`, '--'], { cwd: repo, raw: true });
 }
 
 export async function branchDiffFiles(repo: string, base: string, branch: string): Promise<DiffFile[]> {

@@ -171,7 +171,9 @@ export function claudeCodeStreamParser(options: ClaudeStreamOptions = {}): Agent
       const text = resultText(block.content);
       const isError = block.is_error === true;
       if (isError && DENIAL_TEXT.test(text)) out.push({ kind: 'permission_denied', tool, summary: oneLine(text) });
-      out.push({ kind: 'tool_result', tool, is_error: isError, summary: oneLine(lastLine(text) || (isError ? 'error' : 'ok')), ...(id ? { call_id: id } : {}) });
+      // Paths inside the worktree are shown relative to it.
+      const shown = options.cwd ? text.replaceAll(`${options.cwd.replace(/\/+$/, '')}/`, '') : text;
+      out.push({ kind: 'tool_result', tool, is_error: isError, summary: oneLine(lastLine(shown) || (isError ? 'error' : 'ok')), ...(id ? { call_id: id } : {}) });
     }
     return out;
   }

@@ -78,7 +78,10 @@ interface JobFacts {
 
 /** The Actions log: the run's events as readable lines (the raw agent output is not shown). */
 const stdoutLog = (): JobLogWriter => {
-  const event: JobLogWriter['event'] = (value) => void process.stdout.write(`${renderEvent(value, new Date().toISOString())}\n`);
+  const event: JobLogWriter['event'] = (value) => {
+    const line = renderEvent(value, new Date().toISOString());
+    if (line !== null) process.stdout.write(`${line}\n`);
+  };
   return {
     write: () => undefined,
     event,

@@ -68,7 +68,9 @@ export class JobLogs {
       const at = new Date().toISOString();
       seq += 1;
       events.write(`${JSON.stringify({ seq, at, ...value })}\n`);
-      text.write(`${renderEvent(value, at)}\n`, emit);
+      const line = renderEvent(value, at);
+      if (line === null) emit();
+      else text.write(`${line}\n`, emit);
     };
     return {
       write: (chunk) => {

@@ -18,7 +18,8 @@ function indent(prefix: string, text: string): string {
   return [prefix + first, ...rest.map((line) => ' '.repeat(prefix.length) + line)].join('\n');
 }
 
-export function renderEvent(event: RunEvent, at: string): string {
+/** The event's line, or null for what a reader does not need (token counts while the run goes on). */
+export function renderEvent(event: RunEvent, at: string): string | null {
   switch (event.kind) {
     case 'note':
       return `[autobuild ${at}] ${event.text}`;
@@ -33,6 +34,8 @@ export function renderEvent(event: RunEvent, at: string): string {
     case 'permission_denied':
       return `  ⛔ permission denied: ${event.tool}${event.summary ? ` (${event.summary})` : ''}`;
     case 'usage':
+      // Mid-run counts (no cost yet) serve budgets and the events API; the log shows the run's total.
+      if (event.cost_usd === null && !event.num_turns) return null;
       return `  usage: ${describeUsage(event.usage, event.cost_usd)}${event.num_turns ? `, ${event.num_turns} turn(s)` : ''}`;
     case 'session':
       return `session ${event.session_id}${event.model ? ` · ${event.model}` : ''}${event.permission_mode ? ` · permission mode ${event.permission_mode}` : ''}`;

@@ -52,6 +52,7 @@ export async function startServices(mode: ServeMode, env: NodeJS.ProcessEnv = pr
   const config = loadConfig(env);
   const logger = createLogger({
     level: config.logLevel,
+    format: config.logFormat,
     secrets: [config.apiToken, config.callbackSecret, config.github.token, config.anthropic.apiKey, config.embedding.openaiApiKey],
   });
   const { db, release } = await openShared(config, logger);

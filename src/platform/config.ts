@@ -31,6 +31,8 @@ export interface Config {
   pgliteSharedBuffersMb: number;
   apiToken: string | undefined;
   logLevel: string;
+  /** auto: text on a terminal, JSON lines otherwise; text; json. */
+  logFormat: 'auto' | 'text' | 'json';
   maxParallel: number;
   memoryServiceUrl: string | undefined;
   publicUrl: string | undefined;
@@ -294,6 +296,7 @@ export function loadConfig(env: Source): Config {
     databaseUrl: text(source, 'DATABASE_URL'),
     pgliteSharedBuffersMb: int(source, 'AUTOBUILD_PGLITE_SHARED_BUFFERS_MB', defaultSharedBuffersMb(), 16, MAX_SHARED_BUFFERS_MB),
     apiToken: text(source, 'AUTOBUILD_API_TOKEN'),
+    logFormat: oneOf(source, 'AUTOBUILD_LOG_FORMAT', ['auto', 'text', 'json'] as const, 'auto'),
     logLevel: oneOf(source, 'AUTOBUILD_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     maxParallel: int(source, 'AUTOBUILD_MAX_PARALLEL', 12, 1, 10_000),
     memoryServiceUrl: url(source, 'MEMORY_SERVICE_URL'),

@@ -74,12 +74,13 @@ export class WorktreeJanitor {
       } catch {
         continue;
       }
+      // A directory is named after its job, or after the first job of a thread (follow-ups reuse it).
       for (const jobId of entries) {
         if (!UUID.test(jobId)) continue;
         const dir = path.join(projectDir, jobId);
         const known = await this.db.query(
           `select 1 from orchestrator.worktrees where path = $1 and status <> 'removed'
-           union all select 1 from orchestrator.jobs where id = $2 and status in ('preparing', 'running')`,
+           union all select 1 from orchestrator.jobs where (id = $2 or thread_id = $2) and status in ('preparing', 'running')`,
           [dir, jobId],
         );
         if (known.length > 0) continue;

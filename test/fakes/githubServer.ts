@@ -40,6 +40,8 @@ export interface FakeGithub {
   requests: Array<{ method: string; path: string; body: unknown; authorization: string | undefined }>;
   /** Answer the next n requests (matching method+path prefix, if given) with this status and headers. */
   failNext(n: number, status: number, headers?: Record<string, string>, match?: string): void;
+  /** Drop failures set up by failNext that no request has used. */
+  clearFailures(): void;
   /** Whether dispatch answers 200 with the run (GitHub.com today) or 204 (older servers). */
   returnRunDetails: boolean;
   /** Whether a dispatch creates a run at all (false: the workflow never starts). */
@@ -77,6 +79,9 @@ export async function startFakeGithub(): Promise<FakeGithub> {
     createRuns: true,
     failNext(n, status, headers = {}, match) {
       for (let i = 0; i < n; i++) failures.push({ status, headers, match });
+    },
+    clearFailures() {
+      failures.length = 0;
     },
     setRun(id, patch) {
       const run = fake.runs.find((r) => r.id === id);

@@ -9,6 +9,9 @@ import { openPullRequest, pullRequestBlocker } from '../pullRequests/pullRequest
 import type { JobLogs } from '../logs/jobLogs.js';
 import { JobIdParams } from './schemas.js';
 
+/** One retry: a passing GitHub hiccup is absorbed, a persisting one is a prompt 503. */
+const ROUTE_RETRIES = 1;
+
 export interface PullRequestRouteDeps {
   db: Database;
   github: GithubClient | null;
@@ -25,7 +28,7 @@ export function registerPullRequestRoute(app: HttpApp, deps: PullRequestRouteDep
       const project = await getProject(deps.db, job.project_id);
       const blocker = pullRequestBlocker(job, project, deps.github);
       if (blocker) throw blocker;
-      const pull = await openPullRequest(deps, job, project!);
+      const pull = await openPullRequest(deps, job, project!, { retries: ROUTE_RETRIES });
       if (pull.created) {
         const log = deps.logs.open(job.id);
         log.note(`pull request opened: ${pull.pr_url}`);

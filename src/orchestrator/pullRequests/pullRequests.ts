@@ -34,8 +34,18 @@ export function pullRequestBlocker(job: JobRow, project: ProjectRow | undefined,
   return null;
 }
 
-export async function openPullRequest(deps: PullRequestDeps, job: JobRow, project: ProjectRow): Promise<PullRequest> {
+export interface OpenOptions {
+  /**
+   * Retries of a failing GitHub request (the client's own count when not given). Someone waiting on
+   * the route gets an answer within seconds (a 503 to retry) rather than after the client's full
+   * backoff, which exceeds a minute for a 5xx that persists.
+   */
+  retries?: number;
+}
+
+export async function openPullRequest(deps: PullRequestDeps, job: JobRow, project: ProjectRow, options: OpenOptions = {}): Promise<PullRequest> {
   const github = deps.github!;
+  const request = options.retries === undefined ? {} : { request: { retries: options.retries } };
   const { owner, repo } = project.github!;
   const ahead = await git(['rev-list', '--count', `${job.base_branch}..refs/heads/${job.branch}`], { cwd: job.repo }).catch(() => '0');
   if (Number(ahead.trim()) === 0) throw new AppError('state_conflict', `branch ${job.branch} has no commits beyond ${job.base_branch}`);
@@ -48,13 +58,13 @@ export async function openPullRequest(deps: PullRequestDeps, job: JobRow, projec
   }
   let pull: { html_url: string; number: number } | undefined;
   let created = false;
-  const findOpen = async () => (await github.rest.pulls.list({ owner, repo, head: `${owner}:${job.branch}`, base: job.base_branch, state: 'open' })).data[0];
+  const findOpen = async () => (await github.rest.pulls.list({ owner, repo, head: `${owner}:${job.branch}`, base: job.base_branch, state: 'open', ...request })).data[0];
   try {
     pull = await findOpen();
     if (!pull) {
       const jobUrl = deps.publicUrl ? `${deps.publicUrl}/api/v1/jobs/${job.id}` : null;
       try {
-        pull = (await github.rest.pulls.create({ owner, repo, head: job.branch, base: job.base_branch, title: pullRequestTitle(job), body: pullRequestBody(job, jobUrl) })).data;
+        pull = (await github.rest.pulls.create({ owner, repo, head: job.branch, base: job.base_branch, title: pullRequestTitle(job), body: pullRequestBody(job, jobUrl), ...request })).data;
         created = true;
       } catch (error) {
         // Opened meanwhile (another call, another replica): GitHub refuses a second one; return that one.

@@ -1,6 +1,6 @@
 // /health is honest about memories: an embedding server that fails (a local server speaking the
 // OpenAI wire format, answering 500) or a memory store that refuses writes (a trigger that raises, a
-// read-only session) makes the service `degraded` with the reason, POST /api/v1/memory answers
+// read-only database) makes the service `degraded` with the reason, POST /api/v1/memory answers
 // 503 with the contract's error body and stores nothing, and both recover to `ok`. Evidence comes
 // from real writes and from a probe cached for a TTL, so polling /health stays cheap.
 import { rmSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { createLogger } from '../../src/platform/logger.js';
 import { startFakeEmbeddings, type FakeEmbeddings } from '../fakes/openaiEmbeddings.js';
 import { api } from '../support/orchestrator.js';
 import { tempDir } from '../support/repo.js';
-import { MEMORY_TEST_ENV, resetMemoryDb, sharedDb } from './memoryKit.js';
+import { MEMORY_TEST_ENV, resetMemoryDb, setReadOnly, sharedDb } from './memoryKit.js';
 
 interface Running {
   url: string;
@@ -20,7 +20,7 @@ interface Running {
 }
 const running: Running[] = [];
 
-/** The memory service over the shared PGlite with /health's probe TTL set (the default is 5 s). */
+/** The memory service over the file's shared database with /health's probe TTL set (the default is 5 s). */
 async function start(ttlMs: number, env: Record<string, string> = {}): Promise<string> {
   const home = tempDir('autobuild-health-home-');
   const db = await sharedDb();
@@ -37,7 +37,8 @@ afterEach(async () => {
     rmSync(r.home, { recursive: true, force: true });
   }
   const db = await sharedDb();
-  await db.exec(`set session characteristics as transaction read write; drop trigger if exists refuse_writes on memory.memories`);
+  await setReadOnly(db, false);
+  await db.exec(`drop trigger if exists refuse_writes on memory.memories`);
   await resetMemoryDb(db);
 });
 
@@ -160,7 +161,7 @@ describe('a memory store that refuses writes', () => {
     const url = await start(60_000);
     expect((await health(url)).body.status).toBe('ok');
     const db = await sharedDb();
-    await db.exec(`set session characteristics as transaction read only`);
+    await setReadOnly(db, true);
     const write = await remember(url, 'The cache TTL is ten minutes');
     expect(write.status).toBe(503);
     expect(write.body.error.message).toMatch(/^the memory store refused the write: cannot execute INSERT in a read-only transaction/);
@@ -168,7 +169,7 @@ describe('a memory store that refuses writes', () => {
     expect(bad.body).toMatchObject({ status: 'degraded', checks: { database: 'ok' } });
     expect(bad.body.checks.memories).toMatch(/^failing: cannot execute INSERT in a read-only transaction/);
 
-    await db.exec(`set session characteristics as transaction read write`);
+    await setReadOnly(db, false);
     expect((await remember(url, 'The cache TTL is ten minutes')).status).toBe(201);
     expect((await health(url)).body).toMatchObject({ status: 'ok', checks: { memories: 'ok' } });
   });

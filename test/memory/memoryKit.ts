@@ -1,21 +1,98 @@
-// The memory service on a real HTTP port over a PGlite shared by the test file (reset between
-// tests), with an embedder factory that counts what is embedded.
+// The memory service on a real HTTP port over a database shared by the test file (reset between
+// tests), with an embedder factory that counts what is embedded. The database is an in-memory
+// PGlite, or, for the files under test/memory/server/ (the same suites run again, as pg-boss runs
+// its suite twice), a PostgreSQL server with pgvector: a throwaway cluster of the file's own.
 import { rmSync } from 'node:fs';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/platform/config.js';
 import type { Database } from '../../src/platform/database/database.js';
 import { openPglite } from '../../src/platform/database/pglite.js';
+import { openPostgres } from '../../src/platform/database/postgres.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { createEmbedder, type CreatedEmbedder, type EmbeddingSettings } from '../../src/memory/embeddings/embedder.js';
 import type { EmbedderFactory } from '../../src/memory/embeddings/embedderPool.js';
 import { buildMemory, type MemoryService } from '../../src/memory/memory.js';
+import { pgvectorSkipReason, requirePg, startPgCluster, type PgCluster } from '../support/pgCluster.js';
 import { tempDir } from '../support/repo.js';
 
 let shared: Promise<Database> | undefined;
+/** Set by onPostgresServer: this file's tests run on that server instead of PGlite. */
+let server: { cluster: PgCluster; url: string } | undefined;
 
-/** One in-memory PGlite per test file (creating one takes seconds). */
+/** The database of this test file: one in-memory PGlite (creating one takes seconds), or the server's. */
 export function sharedDb(): Promise<Database> {
-  shared ??= openPglite(undefined);
+  shared ??= server ? openPostgres(server.url, createLogger({ level: 'silent' })) : openPglite(undefined);
   return shared;
+}
+
+/** Which database this file's tests run on. */
+export function testDatabaseKind(): Database['kind'] {
+  return server ? 'postgres' : 'pglite';
+}
+
+/** The server this file runs on (postgres only): its cluster and the test database's URL. */
+export function testServer(): { cluster: PgCluster; url: string } | undefined {
+  return server;
+}
+
+/**
+ * Runs a suite (a test file of test/memory, loaded by `load`) on a PostgreSQL server with pgvector:
+ * a throwaway cluster for this file, one fresh database in it. Without PostgreSQL or pgvector the
+ * suite skips with the reason, except under CI=true, where that fails.
+ */
+export async function onPostgresServer(load: () => Promise<unknown>): Promise<void> {
+  const reason = pgvectorSkipReason();
+  if (reason !== undefined && !requirePg) {
+    console.warn(`skipping the memory tests on a PostgreSQL server: ${reason}`);
+    describe.skip('on a PostgreSQL server with pgvector', () => {
+      it(`skipped: ${reason}`, () => undefined);
+    });
+    return;
+  }
+  if (reason !== undefined) throw new Error(`CI=true needs the memory tests on a PostgreSQL server with pgvector: ${reason}`);
+  const cluster = await startPgCluster();
+  server = { cluster, url: await cluster.createDatabase('memory_test') };
+  // Registered before the suite's own hooks, so it runs after them (after-hooks run in reverse).
+  afterAll(async () => {
+    const db = shared;
+    shared = undefined;
+    await (await db)?.close();
+    await cluster.stop();
+  });
+  it('runs on a PostgreSQL server with pgvector 0.8+ (iterative index scans)', async () => {
+    const db = await sharedDb();
+    expect(db.kind).toBe('postgres');
+    const [row] = await db.query<{ version: string; server: string }>(
+      `select (select default_version from pg_available_extensions where name = 'vector') as version, current_setting('server_version_num') as server`,
+    );
+    expect(Number(row?.server)).toBeGreaterThanOrEqual(150000);
+    expect(row?.version).toMatch(/^(0\.(8|9|\d\d)|[1-9])/);
+  });
+  await load();
+}
+
+/**
+ * Makes every session of the file's database read-only (or writable again). PGlite has one session;
+ * on a server the setting goes to the server's configuration and is reloaded, so that the pool's
+ * open connections take it at their next statement.
+ */
+export async function setReadOnly(db: Database, readOnly: boolean): Promise<void> {
+  if (!server) {
+    await db.exec(`set session characteristics as transaction ${readOnly ? 'read only' : 'read write'}`);
+    return;
+  }
+  // Its own connection, writable whatever the configuration says (ALTER SYSTEM needs that).
+  const client = new pg.Client({ connectionString: server.url, options: '-c default_transaction_read_only=off' });
+  await client.connect();
+  try {
+    await client.query(readOnly ? `alter system set default_transaction_read_only = on` : `alter system reset default_transaction_read_only`);
+    await client.query(`select pg_reload_conf()`);
+  } finally {
+    await client.end();
+  }
+  // The postmaster passes the reload on to every backend by signal: give it a moment to arrive.
+  await new Promise((resolve) => setTimeout(resolve, 200));
 }
 
 export async function resetMemoryDb(db: Database): Promise<void> {

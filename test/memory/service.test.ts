@@ -1,6 +1,6 @@
 // The memory service as a whole: /health, auth and OpenAPI, model pinning (409 on a model change,
 // queries with the recorded model, 503 when a model cannot be loaded), the typed client, and
-// pgvector required on a PostgreSQL server.
+// pgvector required on a PostgreSQL server (missing, or not enabled for an ordinary role).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, MemoryClient, MemoryUnreachableError } from '../../src/clients/memory.js';
 import { loadConfig } from '../../src/platform/config.js';
@@ -9,7 +9,7 @@ import { createLogger } from '../../src/platform/logger.js';
 import { buildMemory } from '../../src/memory/memory.js';
 import { createEmbedder, EmbeddingUnavailableError } from '../../src/memory/embeddings/embedder.js';
 import { api } from '../support/orchestrator.js';
-import { pgClusterSkipReason, requirePg, startPgCluster, type PgCluster } from '../support/pgCluster.js';
+import { pgClusterSkipReason, pgvectorSkipReason, requirePg, startPgCluster, type PgCluster } from '../support/pgCluster.js';
 import { freePort } from '../support/processes.js';
 import { GO_SERVER, PY_CLI, TS_CALLER, TS_SCHEDULER } from './fixtures.js';
 import { resetMemoryDb, sharedDb, startTestMemory, type TestMemory } from './memoryKit.js';
@@ -156,6 +156,7 @@ describe('MemoryClient', () => {
 });
 
 const pgSkip = requirePg ? undefined : pgClusterSkipReason();
+const pgvectorSkip = requirePg ? undefined : pgvectorSkipReason();
 describe.skipIf(pgSkip !== undefined)('on a PostgreSQL server', () => {
   let cluster: PgCluster | undefined;
   beforeAll(async () => {
@@ -181,6 +182,45 @@ describe.skipIf(pgSkip !== undefined)('on a PostgreSQL server', () => {
       try {
         expect((await api(base, 'POST', '/api/v1/index/files', { project_id: 'pg', files: FILES })).body.chunks_added).toBe(7);
         expect((await api(base, 'POST', '/api/v1/search', { project_id: 'pg', query: 'claimJobs' })).body.results[0].symbol).toBe('claimJobs');
+      } finally {
+        await memory.stop();
+      }
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe.skipIf(pgvectorSkip !== undefined)('on a PostgreSQL server with pgvector, as an ordinary role', () => {
+  let cluster: PgCluster | undefined;
+  beforeAll(async () => {
+    cluster = await startPgCluster();
+  });
+  afterAll(async () => cluster?.stop());
+
+  it('cannot enable the extension itself and says how; once a superuser has, it starts', async () => {
+    const admin = await openPostgres(cluster!.url, createLogger({ level: 'silent' }));
+    await admin.exec(`create role memory_app login`);
+    await admin.exec(`create database memory_app owner memory_app`);
+    await admin.close();
+    const url = new URL(cluster!.url);
+    url.username = 'memory_app';
+    url.pathname = '/memory_app';
+    const config = loadConfig({ AUTOBUILD_LOG_LEVEL: 'silent', MEMORY_PORT: '0', EMBEDDING_PROVIDER: 'hash', DATABASE_URL: url.toString() });
+    const logger = createLogger({ level: 'silent' });
+    const db = await openPostgres(url.toString(), logger);
+    try {
+      await expect(buildMemory({ config, db, logger })).rejects.toThrow(/could not enable the pgvector extension \("vector"\).*permission denied.*a superuser can enable it once with: create extension vector/);
+      const superuser = new URL(cluster!.url);
+      superuser.pathname = '/memory_app';
+      const su = await openPostgres(superuser.toString(), logger);
+      await su.exec(`create extension vector`);
+      await su.close();
+      const memory = await buildMemory({ config, db, logger });
+      const base = await memory.start();
+      try {
+        expect((await api(base, 'POST', '/api/v1/index/files', { project_id: 'pg', files: FILES })).body.chunks_added).toBe(7);
+        expect((await api(base, 'GET', '/health')).body.checks).toMatchObject({ database: 'ok', memories: 'ok' });
       } finally {
         await memory.stop();
       }

@@ -143,6 +143,50 @@ export function pgClusterSkipReason(): string | undefined {
   return undefined;
 }
 
+/** The server's extension directory (where `vector.control` goes), or undefined when unknown. */
+export function postgresExtensionDir(): string | undefined {
+  const binDir = postgresBinDir();
+  if (binDir === undefined) return undefined;
+  try {
+    // pg_config of this very server (Debian: postgresql-server-dev-N) knows for sure.
+    const share = execFileSync(path.join(binDir, 'pg_config'), ['--sharedir'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 10_000,
+    }).trim();
+    if (share) return path.join(share, 'extension');
+  } catch {
+    // no pg_config beside the server
+  }
+  const major = serverMajor(binDir);
+  const candidates = [
+    // Debian/Ubuntu: /usr/lib/postgresql/N/bin -> /usr/share/postgresql/N
+    ...(major === undefined ? [] : [path.join('/usr/share/postgresql', String(major))]),
+    path.join(binDir, '..', 'share', 'postgresql'),
+    path.join(binDir, '..', 'share'),
+  ];
+  for (const share of candidates) {
+    const dir = path.join(share, 'extension');
+    if (existsSync(path.join(dir, 'plpgsql.control'))) return dir;
+  }
+  return undefined;
+}
+
+/**
+ * Undefined when a cluster can be started here and has pgvector (the memory service's
+ * requirement); otherwise why not.
+ */
+export function pgvectorSkipReason(): string | undefined {
+  const reason = pgClusterSkipReason();
+  if (reason !== undefined) return reason;
+  const dir = postgresExtensionDir();
+  if (dir !== undefined && existsSync(path.join(dir, 'vector.control'))) return undefined;
+  return (
+    `pgvector is not installed in the PostgreSQL server (no vector.control in ${dir ?? 'its extension directory'}); ` +
+    'on Debian 12 `bash .ci/run` builds it from Debian 13\'s source package (see the README)'
+  );
+}
+
 /** A free TCP port on 127.0.0.1 (bind to port 0, read it, close). */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,0 +1,4 @@
+// test/memory/apiFuzz.test.ts again, on a PostgreSQL server with pgvector (see onPostgresServer).
+import { onPostgresServer } from '../memoryKit.js';
+
+await onPostgresServer(() => import('../apiFuzz.test.js'));

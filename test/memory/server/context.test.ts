@@ -1,0 +1,4 @@
+// test/memory/context.test.ts again, on a PostgreSQL server with pgvector (see onPostgresServer).
+import { onPostgresServer } from '../memoryKit.js';
+
+await onPostgresServer(() => import('../context.test.js'));

@@ -1,0 +1,4 @@
+// test/memory/indexing.test.ts again, on a PostgreSQL server with pgvector (see onPostgresServer).
+import { onPostgresServer } from '../memoryKit.js';
+
+await onPostgresServer(() => import('../indexing.test.js'));

@@ -129,6 +129,13 @@ describe('follow-ups', () => {
     expect(gitIn(repo, 'log', '--format=%s', `main..${first.branch}`).split('\n')).toHaveLength(2);
     expect(gitIn(repo, 'show', `${first.branch}:notes.txt`)).toBe('do it\nnow b');
     expect(second.result.commits).toHaveLength(2);
+    // The branch's diff holds the thread's work; scope=job only this job's own commit.
+    const own = (await api(t.url, 'GET', `/api/v1/jobs/${first.id}/diff?scope=job`)).body as string;
+    expect(own).toContain('+do it');
+    expect(own).not.toContain('+now b');
+    const ownJson = (await api(t.url, 'GET', `/api/v1/jobs/${second.id}/diff?scope=job&format=json`)).body.files;
+    expect(ownJson.map((f: any) => [f.path, f.insertions])).toEqual([['notes.txt', 1]]);
+    expect((await api(t.url, 'GET', `/api/v1/jobs/${second.id}/diff`)).body).toContain('+do it');
   });
 
   it('are 404 for an unknown job, 409 while the job runs, 400 without a prompt', async () => {

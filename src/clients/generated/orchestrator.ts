@@ -251,6 +251,8 @@ export type paths = {
             parameters: {
                 query?: {
                     format?: "text" | "json";
+                    /** @description branch (default): the branch's changes against its merge base; job: only this job's own commits (a thread's follow-ups share the branch) */
+                    scope?: "branch" | "job";
                 };
                 header?: never;
                 path: {
@@ -306,6 +308,42 @@ export type paths = {
                     };
                 };
             };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{id}/pull-request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Open (or return the open) pull request for a finished job's branch */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {

@@ -11,7 +11,7 @@ import { getJobRow } from '../jobs/jobQueries.js';
 import { isTerminal, PRIORITIES, toJob } from '../jobs/job.js';
 import type { QueueOrder } from '../jobs/queue.js';
 import type { JobLogs } from '../logs/jobLogs.js';
-import { branchDiffFiles, branchDiffText, branchExists } from '../worktrees/branchDiff.js';
+import { branchExists, branchRange, commitsRange, diffFiles, diffText } from '../worktrees/branchDiff.js';
 import { JobIdParams } from './schemas.js';
 
 export interface JobRunRouteDeps {
@@ -28,7 +28,15 @@ const EventsQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const DiffQuery = Type.Object({ format: Type.Optional(Type.Enum(['text', 'json'])) }, { additionalProperties: false });
+const DiffQuery = Type.Object(
+  {
+    format: Type.Optional(Type.Enum(['text', 'json'])),
+    scope: Type.Optional(
+      Type.Enum(['branch', 'job'], { description: "branch (default): the branch's changes against its merge base; job: only this job's own commits (a thread's follow-ups share the branch)" }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 const FollowUpBody = Type.Object(
   {
@@ -124,9 +132,18 @@ export function registerJobRunRoutes(app: HttpApp, deps: JobRunRouteDeps): void 
       if (job.executor !== 'local' || !(await branchExists(job.repo, job.branch))) {
         throw new AppError('branch_not_found', `branch ${job.branch} does not exist in ${job.repo} yet`);
       }
+      let range = branchRange(job.base_branch, job.branch);
+      if (request.query.scope === 'job') {
+        // From where the job started (its parent's last commit, or the merge base) to its own last commit.
+        const last = job.result?.commits.at(-1)?.sha;
+        const parent = job.parent_job_id ? await getJobRow(db, job.parent_job_id).catch(() => undefined) : undefined;
+        const from = parent?.result?.commits.at(-1)?.sha;
+        if (!last || last === from) return request.query.format === 'json' ? { files: [] } : reply.type('text/plain; charset=utf-8').send('');
+        range = from ? commitsRange(from, last) : `${job.base_branch}...${last}`;
+      }
       try {
-        if (request.query.format === 'json') return { files: await branchDiffFiles(job.repo, job.base_branch, job.branch) };
-        return reply.type('text/plain; charset=utf-8').send(await branchDiffText(job.repo, job.base_branch, job.branch));
+        if (request.query.format === 'json') return { files: await diffFiles(job.repo, range) };
+        return reply.type('text/plain; charset=utf-8').send(await diffText(job.repo, range));
       } catch (error) {
         throw new AppError('unprocessable', `cannot diff ${job.branch} against ${job.base_branch}: ${(error as Error).message.split('\n')[0]}`);
       }

@@ -27,16 +27,21 @@ export async function branchExists(repo: string, branch: string): Promise<boolea
   }
 }
 
-export async function branchDiffText(repo: string, base: string, branch: string): Promise<string> {
-  return git([...DIFF_FLAGS, `${base}...refs/heads/${branch}`, '--'], { cwd: repo, raw: true });
+/** The branch's work: from its merge base with the base branch to its tip. */
+export const branchRange = (base: string, branch: string) => `${base}...refs/heads/${branch}`;
+
+/** Between two commits of a branch: one job's own work where a thread's jobs share the branch. */
+export const commitsRange = (from: string, to: string) => `${from}..${to}`;
+
+export async function diffText(repo: string, range: string): Promise<string> {
+  return git([...DIFF_FLAGS, range, '--'], { cwd: repo, raw: true });
 }
 
-export async function branchDiffFiles(repo: string, base: string, branch: string): Promise<DiffFile[]> {
-  const range = `${base}...refs/heads/${branch}`;
+export async function diffFiles(repo: string, range: string): Promise<DiffFile[]> {
   const [names, counts, patch] = await Promise.all([
     git([...DIFF_FLAGS, '--name-status', '-z', range, '--'], { cwd: repo }),
     git([...DIFF_FLAGS, '--numstat', '-z', range, '--'], { cwd: repo }),
-    branchDiffText(repo, base, branch),
+    diffText(repo, range),
   ]);
   // name-status -z: "M\0path\0" or "R100\0old\0new\0"
   const entries: Array<{ status: string; path: string; old_path?: string }> = [];

@@ -29,8 +29,9 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
     auth: options.token,
     baseUrl: options.apiUrl,
     userAgent: 'autobuild',
-    request: { retries: maxRetries, retryAfter: (options.retryBaseMs ?? 1000) / 1000 },
-    retry: { retries: maxRetries },
+    // Retries belong to plugin-retry's own options: a `request.retries` default would make it retry
+    // every failed request, 4xx included (a 422 cost ~4 s, a lasting 5xx ~65 s, measured).
+    retry: { retries: maxRetries, retryAfterBaseValue: options.retryBaseMs ?? 1000 },
     log: {
       debug: () => undefined,
       info: () => undefined,

@@ -192,3 +192,43 @@ describe.skipIf(!hasPytest)('QA with pytest (skipped where pytest is not install
     expect(events.find((e) => e.kind === 'qa_check' && !e.passed).output_tail).toMatch(/1 failed/);
   });
 });
+
+/** Whether a toolchain runs here; the tests that need it say so when they skip. */
+function toolchain(command: string, args: string[]): boolean {
+  try {
+    execFileSync(command, args, { stdio: 'ignore', timeout: 20_000 });
+    return true;
+  } catch {
+    console.warn(`skipping the ${command} QA test: \`${command} ${args.join(' ')}\` does not run on this machine`);
+    return false;
+  }
+}
+
+describe.skipIf(!toolchain('go', ['version']))('QA with go test (skipped where Go is not installed)', () => {
+  it('runs the detected go test and sends its failure back', async () => {
+    const repo = createTestRepo({
+      'go.mod': 'module example.com/answer\n\ngo 1.20\n',
+      'answer_test.go': 'package answer\n\nimport (\n\t"os"\n\t"strings"\n\t"testing"\n)\n\nfunc TestAnswer(t *testing.T) {\n\tb, _ := os.ReadFile("answer.txt")\n\tif strings.TrimSpace(string(b)) != "42" {\n\t\tt.Fatalf("want 42, got %q", b)\n\t}\n}\n',
+    });
+    await project('go-demo', repo);
+    const { job } = await runJob('go-demo', LEARNING_AGENT);
+    expect(job.status).toBe('succeeded');
+    expect(job.result.qa).toMatchObject({ passed: true, rounds: 2, checks: [{ name: 'go test', passed: true }] });
+  });
+});
+
+describe.skipIf(!toolchain('cargo', ['--version']))('QA with cargo test (skipped where Rust is not installed)', () => {
+  it('runs the detected cargo test and sends its failure back', async () => {
+    const repo = createTestRepo({
+      'Cargo.toml': '[package]\nname = "answer"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n',
+      'src/lib.rs': '#[cfg(test)]\nmod tests {\n    #[test]\n    fn answer() {\n        let v = std::fs::read_to_string("answer.txt").unwrap_or_default();\n        assert_eq!(v.trim(), "42");\n    }\n}\n',
+      '.gitignore': 'target/\n',
+    });
+    await project('cargo-demo', repo);
+    const { job } = await runJob('cargo-demo', LEARNING_AGENT);
+    expect(job.status, JSON.stringify(job.result?.qa)).toBe('succeeded');
+    expect(job.result.qa).toMatchObject({ passed: true, rounds: 2, checks: [{ name: 'cargo test', passed: true }] });
+    // cargo writes Cargo.lock; the check's build output stays out (target/ is ignored).
+    expect(job.result.files_changed.sort()).toEqual(['Cargo.lock', 'answer.txt']);
+  }, 120_000);
+});

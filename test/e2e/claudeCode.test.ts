@@ -275,6 +275,29 @@ describe('the claude-code agent with the real Claude Code CLI, default settings'
     expect(job.result.session_id).toBe(first.result.session_id);
   });
 
+  it("a follow-up whose session's transcript is gone starts a fresh session given the thread's prompts, summaries and diff", async () => {
+    await start(worker);
+    const repo = createTestRepo();
+    dirs.push(repo);
+    const first = (await finished(await submit(repo))).job;
+    expect(first.status).toBe('succeeded');
+    rmSync(path.join(claudeHome, '.claude', 'projects'), { recursive: true, force: true });
+
+    const response = await api(url, 'POST', `/api/v1/jobs/${first.id}/follow-ups`, { prompt: FOLLOW_UP });
+    const { job, log } = await finished(response.body.id);
+    expect(job.status, log).toBe('succeeded');
+    expect(log).toContain(`session ${first.result.session_id} cannot be resumed here (no transcript)`);
+    expect(log).not.toContain('resuming session');
+    expect(job.result.session_id).not.toBe(first.result.session_id);
+    const fresh = fake!.messages().filter(hasWrite).find((body) => userTexts(body).some((t) => t.includes(FOLLOW_UP)))!;
+    const told = userTexts(fresh).join('\n');
+    expect(told).toContain('You are continuing work on this branch');
+    expect(told).toContain(PROMPT);
+    expect(told).toContain(`Outcome: ${FINAL}`);
+    expect(told).toContain('+hi');
+    expect(gitIn(repo, 'show', `${first.branch}:bye.txt`)).toBe('bye');
+  });
+
   it('failing QA checks go back to the same session, and the fix passes on the second round', async () => {
     await start((body) => {
       const latest = userTexts(body).at(-1) ?? '';

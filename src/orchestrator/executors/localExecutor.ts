@@ -80,7 +80,12 @@ function stopVerdict(reason: StopReason, job: JobRow, overBudget: string | null)
   return decideOutcome(job, { exitCode: null, signal: null, stoppedFor: reason, spawnError: null }, emptyReport(), { overBudget, rateLimitBackoffS: 0 });
 }
 
-const CONTINUE_AFTER_LIMIT = 'You were interrupted by the model provider\'s usage limit, which has now lifted. Continue the task where you left off and finish it.';
+/**
+ * What a resumed session is told when the job runs again after its run was interrupted: a provider's
+ * limit that has lifted, a restart of the orchestrator, a crash recovered, or a failed attempt retried.
+ */
+const CONTINUE_INTERRUPTED =
+  'Your previous run on this task was interrupted before it finished (a usage limit that has now lifted, a restart, or a failure). Continue the task where you left off and finish it.';
 
 export class LocalExecutor {
   constructor(private readonly deps: LocalExecutorDeps) {}
@@ -329,12 +334,12 @@ export class LocalExecutor {
    */
   private async promptFor(job: JobRow, cwd: string, env: NodeJS.ProcessEnv, log: { note(m: string): void }): Promise<{ prompt: string; resumeSessionId: string | null }> {
     const continuing = job.runs > 0;
-    const request = continuing ? CONTINUE_AFTER_LIMIT : job.prompt;
+    const request = continuing ? CONTINUE_INTERRUPTED : job.prompt;
     if (job.agent.type === 'command' || (!continuing && !job.parent_job_id)) return { prompt: job.prompt, resumeSessionId: null };
     const session = resumableSession(job.agent, env, cwd, job.session_id);
     if (session) return { prompt: request, resumeSessionId: session };
     if (job.session_id) log.note(`session ${job.session_id} cannot be resumed here (no transcript); starting a fresh session with the thread's history`);
-    return { prompt: await continuationPrompt(this.deps.db, job, cwd, continuing ? `${job.prompt}\n\n(${CONTINUE_AFTER_LIMIT})` : job.prompt), resumeSessionId: null };
+    return { prompt: await continuationPrompt(this.deps.db, job, cwd, continuing ? `${job.prompt}\n\n(${CONTINUE_INTERRUPTED})` : job.prompt), resumeSessionId: null };
   }
 }
 

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../support/orchestrator.js';
 import { createTestRepo, gitIn, tempDir } from '../support/repo.js';
 import { GO_SERVER, MD_GUIDE, PY_CLI, TS_CALLER, TS_SCHEDULER } from './fixtures.js';
+import { createEmbedder, EmbeddingUnavailableError } from '../../src/memory/embeddings/embedder.js';
 import { resetMemoryDb, startTestMemory, type TestMemory } from './memoryKit.js';
 
 let t: TestMemory;
@@ -208,6 +209,52 @@ describe('inline files', () => {
     expect(again.body.error.code).toBe('project_not_found');
     const [left] = await t.db.query<any>(`select count(*)::int as n from pg_indexes where schemaname = 'memory' and indexname ~ '^chunks_embedding_'`);
     expect(left.n).toBe(1); // only the other project's HNSW index remains
+  });
+});
+
+describe('an index call that fails half way', () => {
+  it('leaves the batches it wrote searchable, counted as written; the next call finishes the work', async () => {
+    let calls = 0;
+    const failing = await startTestMemory({
+      reset: false,
+      factory: async (settings) => {
+        const { embedder } = await createEmbedder(settings);
+        return {
+          embedder: {
+            provider: embedder.provider,
+            model: embedder.model,
+            dimension: embedder.dimension,
+            embed: async (texts: string[]) => {
+              // The first batch of files embeds; the second finds the embedder gone.
+              if (++calls === 2) throw new EmbeddingUnavailableError('embedding server http://127.0.0.1:1/v1 is unreachable');
+              return embedder.embed(texts);
+            },
+          },
+        };
+      },
+    });
+    try {
+      // 260 one-chunk files: two batches (200 files each at most).
+      const files = Array.from({ length: 260 }, (_, i) => ({ path: `src/part${i}.ts`, content: `export function partNumber${i}(): number {\n  return ${i};\n}\n` }));
+      const first = await api(failing.url, 'POST', '/api/v1/index/files', { project_id: 'half', files });
+      expect(first.status).toBe(503);
+      const [index] = await t.db.query<{ files: number; chunks: number; actual_files: number; actual_chunks: number }>(
+        `select file_count as files, chunk_count as chunks,
+                (select count(*)::int from memory.files f where f.index_id = i.id) as actual_files,
+                (select count(*)::int from memory.chunks c where c.index_id = i.id) as actual_chunks
+           from memory.indexes i where project_id = 'half'`,
+      );
+      expect(index).toEqual({ files: 200, chunks: 200, actual_files: 200, actual_chunks: 200 });
+      const found = await api(failing.url, 'POST', '/api/v1/search', { project_id: 'half', query: 'partNumber7' });
+      expect(found.body.results[0]).toMatchObject({ path: 'src/part7.ts', symbol: 'partNumber7' });
+
+      const again = await api(failing.url, 'POST', '/api/v1/index/files', { project_id: 'half', files });
+      expect(again.body).toMatchObject({ indexed_files: 260, chunks_added: 60, chunks_unchanged: 200 });
+      const [after] = await t.db.query<{ files: number; chunks: number }>(`select file_count as files, chunk_count as chunks from memory.indexes where project_id = 'half'`);
+      expect(after).toEqual({ files: 260, chunks: 260 });
+    } finally {
+      await failing.stop();
+    }
   });
 });
 

@@ -3,14 +3,14 @@
 // hash changed and each chunk re-embedded only when its content is new, the writes done in one
 // transaction per batch of files, `sync` removals, and the project's HNSW index (re)built at the end.
 import { performance } from 'node:perf_hooks';
-import type { Database } from '../../platform/database/database.js';
+import { exclusively, type Database } from '../../platform/database/database.js';
 import { AppError } from '../../platform/errors.js';
 import { KeyedMutex } from '../../platform/git.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Embedder } from '../embeddings/embedder.js';
 import { embedTexts, modelName, sameModel, type EmbedderPool } from '../embeddings/embedderPool.js';
 import { deleteFiles, loadChunks, loadFiles, writeFiles, type ChunkFields, type FileWrite, type StoredChunk, type StoredFile } from '../store/chunkStore.js';
-import { deleteCodeIndex, ensureCodeIndex, findCodeIndex, lockCodeIndex, refreshCounts, type CodeIndexRecord } from '../store/codeIndexes.js';
+import { adjustCounts, deleteCodeIndex, ensureCodeIndex, findCodeIndex, lockCodeIndex, refreshCounts, type CodeIndexRecord } from '../store/codeIndexes.js';
 import { createVectorIndex, dropVectorIndex, vectorIndexExists } from '../store/vectors.js';
 import { chunkRecords, decodeText, embeddingText, fileHash } from './chunkRecords.js';
 import { detectLanguage, MAX_INDEXED_FILE_BYTES, shouldSkipFile } from './language.js';
@@ -71,7 +71,7 @@ export class CodeIndexer {
     const started = performance.now();
     const source = await resolveSource(request, this.deps.limits);
     const embedder = await this.deps.embedders.configured();
-    return this.projects.run(request.projectId, async () => {
+    return this.writer(request.projectId, async () => {
       const existing = await findCodeIndex(this.deps.db, request.projectId);
       if (existing && !sameModel(embedder, existing)) throw modelConflict(existing, embedder);
       const run = new IndexRun(this.deps, embedder, request.projectId, existing);
@@ -82,9 +82,18 @@ export class CodeIndexer {
     });
   }
 
+  /**
+   * fn as the project's only index writer, in this process and across replicas sharing a server:
+   * an index call reads what is stored, embeds, then writes batch by batch, and two calls
+   * interleaving on stale reads would store a file's chunks twice (and race to build the HNSW index).
+   */
+  private writer<T>(projectId: string, fn: () => Promise<T>): Promise<T> {
+    return this.projects.run(projectId, () => exclusively(this.deps.db, `memory:index:${projectId}`, fn));
+  }
+
   /** Drop a project's index: the number of chunks removed; 404 when it has none. */
   async deleteIndex(projectId: string): Promise<number> {
-    return this.projects.run(projectId, async () => {
+    return this.writer(projectId, async () => {
       const deleted = await deleteCodeIndex(this.deps.db, projectId);
       if (deleted === undefined) throw new AppError('project_not_found', `project "${projectId}" has no index`);
       return deleted;
@@ -225,7 +234,7 @@ class IndexRun {
     this.record = await db.transaction(async (tx) => {
       const record = existing ?? (await ensureCodeIndex(tx, this.projectId, this.embedder));
       await lockCodeIndex(tx, record.id);
-      await writeFiles(tx, record.id, writes);
+      await adjustCounts(tx, record.id, await writeFiles(tx, record.id, writes));
       return record;
     });
     this.counts.chunks_added += toEmbed.length;
@@ -254,7 +263,9 @@ class IndexRun {
     const record = this.record;
     this.counts.chunks_removed += await this.deps.db.transaction(async (tx) => {
       await lockCodeIndex(tx, record.id);
-      return deleteFiles(tx, record.id, paths);
+      const change = await deleteFiles(tx, record.id, paths);
+      await adjustCounts(tx, record.id, change);
+      return -change.chunks;
     });
   }
 }

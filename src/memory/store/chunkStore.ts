@@ -1,6 +1,7 @@
 // Owns memory.files and memory.chunks rows: what an index holds per file (content hash, chunk
 // count, term count), the stored chunks of some files, and one batch's writes (files upserted,
-// chunks removed, moved or inserted with their vectors in multi-row statements).
+// chunks removed, moved or inserted with their vectors in multi-row statements), each answering
+// what it changed in the index's counts.
 import type { Queryable } from '../../platform/database/database.js';
 import { vectorParam } from './vectors.js';
 
@@ -73,17 +74,34 @@ export async function loadChunks(q: Queryable, indexId: number, paths: string[])
 /** Rows per insert statement: 12 parameters each, well under PostgreSQL's 65,535. */
 const INSERT_ROWS = 400;
 
-export async function writeFiles(tx: Queryable, indexId: number, files: FileWrite[]): Promise<void> {
-  if (files.length === 0) return;
+/** How a write changed an index's files, chunks and summed term counts (what memory.indexes counts). */
+export interface CountChange {
+  files: number;
+  chunks: number;
+  terms: number;
+}
+
+/** One batch's writes, in the caller's transaction; what they changed in the index's counts. */
+export async function writeFiles(tx: Queryable, indexId: number, files: FileWrite[]): Promise<CountChange> {
+  if (files.length === 0) return { files: 0, chunks: 0, terms: 0 };
+  const paths = files.map((f) => f.path);
+  const [before] = await tx.query<{ files: number; terms: number }>(
+    `select count(*)::int as files, coalesce(sum(term_count), 0)::float8 as terms from memory.files where index_id = $1 and path = any($2::text[])`,
+    [indexId, paths],
+  );
   await tx.query(
     `insert into memory.files (index_id, path, language, content_hash, size_bytes, chunk_count)
      select $1, * from unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::int[])
      on conflict (index_id, path) do update set language = excluded.language, content_hash = excluded.content_hash,
        size_bytes = excluded.size_bytes, chunk_count = excluded.chunk_count, indexed_at = now()`,
-    [indexId, files.map((f) => f.path), files.map((f) => f.language), files.map((f) => f.contentHash), files.map((f) => f.sizeBytes), files.map((f) => f.chunkCount)],
+    [indexId, paths, files.map((f) => f.language), files.map((f) => f.contentHash), files.map((f) => f.sizeBytes), files.map((f) => f.chunkCount)],
   );
   const remove = files.flatMap((f) => f.remove);
-  if (remove.length > 0) await tx.query(`delete from memory.chunks where id = any($1::bigint[])`, [remove]);
+  let removed = 0;
+  if (remove.length > 0) {
+    const [gone] = await tx.query<{ n: number }>(`with gone as (delete from memory.chunks where id = any($1::bigint[]) returning 1) select count(*)::int as n from gone`, [remove]);
+    removed = gone?.n ?? 0;
+  }
   const move = files.flatMap((f) => f.move);
   if (move.length > 0) {
     await tx.query(
@@ -109,12 +127,15 @@ export async function writeFiles(tx: Queryable, indexId: number, files: FileWrit
   }
   // Each written file's term count: its chunks' distinct tokens (the length BM25 normalises by),
   // summed over its chunks as they now are; refreshCounts totals these for the index's average.
-  await tx.query(
-    `update memory.files f set term_count = coalesce(
-       (select sum(length(c.search)) from memory.chunks c where c.index_id = f.index_id and c.path = f.path), 0)
-     where f.index_id = $1 and f.path = any($2::text[])`,
-    [indexId, files.map((f) => f.path)],
+  const [after] = await tx.query<{ terms: number }>(
+    `with written as (
+       update memory.files f set term_count = coalesce(
+         (select sum(length(c.search)) from memory.chunks c where c.index_id = f.index_id and c.path = f.path), 0)
+       where f.index_id = $1 and f.path = any($2::text[]) returning f.term_count)
+     select coalesce(sum(term_count), 0)::float8 as terms from written`,
+    [indexId, paths],
   );
+  return { files: files.length - (before?.files ?? 0), chunks: insert.length - removed, terms: (after?.terms ?? 0) - (before?.terms ?? 0) };
 }
 
 async function insertChunks(tx: Queryable, indexId: number, rows: FileWrite['insert']): Promise<void> {
@@ -136,13 +157,13 @@ async function insertChunks(tx: Queryable, indexId: number, rows: FileWrite['ins
   );
 }
 
-/** Remove files (their chunks go with them); the number of chunks removed. */
-export async function deleteFiles(tx: Queryable, indexId: number, paths: string[]): Promise<number> {
-  if (paths.length === 0) return 0;
-  const rows = await tx.query<{ n: number | null }>(
-    `with gone as (delete from memory.files where index_id = $1 and path = any($2::text[]) returning chunk_count)
-     select sum(chunk_count)::int as n from gone`,
+/** Remove files (their chunks go with them); what that changed in the index's counts (negative). */
+export async function deleteFiles(tx: Queryable, indexId: number, paths: string[]): Promise<CountChange> {
+  if (paths.length === 0) return { files: 0, chunks: 0, terms: 0 };
+  const [gone] = await tx.query<{ files: number; chunks: number; terms: number }>(
+    `with gone as (delete from memory.files where index_id = $1 and path = any($2::text[]) returning chunk_count, term_count)
+     select count(*)::int as files, coalesce(sum(chunk_count), 0)::int as chunks, coalesce(sum(term_count), 0)::float8 as terms from gone`,
     [indexId, paths],
   );
-  return rows[0]?.n ?? 0;
+  return { files: -(gone?.files ?? 0), chunks: -(gone?.chunks ?? 0), terms: -(gone?.terms ?? 0) };
 }

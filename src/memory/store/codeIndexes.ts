@@ -84,6 +84,19 @@ export async function refreshCounts(q: Queryable, indexId: number): Promise<Code
   return toRecord(row);
 }
 
+/**
+ * Moves the index's counts by what a batch changed, in the batch's transaction: the counts search
+ * reads (BM25's documents and average length, an empty index) are always those of the rows
+ * committed, also when an index call dies half way (kill -9) or while one runs.
+ */
+export async function adjustCounts(tx: Queryable, indexId: number, change: { files: number; chunks: number; terms: number }): Promise<void> {
+  if (change.files === 0 && change.chunks === 0 && change.terms === 0) return;
+  await tx.query(
+    `update memory.indexes set file_count = file_count + $2, chunk_count = chunk_count + $3, term_count = term_count + $4, updated_at = now() where id = $1`,
+    [indexId, change.files, change.chunks, Math.round(change.terms)],
+  );
+}
+
 /** Drop a project's index; the number of chunks it held, or undefined when it had none. */
 export async function deleteCodeIndex(db: Database, projectId: string): Promise<number | undefined> {
   return db.transaction(async (tx) => {

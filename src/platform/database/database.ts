@@ -24,6 +24,14 @@ export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /** Run fn in one transaction; rolled back if fn throws. Retried on serialization failures. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Run fn while holding the lock named `key`, which no other holder, in this process or in another
+   * replica on the same server, holds at the same time (fn's statements run as usual, not in a
+   * transaction of the lock's). For work that spans several transactions, e.g. indexing one project.
+   * Both databases have it; optional for wrappers (benchmarks' profilers), which get `exclusively`'s
+   * fallback: fn alone, serialised by nothing.
+   */
+  exclusive?<T>(key: string, fn: () => Promise<T>): Promise<T>;
   /** Subscribe to a NOTIFY channel; returns the unsubscribe function. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -51,4 +59,25 @@ export async function withTransactionRetry<T>(attempt: () => Promise<T>, tries =
 /** Channel names are SQL identifiers we choose; keep them to a safe alphabet. */
 export function assertChannelName(channel: string): void {
   if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name ${channel}`);
+}
+
+/** fn under the database's lock named `key` (see Database.exclusive). */
+export function exclusively<T>(db: Database, key: string, fn: () => Promise<T>): Promise<T> {
+  return db.exclusive ? db.exclusive(key, fn) : fn();
+}
+
+/** Work run one at a time per key within this process (the embedded database's `exclusive`). */
+export class KeyedQueue {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(work);
+    this.tails.set(key, current);
+    try {
+      return await current;
+    } finally {
+      if (this.tails.get(key) === current) this.tails.delete(key);
+    }
+  }
 }

@@ -9,7 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { packageRoot } from '../paths.js';
-import { assertChannelName, type Database, type Queryable, type QueryOptions } from './database.js';
+import { assertChannelName, KeyedQueue, type Database, type Queryable, type QueryOptions } from './database.js';
 
 type Request =
   | { op: 'query'; sql: string; params: readonly unknown[]; tx?: number; reusePlan?: boolean }
@@ -147,6 +147,8 @@ export async function openPglite(dataDir: string | undefined, options: PgliteOpt
   });
   const client = new PgliteWorkerClient(worker);
   const root = queryable(client);
+  // One process holds the embedded database (its pid file refuses a second): a lock is this process's.
+  const locks = new KeyedQueue();
   return {
     kind: 'pglite',
     query: root.query,
@@ -165,6 +167,7 @@ export async function openPglite(dataDir: string | undefined, options: PgliteOpt
       await client.call({ op: 'commit', tx });
       return result;
     },
+    exclusive: (key, fn) => locks.run(key, fn),
     async listen(channel, onNotify) {
       assertChannelName(channel);
       return client.listen(channel, onNotify);

@@ -76,6 +76,20 @@ export async function openPostgres(connectionString: string, logger: Logger, poo
         }
       });
     },
+    async exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+      // A session-level advisory lock on a connection of its own, outside the pool: a lock held for
+      // minutes never takes a connection fn's statements need. The server releases it when the
+      // session ends, also when this process dies (kill -9).
+      const client = new pg.Client({ connectionString });
+      client.on('error', (error) => logger.warn({ err: error.message, lock: key }, 'the connection holding a lock was lost'));
+      await client.connect();
+      try {
+        await client.query(`select pg_advisory_lock(hashtext('autobuild:exclusive'), hashtext($1))`, [key]);
+        return await fn();
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    },
     async listen(channel, onNotify) {
       assertChannelName(channel);
       let handlers = listeners.get(channel);

@@ -86,7 +86,8 @@ export async function buildMemory(options: MemoryOptions): Promise<MemoryService
   const pgvector = await pgvectorFeatures(db);
 
   const embedders = new EmbedderPool(embeddingSettings(config), options.embedderFactory ?? createEmbedder);
-  const terms = new TermStats(db);
+  // On a server other replicas and autovacuum analyse too: searches check the statistics are current.
+  const terms = new TermStats(db, { shared: db.kind === 'postgres' });
   const indexer = new CodeIndexer({ db, embedders, logger, limits: { maxInlineFiles: config.memory.maxInlineFiles }, onAnalyzed: () => terms.invalidate() });
   const search: SearchDeps = { db, embedders, vector: { iterativeScan: pgvector.iterativeScan, efSearch: EF_SEARCH }, terms };
 

@@ -17,7 +17,7 @@ const RARE_MATCHES = 500;
  * scored them in SQL), so ~20 ms at most.
  */
 const MAX_EXPECTED_MATCHES = 2000;
-/** Statistics change only when an index call runs ANALYZE: reading them again once a minute is plenty. */
+/** On the embedded database statistics change only when this process runs ANALYZE: reading them again once a minute is plenty. */
 const REFRESH_MS = 60_000;
 
 export interface TermFrequencies {
@@ -27,10 +27,20 @@ export interface TermFrequencies {
   unlisted: number;
 }
 
-export class TermStats {
-  private cached: { at: number; value: Promise<TermFrequencies> } | undefined;
+/** Statistics younger than this (by the server's clock) are read again: see sharedFrequencies. */
+const SETTLE_S = 2;
 
-  constructor(private readonly db: Queryable) {}
+export class TermStats {
+  private cached: { at: number; value: Promise<TermFrequencies>; version?: string } | undefined;
+
+  /**
+   * `shared`: other processes (replicas, autovacuum's ANALYZE) change the statistics too, as on a
+   * PostgreSQL server; each search then checks they are still those it cached.
+   */
+  constructor(
+    private readonly db: Queryable,
+    private readonly options: { shared?: boolean } = {},
+  ) {}
 
   /** Forget the cached statistics (after an index call ran ANALYZE). */
   invalidate(): void {
@@ -38,12 +48,36 @@ export class TermStats {
   }
 
   frequencies(): Promise<TermFrequencies> {
+    if (this.options.shared) return this.sharedFrequencies();
     if (!this.cached || Date.now() - this.cached.at > REFRESH_MS) {
       const value = this.load();
       this.cached = { at: Date.now(), value };
       value.catch(() => (this.cached = undefined));
     }
     return this.cached.value;
+  }
+
+  /**
+   * On a server, another replica's index call or autovacuum may have run ANALYZE since: a replica
+   * answering from older statistics would plan the full-text half differently and rank otherwise
+   * than its peers. So each search reads when the table was last analysed (one small statement) and
+   * reloads when that changed. ANALYZE reports its time before its new statistics commit, so
+   * statistics read within SETTLE_S of that time are not trusted for long: read again next time.
+   */
+  private async sharedFrequencies(): Promise<TermFrequencies> {
+    const [row] = await this.db.query<{ version: string | null; settled: boolean }>(
+      `select t::text as version, coalesce(now() - t > make_interval(secs => $1), true) as settled
+         from (select greatest(pg_stat_get_last_analyze_time(c.oid), pg_stat_get_last_autoanalyze_time(c.oid)) as t
+                 from pg_class c where c.oid = 'memory.chunks'::regclass) analysed`,
+      [SETTLE_S],
+      { reusePlan: true },
+    );
+    const version = `${row?.version ?? 'never'}${row?.settled ? '' : ' (settling)'}`;
+    if (this.cached?.version === version && row?.settled) return this.cached.value;
+    const value = this.load();
+    this.cached = { at: Date.now(), value, version };
+    value.catch(() => (this.cached = undefined));
+    return value;
   }
 
   private async load(): Promise<TermFrequencies> {

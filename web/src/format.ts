@@ -9,6 +9,7 @@ export function durationMs(job: Pick<Job, 'started_at' | 'finished_at'>, now: nu
 
 export function formatDuration(ms: number | null): string {
   if (ms === null) return '—';
+  if (ms < 1000) return '<1s';
   const s = Math.floor(ms / 1000);
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
@@ -45,10 +46,37 @@ export function ago(iso: string | null | undefined, now: number): string {
   return `${formatDuration(s * 1000)} ago`;
 }
 
+/** "3m ago", never "in 2s": a moment past, whatever the browser's clock says against the server's. */
+export function since(iso: string | null | undefined, now: number): string {
+  if (!iso) return '—';
+  const s = Math.round((now - Date.parse(iso)) / 1000);
+  if (s < 5) return 'just now';
+  return `${formatDuration(s * 1000)} ago`;
+}
+
+/**
+ * How long a job has been at it, by state: "queued 5s" (since it was submitted), "running 1m 20s",
+ * "ran 3s" once it has ended (never started: "never ran").
+ */
+export function jobTime(job: Pick<Job, 'status' | 'created_at' | 'started_at' | 'finished_at'>, now: number): string {
+  if (job.status === 'queued') return `queued ${formatDuration(Math.max(0, now - Date.parse(job.created_at)))}`;
+  if (job.status === 'preparing') return 'preparing';
+  if (job.status === 'running') return `running ${formatDuration(durationMs(job, now))}`;
+  return job.started_at ? `ran ${formatDuration(durationMs(job, now))}` : 'never ran';
+}
+
 export function shortId(id: string): string {
   return id.slice(0, 8);
 }
 
 export function statusLabel(status: string): string {
   return status === 'timed_out' ? 'timed out' : status;
+}
+
+/** The pull request's number: from the result, else from its URL (…/pull/12). */
+export function prNumber(result: Job['result']): number | null {
+  const known = (result as (NonNullable<Job['result']> & { pr_number?: number | null }) | null)?.pr_number;
+  if (typeof known === 'number') return known;
+  const match = result?.pr_url ? /\/pull\/(\d+)\/?$/.exec(result.pr_url) : null;
+  return match ? Number(match[1]) : null;
 }

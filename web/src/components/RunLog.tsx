@@ -6,6 +6,7 @@ import { ApiError, backoff, getJson, getText, readSse, send } from '../api/clien
 import { useOrchestratorRoutes } from '../api/queries';
 import type { JobEvent, JobEventPage } from '../api/types';
 import { formatCost, formatTime, formatTokens } from '../format';
+import { checkTime } from './QaReport';
 
 type Mode = 'loading' | 'events' | 'logs';
 const PAGE = 500;
@@ -164,18 +165,29 @@ function EventLine({ event, worktree }: { event: JobEvent; worktree?: string }) 
     case 'qa_check': {
       const passed = Boolean(e.passed);
       if (!passed) kindClass += ' ev-bad';
+      label = passed ? 'QA ✓' : 'QA ✗';
       const command = Array.isArray(e.command) ? (e.command as string[]).join(' ') : '';
+      const tail = text('output_tail').trimEnd();
       body = (
         <div>
           <p>
             <span className={passed ? 'mark ok' : 'mark bad'} aria-hidden="true">
               {passed ? '✓' : '✗'}
             </span>{' '}
-            <strong>{text('name')}</strong> {passed ? 'passed' : `failed (exit ${String(e.exit_code ?? '?')})`}
-            {command ? <span className="mono muted"> {command}</span> : null}
-            {typeof e.duration_ms === 'number' ? <span className="muted"> in {(e.duration_ms / 1000).toFixed(1)}s</span> : null}
+            <strong>{text('name')}</strong> {passed ? 'passed' : 'failed'}
+            <span className="muted">
+              {' '}
+              (exit {String(e.exit_code ?? '—')}
+              {typeof e.duration_ms === 'number' ? ` in ${checkTime(e.duration_ms)}` : ''})
+            </span>
           </p>
-          {!passed && text('output_tail') ? <pre className="tail">{text('output_tail')}</pre> : null}
+          {command ? <p className="mono muted">{command}</p> : null}
+          {tail ? (
+            <details open={!passed}>
+              <summary>{passed ? 'Output' : 'Output (the last lines)'}</summary>
+              <pre className="tail">{tail}</pre>
+            </details>
+          ) : null}
         </div>
       );
       break;
@@ -238,9 +250,16 @@ function EventLine({ event, worktree }: { event: JobEvent; worktree?: string }) 
       );
       break;
     }
-    case 'note':
-      body = <p>{text('text')}</p>;
+    case 'note': {
+      // The QA loop's own lines (which checks, a round failed and the agent sent back, passed).
+      const note = text('text');
+      if (/^QA\b/.test(note)) {
+        label = 'QA';
+        kindClass += /^QA failed/.test(note) ? ' ev-warn ev-qa' : /^QA passed/.test(note) ? ' ev-qa ev-qa-ok' : ' ev-qa';
+      }
+      body = <p>{note}</p>;
       break;
+    }
     case 'output':
       body = <pre className="ev-output">{text('text')}</pre>;
       break;
@@ -270,6 +289,8 @@ function visibleEvents(events: JobEvent[]): JobEvent[] {
   return events.filter((event, i) => {
     const next = events[i + 1];
     if (event.kind === 'usage' && next?.kind === 'usage') return false;
+    // "QA: test (npm test)" says a check started; once its row is there, the row says it all.
+    if (event.kind === 'note' && typeof event.text === 'string' && next?.kind === 'qa_check' && event.text.startsWith(`QA: ${String(next.name)} (`)) return false;
     const words = said(event);
     if (words) {
       for (const later of events.slice(i + 1, i + 6)) {

@@ -8,7 +8,7 @@ import { PRIORITIES, type Job } from '../api/types';
 import { PriorityBadge } from '../components/Badges';
 import { ErrorNote } from '../components/ErrorNote';
 import { useNow } from '../components/useNow';
-import { ago, durationMs, formatCost, formatDuration, formatTime, statusLabel } from '../format';
+import { formatCost, formatTime, jobTime, prNumber, since, statusLabel } from '../format';
 
 type ColumnId = 'queued' | 'running' | 'review' | 'failed' | 'done';
 
@@ -43,9 +43,30 @@ function matches(job: Job, text: string): boolean {
   return [job.title, job.prompt, job.id, job.branch, job.project_id, job.ticket_id ?? '', job.agent.type].some((field) => field.toLowerCase().includes(needle));
 }
 
+/** The card's last line: why it waits, how it ended, its pull request or QA. */
+function cardNote(job: Job): { text: string; tone?: 'bad' | 'warn' } {
+  if (job.status === 'queued') {
+    const text = job.waiting_reason ?? (job.not_before ? `starts after ${formatTime(job.not_before)}` : 'waiting for a free slot');
+    // A full house is the ordinary wait; a provider's limit, a budget or a project's cap is news.
+    return { text, tone: text.startsWith('waiting for a free slot') ? undefined : 'warn' };
+  }
+  if (job.status === 'succeeded') {
+    // A succeeded job's error is its pull request's, not its work's.
+    if (job.error) return { text: job.error, tone: 'warn' };
+    const number = prNumber(job.result);
+    if (job.result?.pr_url) return { text: number ? `pull request #${number}` : 'pull request open' };
+    const qa = job.result?.qa;
+    if (qa) return { text: `QA ${qa.passed ? 'passed' : 'failed'}${(qa.rounds ?? 1) > 1 ? ` after ${qa.rounds} rounds` : ''}`, tone: qa.passed ? undefined : 'warn' };
+    return { text: 'succeeded' };
+  }
+  if (job.error && job.status !== 'preparing' && job.status !== 'running') return { text: job.error, tone: 'bad' };
+  return { text: statusLabel(job.status) };
+}
+
 const JobCard = memo(function JobCard({ job, now }: { job: Job; now: number }) {
   const cost = job.result?.cost_usd;
-  const waiting = job.status === 'queued' ? (job.waiting_reason ?? (job.not_before ? `starts after ${formatTime(job.not_before)}` : null)) : null;
+  const ended = job.finished_at;
+  const note = cardNote(job);
   return (
     <li className="card-slot">
       <Link to={`/jobs/${job.id}`} className={`card card-${job.status}`} aria-label={`${job.title || 'untitled job'}, ${statusLabel(job.status)}`} data-job-id={job.id}>
@@ -60,20 +81,27 @@ const JobCard = memo(function JobCard({ job, now }: { job: Job; now: number }) {
           </span>
         </span>
         <span className="card-foot">
-          {job.status === 'queued' ? (
+          {job.status === 'queued' && job.queue_position ? (
             <span className="queue-pos" title="queue position">
-              {job.queue_position ? `#${job.queue_position} in queue` : 'queued'}
+              #{job.queue_position} in queue
             </span>
-          ) : (
-            <span title="duration">{job.status === 'preparing' ? 'preparing' : formatDuration(durationMs(job, now))}</span>
-          )}
-          {cost !== null && cost !== undefined ? <span title="cost">{formatCost(cost)}</span> : null}
-          <span className="muted" title={job.created_at}>
-            {ago(job.finished_at ?? job.created_at, now)}
+          ) : null}
+          <span className="card-time" title={job.started_at ? `started ${formatTime(job.started_at)}` : `submitted ${formatTime(job.created_at)}`}>
+            {jobTime(job, now)}
           </span>
+          {cost !== null && cost !== undefined ? (
+            <span className="card-cost" title="cost">
+              {formatCost(cost)}
+            </span>
+          ) : null}
+          {ended ? (
+            <span className="muted card-ended" title={`finished ${formatTime(ended)}`}>
+              {since(ended, now)}
+            </span>
+          ) : null}
         </span>
-        <span className="card-note" title={waiting ?? job.error ?? undefined}>
-          {waiting ?? (job.status === 'queued' ? 'waiting for a free slot' : job.status !== 'succeeded' && job.error ? job.error : statusLabel(job.status))}
+        <span className={`card-note${note.tone ? ` note-${note.tone}` : ''}`} title={note.text}>
+          {note.text}
         </span>
       </Link>
     </li>
@@ -84,7 +112,9 @@ function Capacity() {
   const queue = useQueue();
   if (queue.isError) return <ErrorNote error={queue.error} what="Queue" />;
   const q = queue.data;
-  const share = q ? Math.min(1, q.running / Math.max(1, q.max_parallel)) : 0;
+  // Drawn only once the numbers are in, at its width: the bar grows only when the count changes
+  // (a bar mounted empty and grown to full would be caught part-way, "1 / 1" over two thirds).
+  const share = q ? Math.min(1, q.running / Math.max(1, q.max_parallel)) : null;
   return (
     <section className="capacity" aria-label="Capacity">
       <div className="capacity-run">
@@ -93,7 +123,7 @@ function Capacity() {
         </span>
         <span className="muted">running</span>
         <span className="meter" aria-hidden="true">
-          <span style={{ width: `${share * 100}%` }} />
+          {share === null ? null : <span style={{ width: `${share * 100}%` }} />}
         </span>
       </div>
       <div className="capacity-queue">

@@ -10,9 +10,10 @@ import { PRIORITIES, TERMINAL, type Job, type JobDiff, type JobPage as JobList, 
 import { PriorityBadge, StatusBadge } from '../components/Badges';
 import { DiffView } from '../components/DiffView';
 import { ErrorNote } from '../components/ErrorNote';
+import { QaReport } from '../components/QaReport';
 import { RunLog } from '../components/RunLog';
 import { useNow } from '../components/useNow';
-import { ago, durationMs, formatCost, formatDuration, formatTime, formatTokens, shortId } from '../format';
+import { ago, durationMs, formatCost, formatDuration, formatTime, formatTokens, prNumber, shortId } from '../format';
 
 /** "$0.02", "$0.02 (estimated)" when priced from tokens, with the job's limit. */
 function CostValue({ job }: { job: Job }) {
@@ -131,8 +132,9 @@ function Waiting({ job }: { job: Job }) {
   );
 }
 
-function Thread({ job }: { job: Job }) {
-  const thread = useQuery({
+/** The job's thread: its parents up to the first job, and every follow-up of any of them, oldest first. */
+function useThread(job: Job) {
+  return useQuery({
     queryKey: ['thread', job.id, job.parent_job_id ?? null],
     refetchInterval: 5000,
     queryFn: async ({ signal }) => {
@@ -158,6 +160,10 @@ function Thread({ job }: { job: Job }) {
       return all.sort((a, b) => a.created_at.localeCompare(b.created_at));
     },
   });
+}
+
+function Thread({ job }: { job: Job }) {
+  const thread = useThread(job);
   const list = thread.data ?? [];
   if (list.length < 2) return null;
   return (
@@ -176,34 +182,64 @@ function Thread({ job }: { job: Job }) {
   );
 }
 
+type Scope = 'job' | 'branch';
+
 function Changes({ job }: { job: Job }) {
   const live = !TERMINAL.has(job.status);
   const routes = useOrchestratorRoutes();
   const served = routes.data?.has('/api/v1/jobs/{id}/diff') ?? false;
+  const thread = useThread(job);
+  // A branch a thread shares holds its follow-ups' work too: such a job opens on its own commits.
+  const shared = Boolean(job.parent_job_id) || (thread.data ?? []).some((j) => j.parent_job_id === job.id);
+  const [chosen, setChosen] = useState<Scope | null>(null);
+  const scope: Scope = chosen ?? (shared ? 'job' : 'branch');
   // The branch exists once the job has started (and stays after it ends).
   const branchExists = job.started_at !== null;
   const diff = useQuery({
     enabled: served && branchExists,
     // Asked again once the job has ended: its last commit lands as it finishes.
-    queryKey: ['diff', job.id, live ? 'live' : 'final'],
-    queryFn: ({ signal }) => getJson<JobDiff>('orchestrator', `/api/v1/jobs/${job.id}/diff`, { query: { format: 'json' }, signal }),
+    queryKey: ['diff', job.id, scope, live ? 'live' : 'final'],
+    queryFn: ({ signal }) => getJson<JobDiff>('orchestrator', `/api/v1/jobs/${job.id}/diff`, { query: { format: 'json', scope }, signal }),
     refetchInterval: live ? 10_000 : false,
+    placeholderData: (previous, query) => (query?.queryKey[2] === scope ? previous : undefined),
     retry: false,
   });
   const missing = diff.error instanceof ApiError && diff.error.status === 404;
+  const empty = scope === 'job' ? 'This job made no changes of its own.' : `The branch has no changes against ${job.base_branch}.`;
   return (
     <section className="panel" aria-labelledby="changes-h">
-      <h2 id="changes-h">Changes</h2>
+      <div className="panel-head">
+        <h2 id="changes-h">Changes</h2>
+        {served ? (
+          <div className="segmented" role="group" aria-label="Which changes">
+            <button type="button" aria-pressed={scope === 'job'} onClick={() => setChosen('job')} title="Only this job's own commits">
+              This job
+            </button>
+            <button type="button" aria-pressed={scope === 'branch'} onClick={() => setChosen('branch')} title={`The whole branch against ${job.base_branch}, with its thread's follow-ups`}>
+              Whole branch
+            </button>
+          </div>
+        ) : null}
+      </div>
       {routes.data && !served ? <p className="muted">This orchestrator does not serve diffs yet.</p> : null}
       {served && !branchExists ? <p className="muted">No changes yet: the branch is made when the job starts.</p> : null}
       {served && branchExists && diff.isPending ? <p className="muted">Loading…</p> : null}
       {missing ? <p className="muted">No changes to show yet{live ? ' (the branch is created when the job starts)' : ''}.</p> : diff.isError ? <ErrorNote error={diff.error} /> : null}
-      {diff.data && diff.data.files.length ? (
-        <p className="muted small-note">
-          <span className="mono">{job.branch}</span> against <span className="mono">{job.base_branch}</span>, as the branch is now (with any later follow-up&apos;s work).
+      {served && branchExists ? (
+        <p className="muted small-note" data-testid="diff-scope">
+          {scope === 'job' ? (
+            <>
+              Only this job&apos;s own commits on <span className="mono">{job.branch}</span>
+              {job.parent_job_id ? ' (since the job it follows up)' : ''}.
+            </>
+          ) : (
+            <>
+              <span className="mono">{job.branch}</span> against <span className="mono">{job.base_branch}</span>, as the branch is now{shared ? ' (with the thread’s other jobs’ work)' : ''}.
+            </>
+          )}
         </p>
       ) : null}
-      {diff.data ? diff.data.files.length ? <DiffView files={diff.data.files} /> : <p className="muted">The branch has no changes against {job.base_branch}.</p> : null}
+      {diff.data ? diff.data.files.length ? <DiffView files={diff.data.files} /> : <p className="muted">{empty}</p> : null}
     </section>
   );
 }
@@ -212,13 +248,21 @@ function Outcome({ job }: { job: Job }) {
   const result = job.result;
   const finished = TERMINAL.has(job.status);
   if (!result && !job.error) return null;
+  const number = prNumber(result);
+  // A succeeded job's error is about what came after its work (its pull request), not a failure.
+  const warning = job.status === 'succeeded' && job.error;
   return (
     <section className="panel" aria-labelledby="outcome-h">
       <h2 id="outcome-h">{finished ? 'Outcome' : 'Last run'}</h2>
-      {job.error ? <p className="error-note">{job.error}</p> : null}
+      {job.error ? (
+        <p className={warning ? 'warn-note' : 'error-note'} data-testid={warning ? 'job-warning' : 'job-error'}>
+          {warning ? <strong>Warning: </strong> : null}
+          {job.error}
+        </p>
+      ) : null}
       {result?.pr_url ? (
-        <p>
-          Pull request: <a href={result.pr_url}>{result.pr_url}</a>
+        <p data-testid="pr-link">
+          Pull request: <a href={result.pr_url}>{number ? `#${number}` : result.pr_url}</a> <span className="muted mono small-url">{result.pr_url}</span>
         </p>
       ) : null}
       {result?.summary ? (
@@ -244,21 +288,6 @@ function Outcome({ job }: { job: Job }) {
           <p className="muted">
             {result.diff_stat.files} {result.diff_stat.files === 1 ? 'file' : 'files'} · <span className="ins">+{result.diff_stat.insertions}</span> <span className="del">−{result.diff_stat.deletions}</span>
           </p>
-          {result.qa ? (
-            <>
-              <h3>QA {result.qa.passed ? 'passed' : 'failed'}{result.qa.rounds ? ` (${result.qa.rounds} rounds)` : ''}</h3>
-              <ul className="qa">
-                {result.qa.checks.map((check) => (
-                  <li key={check.name} className={check.passed ? 'ok' : 'bad'}>
-                    <span aria-hidden="true">{check.passed ? '✓' : '✗'}</span> <strong>{check.name}</strong>
-                    {check.command ? <code> {check.command.join(' ')}</code> : null}
-                    {check.duration_ms ? <span className="muted"> {(check.duration_ms / 1000).toFixed(1)}s</span> : null}
-                    {!check.passed && check.output_tail ? <pre className="tail">{check.output_tail}</pre> : null}
-                  </li>
-                ))}
-              </ul>
-            </>
-          ) : null}
         </>
       ) : null}
     </section>
@@ -315,6 +344,44 @@ function FollowUp({ job, onClose }: { job: Job; onClose: () => void }) {
   );
 }
 
+/**
+ * "Open pull request" (POST /jobs/:id/pull-request), then the link to it; the API's reason beside
+ * the button when it cannot (no github on the project, no commits, a push or GitHub failure).
+ */
+function PullRequestAction({ job }: { job: Job }) {
+  const queryClient = useQueryClient();
+  const open = useMutation({
+    mutationFn: () => getJson<PullRequest>('orchestrator', `/api/v1/jobs/${job.id}/pull-request`, { method: 'POST', body: {} }),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ['jobs'] });
+      void queryClient.invalidateQueries({ queryKey: ['job', job.id] });
+    },
+  });
+  const url = open.data?.pr_url ?? job.result?.pr_url;
+  if (url) {
+    const number = open.data?.pr_number ?? prNumber(job.result);
+    return (
+      <a className="button pr-button" href={url} data-testid="pr-button">
+        <span aria-hidden="true">↗</span> Pull request{number ? ` #${number}` : ''}
+      </a>
+    );
+  }
+  const error = open.error instanceof ApiError && open.error.status === 401 ? null : open.error;
+  return (
+    <span className="pr-action">
+      <button type="button" onClick={() => open.mutate()} disabled={open.isPending} aria-describedby={error ? 'pr-error' : undefined}>
+        {open.isPending ? 'Opening…' : 'Open pull request'}
+      </button>
+      {error ? (
+        <span className="inline-error" id="pr-error" role="alert" data-testid="pr-error">
+          {error instanceof ApiError && error.status >= 500 ? `${error.status === 503 ? 'GitHub is unavailable' : 'Could not open it'}: ` : ''}
+          {(error as Error).message}
+        </span>
+      ) : null}
+    </span>
+  );
+}
+
 export function JobPage() {
   const { id = '' } = useParams();
   // A fresh page per job (a follow-up navigates here from its parent): no state carried over.
@@ -336,10 +403,6 @@ function JobView({ id }: { id: string }) {
     void queryClient.invalidateQueries({ queryKey: ['job', id] });
   };
   const cancel = useMutation({ mutationFn: () => getJson<Job>('orchestrator', `/api/v1/jobs/${id}`, { method: 'DELETE' }), onSuccess: refresh });
-  const pullRequest = useMutation({
-    mutationFn: () => getJson<PullRequest>('orchestrator', `/api/v1/jobs/${id}/pull-request`, { method: 'POST', body: {} }),
-    onSuccess: () => refresh(),
-  });
 
   if (job.isError) {
     return (
@@ -371,25 +434,10 @@ function JobView({ id }: { id: string }) {
               Follow up
             </button>
           ) : null}
-          {finished && !data.result?.pr_url ? (
-            <button type="button" onClick={() => pullRequest.mutate()} disabled={pullRequest.isPending}>
-              {pullRequest.isPending ? 'Opening…' : 'Open pull request'}
-            </button>
-          ) : null}
-          {data.result?.pr_url ? (
-            <a className="button" href={data.result.pr_url}>
-              View pull request
-            </a>
-          ) : null}
+          {finished ? <PullRequestAction job={data} /> : null}
         </div>
       </div>
       <ErrorNote error={cancel.error} what="Cancel" />
-      <ErrorNote error={pullRequest.error} what="Pull request" />
-      {pullRequest.data ? (
-        <p className="ok-note" role="status">
-          Pull request <a href={pullRequest.data.pr_url}>#{pullRequest.data.pr_number}</a> is open.
-        </p>
-      ) : null}
       {followingUp ? <FollowUp job={data} onClose={() => setFollowingUp(false)} /> : null}
       <Waiting job={data} />
       <Facts job={data} />
@@ -406,6 +454,7 @@ function JobView({ id }: { id: string }) {
         </section>
         <div className="side">
           <Outcome job={data} />
+          {data.result?.qa ? <QaReport qa={data.result.qa} jobSucceeded={data.status === 'succeeded'} /> : null}
           <Thread job={data} />
         </div>
       </div>

@@ -337,8 +337,10 @@ describe('the claude-code agent with the real Claude Code CLI, default settings'
     });
     const repo = createTestRepo();
     dirs.push(repo);
-    const { job, log } = await finished(await submit(repo, { max_cost_usd: 0.5 }));
+    const { job, log } = await finished(await submit(repo, { max_cost_usd: 0.5, max_attempts: 2 }));
     expect(job.status, log).toBe('failed');
+    // Final: another attempt would only spend again.
+    expect(job.attempt).toBe(1);
     expect(job.max_cost_usd).toBe(0.5);
     expect(job.error).toMatch(/^stopped: cost \$\d+\.\d+ \(estimated from tokens at claude-[\w-]+'s price\) passed max_cost_usd \$0\.5/);
     expect(log).toContain('stopping the agent: cost');

@@ -86,11 +86,17 @@ describe("Claude Code's stream", () => {
   it('reads a rejected rate_limit_event with its reset, and a usage limit with no result at all', () => {
     const rejected = parse([line({ type: 'rate_limit_event', rate_limit_info: { status: 'rejected', resetsAt: 1796650000 } })]).report;
     expect(rejected.rateLimited?.resetsAt?.getTime()).toBe(1796650000 * 1000);
-    const words = parse([assistant('m', [{ type: 'text', text: "5-hour limit reached ∙ resets 3pm" }])]).report;
+    // Claude Code's own (synthetic) message with no result after it.
+    const synthetic = line({ type: 'assistant', message: { id: 'x', model: '<synthetic>', role: 'assistant', content: [{ type: 'text', text: '5-hour limit reached ∙ resets 3pm' }] } });
+    const words = parse([synthetic]).report;
     expect(words.resultSeen).toBe(false);
     expect(words.rateLimited?.resetsAt?.toISOString()).toBe('2026-12-07T15:00:00.000Z');
-    // The same words in a successful run are only words.
-    const fine = parse([assistant('m', [{ type: 'text', text: 'usage limit reached resets 3pm' }]), line({ type: 'result', is_error: false, result: 'ok' })]).report;
+    // The model's own words about a limit are only words, with or without a result after them.
+    expect(parse([assistant('m', [{ type: 'text', text: "the API returns 429 'Rate limit exceeded'" }])]).report.rateLimited).toBeNull();
+    const maxTurns = parse([assistant('m', [{ type: 'text', text: 'usage limit reached resets 3pm' }]), line({ type: 'result', subtype: 'error_max_turns', is_error: true })]).report;
+    expect(maxTurns.rateLimited).toBeNull();
+    // A run that ended with a successful result was not stopped, whatever limit events it saw.
+    const fine = parse([line({ type: 'rate_limit_event', rate_limit_info: { status: 'rejected', resetsAt: 1796650000 } }), line({ type: 'result', is_error: false, result: 'ok' })]).report;
     expect(fine.rateLimited).toBeNull();
   });
 

@@ -70,6 +70,15 @@ describe('events', () => {
     expect(resumed.map((f) => Number(/^id: (\d+)/.exec(f)![1]))).toEqual(data.filter((e) => e.seq > 3).map((e) => e.seq));
   });
 
+  it('bounds a runaway line of output, and every event after it is still served', async () => {
+    const job = await run(`head -c 1500000 /dev/zero | tr '\\0' x; echo; echo AFTER`);
+    const events = (await api(t.url, 'GET', `/api/v1/jobs/${job.id}/events?limit=500`)).body.events as any[];
+    const output = events.filter((e) => e.kind === 'output');
+    expect(output.map((e) => e.text.length)).toEqual([64 * 1024 + '… (1434464 more characters cut)'.length, 5]);
+    expect(output[1].text).toBe('AFTER');
+    expect(events.at(-1).kind).toBe('note');
+  });
+
   it('answers 404 for an unknown job and 400 for a cursor it did not issue', async () => {
     expect((await api(t.url, 'GET', '/api/v1/jobs/00000000-0000-4000-8000-000000000000/events')).status).toBe(404);
     const job = await run('true');

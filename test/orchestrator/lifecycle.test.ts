@@ -114,14 +114,14 @@ describe('an outcome that cannot be recorded', () => {
   it('does not leave the job running: its lease lapses and recovery runs it again', async () => {
     t = await startTestOrchestrator({ env: { AUTOBUILD_LEASE_S: '2' } });
     const repo = createTestRepo();
-    // The database refuses the first write of a finished outcome (as a constraint or a lost
-    // connection would), then takes the next.
+    // The database refuses the first two writes of a finished outcome (the outcome, then the
+    // outcome without its result: as a lost connection would), then takes the next.
     // (A sequence counts the refusals: it is not rolled back with the refused write.)
     await t.db.exec(`
       create sequence if not exists public.outcome_writes;
       create or replace function public.refuse_first_outcome() returns trigger language plpgsql as $$
       begin
-        if old.status = 'running' and new.status in ('succeeded', 'failed') and nextval('public.outcome_writes') = 1 then
+        if old.status = 'running' and new.status in ('succeeded', 'failed') and nextval('public.outcome_writes') <= 2 then
           raise exception 'outcome refused (test)';
         end if;
         return new;
@@ -249,5 +249,31 @@ describe('logs', () => {
     expect(text).toContain('data: café');
     expect(text).not.toContain('\uFFFD');
     expect(text).toContain('data: 50%\ndata: 100%');
+  });
+});
+
+describe('a result the database refuses', () => {
+  it('is dropped, and the outcome recorded with a note, so the job does not stay running', async () => {
+    t = await startTestOrchestrator({ env: { AUTOBUILD_LEASE_S: '30' } });
+    const repo = createTestRepo();
+    await t.db.exec(`
+      create or replace function public.refuse_results() returns trigger language plpgsql as $$
+      begin
+        if old.status = 'running' and new.result is not null and new.status = 'succeeded' then
+          raise exception 'result refused (test)';
+        end if;
+        return new;
+      end $$;
+      create trigger refuse_results before update on orchestrator.jobs for each row execute function public.refuse_results();`);
+    try {
+      const job = await submit({ project_id: 'p', prompt: 'x', repo, agent: { type: 'command', command: ['sh', '-c', 'echo hi > a.txt'] } });
+      const done = await waitForJob(t.url, job.body.id, isDone, 20_000);
+      expect(done.status).toBe('succeeded');
+      expect(done.attempt).toBe(1);
+      expect(done.result).toBeNull();
+      expect(done.error).toMatch(/^its result could not be recorded \(.*result refused \(test\)/);
+    } finally {
+      await t.db.exec(`drop trigger if exists refuse_results on orchestrator.jobs; drop function if exists public.refuse_results();`);
+    }
   });
 });

@@ -109,7 +109,7 @@ describe('POST /api/v1/jobs/:id/pull-request', () => {
     expect(after.status).toBe('succeeded');
 
     const second = await openPr(job.id);
-    expect(second.status).toBe(200);
+    expect(second.status).toBe(201);
     expect(second.body).toEqual(first.body);
     expect(gh.pulls).toHaveLength(1);
 
@@ -238,7 +238,7 @@ describe('projects with pull_requests: true', () => {
 
     // Asking afterwards returns that one.
     const again = await openPr(job.id);
-    expect(again.status).toBe(200);
+    expect(again.status).toBe(201);
     expect(again.body).toEqual({ pr_url: job.result.pr_url, pr_number: job.result.pr_number });
     expect(gh.pulls).toHaveLength(1);
 

@@ -140,6 +140,35 @@ describe('QA after the agent', () => {
   });
 });
 
+describe('QA output', () => {
+  it('is stored whatever it holds (a NUL, an emoji cut by the tail), and secrets never reach it', async () => {
+    process.env.AUTOBUILD_QA_TEST_TOKEN = 'qa-secret-value-123456';
+    process.env.ANTHROPIC_API_KEY = 'sk-ant-qa-test-key-000';
+    try {
+      const repo = createTestRepo();
+      await project('odd-output', repo, {
+        rounds: 0,
+        required: false,
+        commands: [
+          { name: 'emoji', command: ['sh', '-c', 'printf "a\\000b"; i=0; while [ $i -lt 3000 ]; do printf "😀"; i=$((i+1)); done; echo; exit 1'] },
+          { name: 'env', command: ['sh', '-c', 'echo "token=$AUTOBUILD_QA_TEST_TOKEN key=${ANTHROPIC_API_KEY:-none}"; exit 1'] },
+        ],
+      });
+      const { job, events } = await runJob('odd-output', { type: 'command', command: ['true'] });
+      expect(job.status).toBe('succeeded');
+      expect(job.result.qa).toMatchObject({ passed: false, rounds: 1 });
+      const [emoji, env] = job.result.qa.checks;
+      expect(emoji.output_tail).not.toContain('\u0000');
+      expect(emoji.output_tail).toMatch(/😀+\n?$/u);
+      expect(env.output_tail).toContain('token=[REDACTED] key=none');
+      expect(JSON.stringify(events)).not.toContain('qa-secret-value-123456');
+    } finally {
+      delete process.env.AUTOBUILD_QA_TEST_TOKEN;
+      delete process.env.ANTHROPIC_API_KEY;
+    }
+  });
+});
+
 describe('check detection', () => {
   const repoWith = (files: Record<string, string>) => {
     const dir = tempDir('qa-detect-');

@@ -756,6 +756,7 @@ export type components = {
             };
             qa: components["schemas"]["QaReport"] | null;
             pr_url: string | null;
+            pr_number?: number | null;
             summary: string | null;
             usage?: components["schemas"]["Usage"] | null;
             cost_usd?: number | null;

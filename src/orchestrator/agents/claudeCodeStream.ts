@@ -138,7 +138,8 @@ export function claudeCodeStreamParser(options: ClaudeStreamOptions = {}): Agent
       if (!isObject(block)) continue;
       if (block.type === 'text' && typeof block.text === 'string' && block.text.trim()) {
         out.push({ kind: 'agent_text', text: block.text });
-        if (USAGE_LIMIT_TEXT.test(block.text)) limitText = block.text;
+        // Only Claude Code's own (synthetic) message is a limit; the model's words about a limit are not.
+        if (message.model === '<synthetic>' && USAGE_LIMIT_TEXT.test(block.text)) limitText = block.text;
       } else if (block.type === 'tool_use') {
         const tool = str(block.name) ?? 'tool';
         const id = str(block.id);
@@ -275,9 +276,11 @@ export function claudeCodeStreamParser(options: ClaudeStreamOptions = {}): Agent
       }
     },
     report(): RunReport {
-      // A subscription's usage limit may end the run with no result at all: its words are the signal.
-      if (!report.rateLimited && limitText && (!report.resultSeen || report.isError)) {
-        return { ...report, rateLimited: { resetsAt: resetFromText(limitText, now()), message: oneLine(limitText, 500) } };
+      // A run that ended with a successful result was not stopped, whatever limit events it saw.
+      if (report.resultSeen && !report.isError) return { ...report, rateLimited: null, usage: report.usage ?? turnUsage };
+      // A subscription's usage limit may end the run with no result at all: Claude Code's words are the signal.
+      if (!report.rateLimited && limitText && !report.resultSeen) {
+        return { ...report, usage: report.usage ?? turnUsage, rateLimited: { resetsAt: resetFromText(limitText, now()), message: oneLine(limitText, 500) } };
       }
       return { ...report, usage: report.usage ?? turnUsage };
     },

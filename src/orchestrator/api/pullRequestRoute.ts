@@ -34,7 +34,8 @@ export function registerPullRequestRoute(app: HttpApp, deps: PullRequestRouteDep
         log.note(`pull request opened: ${pull.pr_url}`);
         await log.close();
       }
-      return reply.status(pull.created ? 201 : 200).send({ pr_url: pull.pr_url, pr_number: pull.pr_number });
+      // 201 whether it was opened now or was already open (API.md: open or return the existing one).
+      return reply.status(201).send({ pr_url: pull.pr_url, pr_number: pull.pr_number });
     },
   );
 }

@@ -42,6 +42,7 @@ export const orchestratorComponents: Record<string, TSchema> = {
     diff_stat: Type.Object({ files: Type.Integer(), insertions: Type.Integer(), deletions: Type.Integer() }),
     qa: Nullable(Ref('QaReport')),
     pr_url: Nullable(Type.String()),
+    pr_number: Type.Optional(Nullable(Type.Integer())),
     summary: Nullable(Type.String()),
     usage: Type.Optional(Nullable(Ref('Usage'))),
     cost_usd: Type.Optional(Nullable(Type.Number())),

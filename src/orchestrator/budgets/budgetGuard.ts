@@ -8,7 +8,7 @@ import type { Logger } from '../../platform/logger.js';
 import { priceUsage } from '../agents/pricing.js';
 import { addUsage, ZERO_USAGE, type RunEvent, type TokenUsage } from '../agents/runEvents.js';
 import type { JobRow } from '../jobs/job.js';
-import { projectSpend, recordSpend } from './spend.js';
+import { projectSpend, recordSession, recordSpend } from './spend.js';
 
 const WRITE_EVERY_MS = 2000;
 const REFRESH_OTHERS_MS = 15_000;
@@ -37,6 +37,7 @@ export class BudgetGuard {
   private pendingWrite: NodeJS.Timeout | undefined;
   private latest: { costUsd: number; usage: TokenUsage | null; estimated: boolean } | null = null;
   private stopped = false;
+  private inFlight: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: BudgetGuardOptions) {}
 
@@ -53,13 +54,21 @@ export class BudgetGuard {
     return this.seenModel;
   }
 
-  stop(): void {
+  /** Stops watching; resolves once a spend write under way has ended. */
+  stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.pendingWrite);
+    return this.inFlight;
   }
 
   observe(event: RunEvent): void {
-    if (event.kind === 'session' && event.model) this.seenModel = event.model;
+    if (event.kind === 'session') {
+      if (event.model) this.seenModel = event.model;
+      const { db, job, workerId, logger } = this.options;
+      this.inFlight = this.inFlight.then(() =>
+        recordSession(db, job.id, workerId, event.session_id).catch((error: Error) => logger.warn({ err: error.message }, 'could not record the session')),
+      );
+    }
     if (event.kind !== 'usage' || this.stopped) return;
     const { prices, maxCostUsd } = this.options;
     const base = this.options.base ?? { costUsd: this.options.job.cost_usd ?? 0, usage: this.options.job.usage };
@@ -100,8 +109,10 @@ export class BudgetGuard {
       if (this.stopped || !this.latest) return;
       this.lastWrite = Date.now();
       const { costUsd, usage } = this.latest;
-      void recordSpend(this.options.db, this.options.job.id, this.options.workerId, { costUsd, usage, sessionId: null }).catch((error: Error) =>
-        this.options.logger.warn({ err: error.message }, 'could not record the spend so far'),
+      this.inFlight = this.inFlight.then(() =>
+        recordSpend(this.options.db, this.options.job.id, this.options.workerId, { costUsd, usage, sessionId: null }).catch((error: Error) =>
+          this.options.logger.warn({ err: error.message }, 'could not record the spend so far'),
+        ),
       );
     }, wait);
   }

@@ -21,7 +21,8 @@ export async function projectSpend(db: Queryable, projectId: string, exceptJobId
 /** Record a job's spend so far (every run of it), while it runs or as it ends; only its runner writes. */
 export async function recordSpend(db: Queryable, jobId: string, workerId: string, spend: { costUsd: number; usage: TokenUsage | null; sessionId: string | null }): Promise<void> {
   await db.query(
-    `update orchestrator.jobs set cost_usd = $3, usage = coalesce($4::jsonb, usage), session_id = coalesce($5, session_id), spent_at = now()
+    // greatest: a late write of an earlier figure never takes spend back.
+    `update orchestrator.jobs set cost_usd = greatest(cost_usd, $3), usage = coalesce($4::jsonb, usage), session_id = coalesce($5, session_id), spent_at = now()
       where id = $1 and locked_by = $2`,
     [jobId, workerId, spend.costUsd, spend.usage ? JSON.stringify(spend.usage) : null, spend.sessionId],
     { reusePlan: true },
@@ -61,4 +62,9 @@ export async function liveWaitingReasons(db: Queryable, rows: JobRow[], maxParal
     }
   }
   return reasons;
+}
+
+/** The agent's session, stored as soon as it starts: a job recovered after a crash can still resume it. */
+export async function recordSession(db: Queryable, jobId: string, workerId: string, sessionId: string): Promise<void> {
+  await db.query(`update orchestrator.jobs set session_id = $3 where id = $1 and locked_by = $2`, [jobId, workerId, sessionId], { reusePlan: true });
 }

@@ -13,6 +13,8 @@ import { runAgentProcess, type StopReason } from '../agents/agentProcess.js';
 import { decideOutcome, runSpend, type RunSpend, type RunVerdict } from '../agents/runOutcome.js';
 import { emptyReport, type RunReport, type TokenUsage } from '../agents/runEvents.js';
 import { getProject } from '../projects/projects.js';
+import { getJobRow } from '../jobs/jobQueries.js';
+import { storableJson } from '../../platform/database/storable.js';
 import { DEFAULT_QA_ROUNDS, qaChecks, type QaCheckSpec } from '../qa/detectChecks.js';
 import { qaFeedback, runChecks } from '../qa/runChecks.js';
 import { startCodexRun, type CodexRun } from '../agents/codexRun.js';
@@ -48,6 +50,9 @@ export interface LocalExecutorDeps {
  * 'requeue' (shutdown) or 'abandon' (lease lost: someone else owns the job now).
  */
 export type LocalRunOutcome = AttemptOutcome | ({ status: 'park' } & Parking) | { status: 'requeue' } | { status: 'abandon' };
+
+/** A job parked this many times by a provider's limit fails instead: a limit that never lifts, or a misread one. */
+const MAX_PARKS = 20;
 
 interface AgentRunInput {
   worktree: WorktreeRow;
@@ -95,6 +100,13 @@ export class LocalExecutor {
     const log = logs.open(job.id);
     const scoped = logger.child({ jobId: job.id });
     log.note(`attempt ${job.attempt} of ${job.max_attempts} on ${workerId}`);
+    if (job.max_cost_usd !== null && (job.cost_usd ?? 0) >= job.max_cost_usd) {
+      // Spent up to its limit by earlier runs (a run parked by a limit, an interrupted one): nothing more.
+      const message = `already spent $${(job.cost_usd ?? 0).toFixed(4)} of max_cost_usd $${job.max_cost_usd}; not run again`;
+      log.note(message);
+      await log.close();
+      return { status: 'failed', exitCode: null, error: message, result: job.result, final: true };
+    }
     let worktree;
     try {
       worktree = await worktrees.create(job, workerId);
@@ -222,9 +234,20 @@ export class LocalExecutor {
         scoped.error({ err: (error as Error).message }, 'worktree cleanup failed');
       }
     }
-    // A run that denied tools and changed nothing fails now that the branch's work is known.
-    if (verdict.status === 'succeeded' && result && (result.permission_denials ?? 0) > 0 && result.commits.length === 0) {
+    if (result) result = storableJson(result);
+    let final = verdict.status === 'failed' && verdict.error?.startsWith('stopped: ') === true;
+    // A run that denied tools and changed nothing fails now that the branch's work is known (its
+    // own work: a follow-up's branch already holds its parent's commits).
+    if (verdict.status === 'succeeded' && result && (result.permission_denials ?? 0) > 0 && !(await this.changedAnything(job, result))) {
       verdict = { status: 'failed', exitCode: verdict.exitCode, error: `the agent was denied ${result.denied_tools!.join(', ')} and changed nothing` };
+    }
+    // The agent's last report can take the job over its limit after the process exited: fail closed.
+    if (verdict.status === 'succeeded' && job.max_cost_usd !== null && (result?.cost_usd ?? 0) > job.max_cost_usd) {
+      verdict = { status: 'failed', exitCode: verdict.exitCode, error: `spent $${result!.cost_usd!.toFixed(4)}, over max_cost_usd $${job.max_cost_usd}` };
+      final = true;
+    }
+    if (verdict.status === 'park' && job.parks + 1 > MAX_PARKS) {
+      verdict = { status: 'failed', exitCode: null, error: `rate limited by the model provider ${job.parks + 1} times; giving up (${verdict.reason})` };
     }
     if (verdict.status === 'park') {
       log.note(`${verdict.reason}; the job goes back to the queue and resumes its session then`);
@@ -234,7 +257,17 @@ export class LocalExecutor {
     if (verdict.status !== 'requeue' && verdict.status !== 'abandon' && verdict.error) log.note(verdict.error);
     await log.close();
     if (verdict.status === 'requeue' || verdict.status === 'abandon') return { status: verdict.status };
-    return { status: verdict.status, exitCode: verdict.exitCode, error: verdict.error, result };
+    return { status: verdict.status, exitCode: verdict.exitCode, error: verdict.error, result, final };
+  }
+
+  /** Whether the job made commits of its own (beyond its parent's last commit, for a follow-up). */
+  private async changedAnything(job: JobRow, result: JobResult): Promise<boolean> {
+    if (!job.parent_job_id) return result.commits.length > 0;
+    const parent = await getJobRow(this.deps.db, job.parent_job_id).catch(() => undefined);
+    const from = parent?.result?.commits.at(-1)?.sha;
+    if (!from) return result.commits.length > 0;
+    const at = result.commits.findIndex((commit) => commit.sha === from);
+    return at < 0 ? result.commits.length > 0 : at < result.commits.length - 1;
   }
 
   /**
@@ -308,7 +341,7 @@ export class LocalExecutor {
       });
       recorder.flush();
       codex?.finish();
-      guard.stop();
+      await guard.stop();
       log.note(`agent exited: ${result.exitCode !== null ? `code ${result.exitCode}` : `signal ${result.signal ?? 'none'}`}`);
       const report = recorder.report();
       const spend = runSpend({ cost_usd: run.base.costUsd, usage: run.base.usage }, report, guard.model(), config.costs.prices);

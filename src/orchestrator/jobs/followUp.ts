@@ -25,31 +25,36 @@ export async function submitFollowUp(db: Database, parentId: string, input: Foll
     throw new AppError('state_conflict', `job ${parentId} is ${parent.status}; a follow-up can start once it has finished`);
   }
   const threadId = parent.thread_id ?? parent.id;
-  const busy = await db.query<{ id: string; status: string }>(
-    `select id, status from orchestrator.jobs where (thread_id = $1 or id = $1) and status in ('queued', 'preparing', 'running') limit 1`,
-    [threadId],
-  );
-  if (busy[0]) throw new AppError('state_conflict', `job ${busy[0].id} of this thread is ${busy[0].status}; follow up once it has finished`);
-  const rows = await insertJob(db, {
-    id: randomUUID(),
-    project_id: parent.project_id,
-    ticket_id: parent.ticket_id,
-    title: followUpTitle(input.prompt),
-    prompt: input.prompt,
-    priority: input.priority ? priorityRank(input.priority) : parent.priority,
-    executor: parent.executor,
-    agent: parent.agent,
-    repo: parent.repo,
-    base_branch: parent.base_branch,
-    branch: parent.branch,
-    timeout_s: parent.timeout_s,
-    max_attempts: parent.max_attempts,
-    idempotency_key: null,
-    request_hash: null,
-    max_cost_usd: parent.max_cost_usd,
-    parent_job_id: parent.id,
-    thread_id: threadId,
-    session_id: parent.result?.session_id ?? parent.session_id,
+  // Check and insert under the thread's lock, so two follow-ups sent at once (to two replicas) cannot
+  // both be queued; the claim also never starts a job while another of its thread is active.
+  const rows = await db.transaction(async (tx) => {
+    await tx.query(`select pg_advisory_xact_lock(hashtext('autobuild:thread:' || $1))`, [threadId]);
+    const busy = await tx.query<{ id: string; status: string }>(
+      `select id, status from orchestrator.jobs where (thread_id = $1 or id = $1) and status in ('queued', 'preparing', 'running') limit 1`,
+      [threadId],
+    );
+    if (busy[0]) throw new AppError('state_conflict', `job ${busy[0].id} of this thread is ${busy[0].status}; follow up once it has finished`);
+    return insertJob(tx, {
+      id: randomUUID(),
+      project_id: parent.project_id,
+      ticket_id: parent.ticket_id,
+      title: followUpTitle(input.prompt),
+      prompt: input.prompt,
+      priority: input.priority ? priorityRank(input.priority) : parent.priority,
+      executor: parent.executor,
+      agent: parent.agent,
+      repo: parent.repo,
+      base_branch: parent.base_branch,
+      branch: parent.branch,
+      timeout_s: parent.timeout_s,
+      max_attempts: parent.max_attempts,
+      idempotency_key: null,
+      request_hash: null,
+      max_cost_usd: parent.max_cost_usd,
+      parent_job_id: parent.id,
+      thread_id: threadId,
+      session_id: parent.result?.session_id ?? parent.session_id,
+    });
   });
   const { queue_position, ...job } = rows[0]!;
   return { job: job as JobRow, queuePosition: queue_position };

@@ -87,6 +87,7 @@ export interface JobRow {
   thread_id: string | null;
   session_id: string | null;
   runs: number;
+  parks: number;
   waiting_reason: string | null;
   max_cost_usd: number | null;
   cost_usd: number;

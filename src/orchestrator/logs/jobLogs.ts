@@ -27,17 +27,33 @@ export interface EventsPage {
   offset: number;
 }
 
-/** Lines already in a file (the next event's seq is this plus one). */
-function countLines(file: string): number {
-  if (!existsSync(file)) return 0;
+/** Lines already in a file (the next event's seq is this plus one), and whether its last line is torn (no newline: a crash mid-write). */
+function countLines(file: string): { lines: number; torn: boolean } {
+  if (!existsSync(file)) return { lines: 0, torn: false };
   const data = readFileSync(file);
   let lines = 0;
   for (const byte of data) if (byte === 10) lines++;
-  return lines;
+  return { lines, torn: data.length > 0 && data[data.length - 1] !== 10 };
+}
+
+/** Longest string kept in a stored event: a runaway line of output must not make one event megabytes long. */
+const MAX_EVENT_TEXT = 64 * 1024;
+
+function bounded(event: RunEvent): RunEvent {
+  let cut: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(event)) {
+    if (typeof value === 'string' && value.length > MAX_EVENT_TEXT) {
+      cut ??= { ...event };
+      cut[key] = `${value.slice(0, MAX_EVENT_TEXT)}… (${value.length - MAX_EVENT_TEXT} more characters cut)`;
+    }
+  }
+  return (cut as RunEvent | undefined) ?? event;
 }
 
 export class JobLogs {
   private readonly events = new EventEmitter();
+  /** The next seq of each job with an open writer in this process: two writers never reuse a number. */
+  private readonly sequences = new Map<string, { seq: number; writers: number }>();
 
   constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -61,13 +77,23 @@ export class JobLogs {
     const events: WriteStream = createWriteStream(this.eventsPathOf(jobId), { flags: 'a' });
     let raw: WriteStream | undefined;
     for (const stream of [text, events]) stream.on('error', () => undefined);
-    // Seq continues across attempts, resumes and follow-up notes: the file's line count so far.
-    let seq = countLines(this.eventsPathOf(jobId));
+    // Seq continues across attempts, resumes and notes: the file's line count so far (a torn last
+    // line is ended first, so it cannot swallow the next event), shared by this process's writers.
+    let sequence = this.sequences.get(jobId);
+    if (!sequence) {
+      const existing = countLines(this.eventsPathOf(jobId));
+      if (existing.torn) events.write('\n');
+      sequence = { seq: existing.lines + (existing.torn ? 1 : 0), writers: 0 };
+      this.sequences.set(jobId, sequence);
+    }
+    sequence.writers += 1;
+    const state = sequence;
     const emit = () => this.events.emit(jobId);
-    const event = (value: RunEvent) => {
+    const event = (raw: RunEvent) => {
+      const value = bounded(raw);
       const at = new Date().toISOString();
-      seq += 1;
-      events.write(`${JSON.stringify({ seq, at, ...value })}\n`);
+      state.seq += 1;
+      events.write(`${JSON.stringify({ seq: state.seq, at, ...value })}\n`);
       const line = renderEvent(value, at);
       if (line === null) emit();
       else text.write(`${line}\n`, emit);
@@ -83,6 +109,8 @@ export class JobLogs {
       event,
       note: (message) => event({ kind: 'note', text: message }),
       close: async () => {
+        state.writers -= 1;
+        if (state.writers === 0) this.sequences.delete(jobId);
         const end = (stream: WriteStream | undefined) => new Promise<void>((resolve) => (stream ? stream.end(() => resolve()) : resolve()));
         await Promise.all([end(raw), end(events), end(text)]);
         emit();
@@ -130,11 +158,18 @@ export class JobLogs {
   async readEvents(jobId: string, options: { afterSeq: number; limit: number; offset?: number }): Promise<EventsPage> {
     const out: StoredRunEvent[] = [];
     let offset = options.offset ?? 0;
+    let window = 1 << 20;
     for (;;) {
-      const chunk = await readBytes(this.eventsPathOf(jobId), offset, 1 << 20);
+      const chunk = await readBytes(this.eventsPathOf(jobId), offset, window);
       if (chunk.length === 0) return { events: out, offset };
       const lastNewline = chunk.lastIndexOf(10);
-      if (lastNewline < 0) return { events: out, offset };
+      if (lastNewline < 0) {
+        // A line longer than the window (an old log's, before events were bounded): read a larger one.
+        if (chunk.length < window) return { events: out, offset };
+        window *= 4;
+        continue;
+      }
+      window = 1 << 20;
       let start = 0;
       while (start <= lastNewline) {
         const end = chunk.indexOf(10, start);

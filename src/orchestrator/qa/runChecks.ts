@@ -6,11 +6,32 @@ import type { RunEvent } from '../agents/runEvents.js';
 import type { QaCheckResult } from '../jobs/job.js';
 import type { JobLogWriter } from '../logs/jobLogs.js';
 import type { QaCheckSpec } from './detectChecks.js';
+import { storableText } from '../../platform/database/storable.js';
 
 const TAIL_CHARS = 4000;
 
+/** The model providers' credentials: a project's checks have no use for them, and their output is shown widely. */
+const PROVIDER_CREDENTIALS = /^(ANTHROPIC_API_KEY|ANTHROPIC_AUTH_TOKEN|CLAUDE_CODE_OAUTH_TOKEN|OPENAI_API_KEY|CODEX_API_KEY)$/;
+/** Variables whose values are masked wherever a check's output is shown (events, log, the agent, a pull request). */
+const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL/i;
+
+/** The checks' environment: the agent's, without the model providers' credentials; and the values to mask. */
+export function checkEnvironment(agentEnv: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; secrets: string[] } {
+  const env: NodeJS.ProcessEnv = { ...agentEnv, CI: 'true' };
+  for (const name of Object.keys(env)) if (PROVIDER_CREDENTIALS.test(name)) delete env[name];
+  const secrets = Object.entries(agentEnv)
+    .filter(([name, value]) => SECRET_NAME.test(name) && typeof value === 'string' && value.length >= 8)
+    .map(([, value]) => value as string);
+  return { env, secrets };
+}
+
+export function maskSecrets(text: string, secrets: string[]): string {
+  return secrets.reduce((out, secret) => (out.includes(secret) ? out.split(secret).join('[REDACTED]') : out), text);
+}
+
 export interface CheckRunOptions {
   cwd: string;
+  /** The agent's environment (provider credentials are removed, secret-looking values masked). */
   env: NodeJS.ProcessEnv;
   log: JobLogWriter;
   killGraceMs: number;
@@ -26,7 +47,10 @@ export interface ChecksOutcome {
 
 export async function runChecks(specs: QaCheckSpec[], options: CheckRunOptions): Promise<ChecksOutcome> {
   const checks: QaCheckResult[] = [];
+  const { env, secrets } = checkEnvironment(options.env);
   for (const spec of specs) {
+    // A cancel (or the job's timeout) between two checks starts no further process.
+    if (options.signal.aborted) return { checks, passed: false, stoppedFor: (options.signal.reason as StopReason) ?? 'cancelled' };
     let output = '';
     const started = Date.now();
     const capture: JobLogWriter = {
@@ -40,12 +64,12 @@ export async function runChecks(specs: QaCheckSpec[], options: CheckRunOptions):
     options.log.note(`QA: ${spec.name} (${spec.command.join(' ')})`);
     const run = await runAgentProcess(
       { file: spec.command[0]!, args: spec.command.slice(1), env: {} },
-      { cwd: options.cwd, env: { ...options.env, CI: 'true' }, log: capture, timeoutMs: spec.timeoutS * 1000, killGraceMs: options.killGraceMs, signal: options.signal },
+      { cwd: options.cwd, env, log: capture, timeoutMs: spec.timeoutS * 1000, killGraceMs: options.killGraceMs, signal: options.signal },
     );
     // Its own time limit fails the check; the job's end (cancel, its timeout, shutdown) stops QA.
     if (options.signal.aborted) return { checks, passed: false, stoppedFor: (options.signal.reason as StopReason) ?? 'cancelled' };
     const timedOut = run.stoppedFor === 'timed_out';
-    const tail = `${output.slice(-TAIL_CHARS)}${timedOut ? `\n(killed after ${spec.timeoutS}s)` : ''}${run.spawnError ? `\ncould not start: ${run.spawnError}` : ''}`;
+    const tail = `${storableText(maskSecrets(output, secrets), TAIL_CHARS, true)}${timedOut ? `\n(killed after ${spec.timeoutS}s)` : ''}${run.spawnError ? `\ncould not start: ${run.spawnError}` : ''}`;
     const result: QaCheckResult = {
       name: spec.name,
       command: spec.command,

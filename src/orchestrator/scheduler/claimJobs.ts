@@ -38,6 +38,10 @@ candidates as (
     cross join lateral (
       select j.id, j.priority, j.seq from orchestrator.jobs j
        where j.status = 'queued' and j.project_id = q.project_id and j.run_at <= now()
+         -- One job of a thread at a time: they share a branch and a worktree path.
+         and (j.thread_id is null or not exists (
+               select 1 from orchestrator.jobs t
+                where (t.id = j.thread_id or t.thread_id = j.thread_id) and t.status in ('preparing', 'running')))
        order by j.priority, j.seq
        limit greatest(0, least($2::int, p.max_parallel - coalesce(a.n, 0)))
     ) c

@@ -9,6 +9,8 @@ export interface AttemptOutcome {
   exitCode: number | null;
   error: string | null;
   result: JobResult | null;
+  /** Never retried, whatever attempts remain (a stop over budget: another attempt would spend again). */
+  final?: boolean;
 }
 
 export interface RetryPolicy {
@@ -41,7 +43,7 @@ export async function finishAttempt(
   policy: RetryPolicy,
   externalRun?: Record<string, unknown>,
 ): Promise<JobRow | undefined> {
-  const retry = (outcome.status === 'failed' || outcome.status === 'timed_out') && job.attempt < job.max_attempts;
+  const retry = (outcome.status === 'failed' || outcome.status === 'timed_out') && job.attempt < job.max_attempts && !outcome.final;
   // The NOTIFY tells every replica a slot is free, or when the retry becomes due.
   const rows = await db.query<JobRow>(
     `with updated as (
@@ -126,7 +128,7 @@ export async function parkJob(db: Queryable, job: Pick<JobRow, 'id'>, workerId: 
           set status = case when cancel_requested_at is null then 'queued' else 'cancelled' end,
               finished_at = case when cancel_requested_at is null then null else now() end,
               attempt = case when cancel_requested_at is null then greatest(0, attempt - 1) else attempt end,
-              run_at = $3, waiting_reason = $4, session_id = coalesce($5, session_id), result = $6::jsonb, error = null,
+              run_at = $3, waiting_reason = $4, session_id = coalesce($5, session_id), result = $6::jsonb, error = null, parks = parks + 1,
               locked_by = null, locked_at = null, lease_expires_at = null, agent_pid = null, updated_at = now()
         where id = $1 and locked_by = $2 and status in ('preparing', 'running')
         returning *

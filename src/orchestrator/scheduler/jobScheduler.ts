@@ -187,7 +187,12 @@ export class JobScheduler {
           await parkJob(db, job, workerId, outcome);
           return;
         }
-        const finished = await finishAttempt(db, job, workerId, outcome, outcomePolicy(config));
+        const finished = await finishAttempt(db, job, workerId, outcome, outcomePolicy(config)).catch(async (error: Error) => {
+          // A result the database refuses must not keep the job running: record the outcome without it.
+          logger.warn({ jobId: job.id, err: error.message }, 'could not record the job result; recording the outcome without it');
+          const note = `its result could not be recorded (${error.message})`;
+          return finishAttempt(db, job, workerId, { ...outcome, result: null, error: outcome.error ? `${outcome.error}; ${note}` : note }, outcomePolicy(config));
+        });
         if (finished) {
           recorded = true;
           metrics.jobFinished(finished.status, (Date.now() - startedAt) / 1000);

@@ -60,7 +60,15 @@ export class WorktreeManager {
         `select * from orchestrator.worktrees where (job_id = $1 or path = $2) and status <> 'removed'`,
         [job.id, worktreePath],
       );
-      for (const row of previous) await this.saveAndRemove(row, 'left by an earlier run', owner);
+      for (const row of previous) {
+        // The janitor may be saving and removing the same worktree: wait for it rather than race it.
+        for (let tries = 0; !(await this.saveAndRemove(row, 'left by an earlier run', owner)); tries++) {
+          const still = await this.db.query(`select 1 from orchestrator.worktrees where id = $1 and status <> 'removed'`, [row.id]);
+          if (still.length === 0) break;
+          if (tries >= 50) throw new Error(`the worktree at ${row.path} is being cleaned up elsewhere and did not finish`);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
     }
 
     await mkdir(path.dirname(worktreePath), { recursive: true });

@@ -64,3 +64,22 @@ export function assertStorable(body: unknown, options: { prefix?: string; maxDep
   const [first] = problems;
   if (first) throw new AppError('validation_failed', `${first.field} ${first.message}`, problems);
 }
+
+/**
+ * Text from outside (an agent's output, a check's output tail) made storable: NUL removed and an
+ * unpaired surrogate (a cut through an emoji, say) replaced by U+FFFD. With `tail`, the last `max`
+ * characters are kept instead of the first.
+ */
+export function storableText(text: string, max = Number.POSITIVE_INFINITY, tail = false): string {
+  let out = text.includes('\u0000') ? text.replaceAll('\u0000', '') : text;
+  if (out.length > max) out = tail ? out.slice(-max) : out.slice(0, max);
+  return out.replace(/\p{Cs}/gu, '\uFFFD');
+}
+
+/** A JSON value with every string (keys too) made storable: what the orchestrator writes of agents' output never fails its write. */
+export function storableJson<T>(value: T): T {
+  if (typeof value === 'string') return storableText(value) as T;
+  if (Array.isArray(value)) return value.map((item) => storableJson(item)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableText(key), storableJson(item)])) as T;
+}

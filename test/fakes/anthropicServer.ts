@@ -4,7 +4,7 @@
 // (message_start, content_block_start/delta/stop with text_delta and input_json_delta,
 // message_delta with stop_reason and usage, message_stop). The test scripts the answers: a function
 // of the request body and its index among /v1/messages requests returns text and tool_use blocks,
-// or an API error. POST /v1/messages/count_tokens answers a rough estimate; any other path a 404 in
+// or an API error; a streamed text can be cut into chosen pieces and held between them. POST /v1/messages/count_tokens answers a rough estimate; any other path a 404 in
 // the API's error shape (HEAD / a 200: Claude Code's connectivity check). Every request is recorded (secrets redacted) for assertions.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -22,6 +22,13 @@ export interface FakeMessage {
   streamError?: { type: string; message: string };
   /** Streaming only: after the first text delta, nothing more (the connection stays open). */
   streamStall?: boolean;
+  /** Streaming only: how each text block is cut into text_delta events (default: two halves, or whole when short). */
+  textPieces?: (text: string) => string[];
+  /**
+   * Streaming only: awaited before each text delta after the message's first (n = 1, 2, ...), so a
+   * test can hold the answer mid-stream (a promise it resolves) or pace it (a delay).
+   */
+  beforeTextDelta?: (n: number) => Promise<void> | void;
 }
 
 export interface FakeError {
@@ -130,13 +137,14 @@ function assistantMessage(spec: FakeMessage, body: MessagesRequest) {
 }
 
 /** Writes a message as the Messages API's server-sent events, splitting text and JSON into a few deltas. */
-function streamMessage(res: ServerResponse, message: ReturnType<typeof assistantMessage>, spec: FakeMessage = { content: [] }): void {
+async function streamMessage(res: ServerResponse, message: ReturnType<typeof assistantMessage>, spec: FakeMessage = { content: [] }): Promise<void> {
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'request-id': `req_${randomUUID()}` });
   const send = (event: string, data: Record<string, unknown>) => res.write(`event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`);
   const pieces = (value: string) => (value.length <= 8 ? [value] : [value.slice(0, Math.ceil(value.length / 2)), value.slice(Math.ceil(value.length / 2))]);
   send('message_start', { message: { ...message, content: [], stop_reason: null, usage: { ...message.usage, output_tokens: 1 } } });
   send('ping', {});
   const interrupt = spec.streamError !== undefined || spec.streamStall === true;
+  let textDeltas = 0;
   for (const [index, block] of message.content.entries()) {
     if (interrupt && block.type === 'text') {
       send('content_block_start', { index, content_block: { type: 'text', text: '' } });
@@ -152,7 +160,14 @@ function streamMessage(res: ServerResponse, message: ReturnType<typeof assistant
       for (const partial of pieces(JSON.stringify(block.input))) send('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: partial } });
     } else {
       send('content_block_start', { index, content_block: { type: 'text', text: '' } });
-      for (const piece of pieces(block.text)) send('content_block_delta', { index, delta: { type: 'text_delta', text: piece } });
+      for (const piece of (spec.textPieces ?? pieces)(block.text)) {
+        if (textDeltas > 0 && spec.beforeTextDelta) {
+          await spec.beforeTextDelta(textDeltas);
+          if (res.destroyed) return;
+        }
+        textDeltas++;
+        send('content_block_delta', { index, delta: { type: 'text_delta', text: piece } });
+      }
     }
     send('content_block_stop', { index });
   }
@@ -205,7 +220,7 @@ export async function startFakeAnthropic(script: FakeScript): Promise<FakeAnthro
           return;
         }
         const message = assistantMessage(spec, body as MessagesRequest);
-        if (body.stream) streamMessage(res, message, spec);
+        if (body.stream) await streamMessage(res, message, spec);
         else sendJson(res, 200, message);
         return;
       }

@@ -2,11 +2,16 @@
 // conversation stays while the page is open; a service without a model says so plainly.
 import { useRef, useState, type FormEvent } from 'react';
 import { useQuery } from '@tanstack/react-query';
+import { Link } from 'react-router';
 import Markdown from 'react-markdown';
 import { ApiError, getJson, readSse, send } from '../../api/client';
 import type { ChatMessage, MemoryHealth, SourceRange } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
 import { ProjectPicker, useProjectChoice } from '../../components/ProjectPicker';
+
+/** The chat API's limits on conversation_history: turns kept (the latest) and characters a turn. */
+const HISTORY_TURNS = 50;
+const TURN_CHARS = 16_000;
 
 interface Turn {
   role: 'user' | 'assistant';
@@ -33,7 +38,11 @@ export function ChatPage() {
     event.preventDefault();
     const text = message.trim();
     if (!text || !project.trim() || busy) return;
-    const history: ChatMessage[] = turns.map((t) => ({ role: t.role, content: t.content }));
+    // The whole conversation so far (a stopped answer as far as it got), within the API's limits.
+    const history: ChatMessage[] = turns
+      .filter((t) => t.content.trim())
+      .slice(-HISTORY_TURNS)
+      .map((t) => ({ role: t.role, content: t.content.slice(0, TURN_CHARS) }));
     setTurns((all) => [...all, { role: 'user', content: text }, { role: 'assistant', content: '', streaming: true }]);
     setMessage('');
     setError(null);
@@ -74,7 +83,7 @@ export function ChatPage() {
       <ProjectPicker value={project} onChange={setProject} id="chat-project" />
       <div className="chat" aria-live="polite" aria-label="Conversation">
         {turns.map((turn, i) => (
-          <div key={i} className={`bubble ${turn.role}`}>
+          <div key={i} className={`bubble ${turn.role}`} aria-busy={turn.streaming ? true : undefined}>
             {turn.role === 'assistant' ? (
               <>
                 <div className="markdown">{turn.content ? <Markdown>{turn.content}</Markdown> : <p className="muted">Thinking…</p>}</div>
@@ -84,14 +93,15 @@ export function ChatPage() {
                     <ol className="sources">
                       {turn.sources.map((s) => (
                         <li key={`${s.path}:${s.start_line}`}>
-                          <a href={`/memory/search?path=${encodeURIComponent(s.path)}`} className="mono">
+                          <Link to={`/memory/search?path=${encodeURIComponent(s.path)}`} className="mono">
                             {s.path}:{s.start_line}–{s.end_line}
-                          </a>
+                          </Link>
                         </li>
                       ))}
                     </ol>
                   </>
                 ) : null}
+                {turn.streaming && turn.content ? <p className="muted small streaming-note">Writing the answer…</p> : null}
                 {!turn.streaming && turn.model !== undefined ? <p className="muted small">{turn.model ? `answered by ${turn.model}` : 'no model: retrieved passages'}</p> : null}
               </>
             ) : (

@@ -16,7 +16,12 @@ export interface CandidateRow {
   language: string;
   symbol: string | null;
   kind: string;
-  content: string;
+  /**
+   * The chunk's text: not read with the candidates (ranking never looks at it), only for the hits
+   * a search returns (chunkContents). bench/searchSmall: the candidate lists carried ~100 chunks'
+   * text per search to hand over and parse, for the 10 returned.
+   */
+  content?: string;
   symbol_tokens: string;
   path_tokens: string;
   /** How many chunks the row's file has in the index (file-level aggregation weighs by it). */
@@ -37,7 +42,7 @@ export interface VectorSearchSettings {
   efSearch: number;
 }
 
-const COLUMNS = 'id, path, start_line, end_line, language, symbol, kind, content, symbol_tokens, path_tokens';
+const COLUMNS = 'id, path, start_line, end_line, language, symbol, kind, symbol_tokens, path_tokens';
 /**
  * The chunk count of a candidate's file, looked up per returned row (the statements' outer select,
  * after their limit), so that ranking needs no statement of its own for it.
@@ -148,20 +153,26 @@ export async function nearestChunks(
   settings: VectorSearchSettings,
 ): Promise<CandidateRow[]> {
   const { sql, params } = nearestChunksQuery(record, vector, filters, limit);
+  const filtered = hasFilters(filters);
   return db.transaction(async (tx: Queryable) => {
     // One statement for the settings. At a few thousand chunks the planner prefers a table scan,
     // but distances cost ~4 us a row on PGlite (5k chunks: 14.7 ms scanning against 3.1 ms through
     // HNSW); narrow filters still use their btree index, enable_seqscan off only takes the full
-    // scan off the table.
+    // scan off the table. Without filters, below ~2k chunks the planner still read every vector,
+    // through a bitmap scan of the project's btree and a top-N sort (each vector read from TOAST,
+    // ~3 us a row: 2.3-3 ms at 779 chunks, bench/searchSmall); enable_sort off leaves it the HNSW
+    // scan, which hands rows over in order (0.6-1 ms there, ef_search 400 visiting nearly the
+    // whole small graph). With filters it stays on: a narrow one is best ranked exactly.
     await tx.query(
       `select set_config('hnsw.ef_search', $1, true), set_config('enable_seqscan', 'off', true)` +
+        (filtered ? '' : `, set_config('enable_sort', 'off', true)`) +
         (settings.iterativeScan ? `, set_config('hnsw.iterative_scan', 'relaxed_order', true)` : ''),
       [String(Math.min(1000, Math.max(settings.efSearch, limit)))],
       REUSE_PLAN,
     );
     // Without filters the plan is always the HNSW scan: prepared once. With filters the planner
     // must see their values (a narrow one is answered through its btree index instead).
-    return toRows(await tx.query(sql, params, hasFilters(filters) ? undefined : REUSE_PLAN));
+    return toRows(await tx.query(sql, params, filtered ? undefined : REUSE_PLAN));
   });
 }
 
@@ -216,4 +227,11 @@ export async function matchingChunks(
 ): Promise<CandidateRow[]> {
   const { sql, params } = matchingChunksQuery(indexId, tsquery, filters, limit, field);
   return toRows(await q.query(sql, params, REUSE_PLAN));
+}
+
+/** The text of these chunks (the hits a search returns), by id; a chunk deleted meanwhile is absent. */
+export async function chunkContents(q: Queryable, ids: number[]): Promise<Map<number, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await q.query<{ id: string | number; content: string }>(`select id, content from memory.chunks where id = any($1::bigint[])`, [ids], REUSE_PLAN);
+  return new Map(rows.map((row) => [Number(row.id), row.content]));
 }

@@ -6,7 +6,7 @@ import type { Database } from '../../platform/database/database.js';
 import { AppError } from '../../platform/errors.js';
 import { embedTexts, type EmbedderPool } from '../embeddings/embedderPool.js';
 import { findCodeIndex } from '../store/codeIndexes.js';
-import { bm25Chunks, matchingChunks, nearestChunks, type CandidateFilters, type CandidateRow, type VectorSearchSettings } from './candidates.js';
+import { bm25Chunks, chunkContents, matchingChunks, nearestChunks, type CandidateFilters, type CandidateRow, type VectorSearchSettings } from './candidates.js';
 import { parseQuery } from './queryTerms.js';
 import { textQueryPlan, type TermStats } from './termStats.js';
 import { dedupeOverlapping, rankCandidates, type ListRun } from './ranking.js';
@@ -71,14 +71,19 @@ export async function searchCode(deps: SearchDeps, request: SearchRequest, mode:
       : { name: 'symbol', rows: await matchingChunks(deps.db, record.id, terms.symbolQuery, filters, SYMBOL_CANDIDATES, 'symbol_search') };
 
   const lists = (await Promise.all([vectorList(), textList(), symbolList()])).filter((list): list is ListRun => list !== undefined);
-  if (mode !== 'hybrid') {
-    const rows = dedupeOverlapping(lists[0]?.rows ?? []);
-    return rows.slice(0, request.limit).map((row) => toHit(row, row.score));
-  }
-  return rankCandidates(lists, terms).slice(0, request.limit).map((row) => toHit(row, row.rank));
+  const hits =
+    mode !== 'hybrid'
+      ? dedupeOverlapping(lists[0]?.rows ?? []).slice(0, request.limit).map((row) => ({ row, score: row.score }))
+      : rankCandidates(lists, terms).slice(0, request.limit).map((row) => ({ row, score: row.rank }));
+  // The candidates came without their text: one statement reads it for the hits returned.
+  const contents = await chunkContents(deps.db, hits.map(({ row }) => row.id));
+  return hits.flatMap(({ row, score }) => {
+    const content = contents.get(row.id);
+    return content === undefined ? [] : [toHit(row, content, score)];
+  });
 }
 
-function toHit(row: CandidateRow, score: number): SearchHit {
+function toHit(row: CandidateRow, content: string, score: number): SearchHit {
   return {
     path: row.path,
     start_line: row.start_line,
@@ -86,7 +91,7 @@ function toHit(row: CandidateRow, score: number): SearchHit {
     language: row.language,
     ...(row.symbol ? { symbol: row.symbol } : {}),
     kind: row.kind,
-    content: row.content,
+    content,
     score: Math.round(score * 10_000) / 10_000,
   };
 }

@@ -1,0 +1,386 @@
+// Benchmark: search latency on small indexes, as a user meets it — `autobuild up` started as its own
+// process (both services over one embedded database, default settings, the offline embedder its
+// `auto` setting falls back to), a few small real trees indexed into it through the memory service
+// over HTTP, then POST /api/v1/search timed from this process over one keep-alive connection. The
+// baseline, measured in the same run over the same connection: GET /health of the same service
+// (HTTP, Fastify, one trivial statement on the embedded database), interleaved with the searches.
+//
+// The trees: this repository's own sources (src/, then test/ and bench/ for the largest), split
+// into subsets of ~6 to ~280 files, each copied into a temporary directory and indexed as its own
+// project. Queries: natural-language questions and identifiers defined in the subset, interleaved.
+//
+//   node dist/bench/searchSmall.js
+//   BENCH_QUERIES (200 per project)  BENCH_WARMUP (30)
+//   BENCH_PROFILE=1: also runs the service in this process with every statement and embedding
+//   timed, and prints where a search's time goes (not the figures above: those come from `up`).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import type { Database, Queryable, QueryOptions } from '../src/platform/database/database.js';
+import { createEmbedder } from '../src/memory/embeddings/embedder.js';
+import type { EmbedderFactory } from '../src/memory/embeddings/embedderPool.js';
+import { envInt, percentile, round, table, tempDir } from './support/harness.js';
+import { expectJson, requestJson, seededRandom, startBenchMemory, type IndexResult, type SearchResult } from './support/memoryBench.js';
+import { collectRealFiles, shuffled, writeTree, type TreeFile } from './support/sourceTree.js';
+import { GENERIC_QUERIES } from './retrieval/scaleQueries.js';
+
+const GOAL_P50_MS = 10;
+const K = 10;
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The projects: which of the repository's directories, and how many of their files at most. */
+const PROJECTS: Array<{ name: string; dirs: string[]; maxFiles: number }> = [
+  { name: 'embeddings', dirs: ['src/memory/embeddings'], maxFiles: 6 },
+  { name: 'platform', dirs: ['src/platform'], maxFiles: 30 },
+  { name: 'memory', dirs: ['src/memory'], maxFiles: 60 },
+  { name: 'src', dirs: ['src'], maxFiles: 150 },
+  { name: 'src-test-bench', dirs: ['src', 'test', 'bench'], maxFiles: 280 },
+];
+
+interface Project {
+  name: string;
+  root: string;
+  files: number;
+  chunks: number;
+  symbols: string[];
+}
+
+async function prepareProjects(random: () => number): Promise<Project[]> {
+  const out: Project[] = [];
+  for (const spec of PROJECTS) {
+    const files: TreeFile[] = [];
+    const symbols: string[] = [];
+    for (const dir of spec.dirs) {
+      const found = await collectRealFiles(path.join(REPO_ROOT, dir));
+      files.push(...found.files.map((file) => ({ ...file, path: `${dir}/${file.path}` })));
+      symbols.push(...found.symbols);
+    }
+    // A seeded subset when there are more than asked for, so every run indexes the same files.
+    const chosen = files.length > spec.maxFiles ? shuffled(files, random).slice(0, spec.maxFiles) : files;
+    const root = tempDir(`autobuild-bench-small-${spec.name.replace(/\W/g, '-')}-`);
+    writeTree(root, chosen);
+    out.push({ name: spec.name, root, files: chosen.length, chunks: chosen.reduce((sum, f) => sum + f.chunks, 0), symbols: [...new Set(symbols)].sort() });
+  }
+  return out;
+}
+
+function queriesFor(project: Project, count: number, random: () => number): string[] {
+  const natural = shuffled(GENERIC_QUERIES, random);
+  const identifiers = shuffled(project.symbols, random);
+  const out: string[] = [];
+  for (let i = 0; out.length < count; i++) {
+    const nl = natural[i % natural.length]!;
+    out.push(nl);
+    if (identifiers.length > 0 && out.length < count) out.push(identifiers[i % identifiers.length]!);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// `autobuild up` as its own process
+
+interface Up {
+  memoryUrl: string;
+  child: ChildProcess;
+  home: string;
+  stop(): Promise<void>;
+}
+
+/** The environment of `up`: a fixed one (no DATABASE_URL, no embedding settings from the caller), ports chosen by the system. */
+function upEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    AUTOBUILD_HOME: home,
+    AUTOBUILD_HOST: '127.0.0.1',
+    ORCHESTRATOR_PORT: '0',
+    MEMORY_PORT: '0',
+    WEB_PORT: '0',
+    AUTOBUILD_LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+export async function startUp(extra: Record<string, string> = {}, mode: 'up' | 'orchestrator' = 'up'): Promise<Up & { orchestratorUrl: string }> {
+  const home = tempDir('autobuild-bench-up-');
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/autobuild.js'), mode], {
+    cwd: home,
+    env: upEnv(home, extra),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const urls = await new Promise<{ memory: string; orchestrator: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`autobuild ${mode} did not start in 120 s: ${stderr.slice(-2000)}`)), 120_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      const orchestrator = /orchestrator on (\S+)/.exec(stdout)?.[1] ?? '';
+      const memory = /memory service on (\S+)/.exec(stdout)?.[1] ?? '';
+      const ready = mode === 'up' ? /dashboard on \S+\n/.test(stdout) : orchestrator !== '' && stdout.endsWith('\n');
+      if (ready) {
+        clearTimeout(timer);
+        resolve({ memory, orchestrator });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`autobuild ${mode} exited with ${code}: ${stderr.slice(-2000)}`));
+    });
+  });
+  const loopback = (url: string) => url.replace('://0.0.0.0', '://127.0.0.1');
+  return {
+    memoryUrl: loopback(urls.memory),
+    orchestratorUrl: loopback(urls.orchestrator),
+    child,
+    home,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// profiling (BENCH_PROFILE=1): the service in this process, statements and embedding timed
+
+type Timings = Map<string, { count: number; ms: number }>;
+
+function add(timings: Timings, key: string, ms: number): void {
+  const tally = timings.get(key) ?? { count: 0, ms: 0 };
+  tally.count++;
+  tally.ms += ms;
+  timings.set(key, tally);
+}
+
+function sqlKind(sql: string): string {
+  const flat = sql.replace(/\s+/g, ' ').trim().toLowerCase();
+  if (flat.includes('with nearest as materialized')) return 'SQL: nearest chunks (HNSW)';
+  if (flat.includes('symbol_search @@')) return 'SQL: symbol-name matches';
+  if (flat.includes('search @@')) return 'SQL: full-text matches (BM25 term frequencies)';
+  if (flat.startsWith('select id, content from memory.chunks')) return 'SQL: text of the hits returned';
+  if (/from memory\.chunks (c )?where id = any/.test(flat)) return "SQL: BM25 winners' rows";
+  if (flat.includes('from pg_stats')) return 'SQL: term statistics';
+  if (flat.includes('from memory.indexes')) return 'SQL: find index';
+  if (flat.startsWith('select set_config')) return 'SQL: settings (set_config)';
+  if (flat === 'begin' || flat === 'commit' || flat === 'rollback') return `SQL: ${flat}`;
+  return `SQL: other (${flat.slice(0, 40)})`;
+}
+
+/** Each statement's own time: from the later of its call and the previous answer (one connection). */
+function timedDb(db: Database, timings: Timings): Database {
+  let lastEnd = 0;
+  const timed = async <T>(sql: string, run: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await run();
+    } finally {
+      const end = performance.now();
+      add(timings, sqlKind(sql), end - Math.max(started, lastEnd));
+      lastEnd = end;
+    }
+  };
+  const wrap = (q: Queryable): Queryable => ({
+    query: <Row>(sql: string, params?: readonly unknown[], options?: QueryOptions) => timed(sql, () => q.query<Row>(sql, params, options)),
+    exec: (sql: string) => timed(sql, () => q.exec(sql)),
+  });
+  const root = wrap(db);
+  return {
+    kind: db.kind,
+    query: root.query,
+    exec: root.exec,
+    transaction: (fn) => {
+      const started = performance.now();
+      return db.transaction((tx) => fn(wrap(tx))).finally(() => add(timings, 'transaction (whole, incl. begin/commit)', performance.now() - started));
+    },
+    listen: (channel, onNotify) => db.listen(channel, onNotify),
+    close: () => db.close(),
+  };
+}
+
+function timedEmbedders(timings: Timings): EmbedderFactory {
+  return async (settings) => {
+    const made = await createEmbedder(settings);
+    const inner = made.embedder;
+    return {
+      ...made,
+      embedder: {
+        provider: inner.provider,
+        model: inner.model,
+        dimension: inner.dimension,
+        async embed(texts: string[]) {
+          const started = performance.now();
+          try {
+            return await inner.embed(texts);
+          } finally {
+            add(timings, 'embedding the query', performance.now() - started);
+          }
+        },
+      },
+    };
+  };
+}
+
+async function profileSearch(projects: Project[], queries: number, warmup: number, random: () => number): Promise<void> {
+  const timings: Timings = new Map();
+  const service = await startBenchMemory({ wrapDb: (db) => timedDb(db, timings), embedderFactory: timedEmbedders(timings) });
+  try {
+    for (const project of projects) {
+      await expectJson<IndexResult>(service.url, 'POST', '/api/v1/index/files', { project_id: project.name, root: project.root, sync: true });
+      const all = queriesFor(project, queries + warmup, random);
+      for (const q of all.slice(0, warmup)) await expectJson(service.url, 'POST', '/api/v1/search', { project_id: project.name, query: q, limit: K });
+      timings.clear();
+      let wall = 0;
+      for (const q of all.slice(warmup)) {
+        const t0 = performance.now();
+        await expectJson(service.url, 'POST', '/api/v1/search', { project_id: project.name, query: q, limit: K });
+        wall += performance.now() - t0;
+      }
+      const n = all.length - warmup;
+      const rows = [...timings]
+        .filter(([key]) => !key.startsWith('transaction'))
+        .sort((a, b) => b[1].ms - a[1].ms)
+        .map(([key, t]) => [key, round(t.count / n, 2), round(t.ms / n, 3)] as Array<string | number>);
+      const counted = [...timings].filter(([key]) => !key.startsWith('transaction')).reduce((sum, [, t]) => sum + t.ms, 0);
+      rows.push(['everything else: HTTP, parsing, ranking, JSON (wall minus the above)', '', round((wall - counted) / n, 3)]);
+      rows.push(['search over HTTP, mean', '', round(wall / n, 3)]);
+      console.log(`\nwhere a search's time goes, ${project.name} (${project.files} files), in-process service, mean per search`);
+      console.log(table(['', 'calls/search', 'ms/search'], rows));
+    }
+  } finally {
+    await service.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface ProjectFigures {
+  name: string;
+  files: number;
+  chunks: number;
+  indexS: number;
+  searchP50: number;
+  searchP99: number;
+  healthP50: number;
+  healthP99: number;
+}
+
+async function timeOne(run: () => Promise<void>): Promise<number> {
+  const t0 = performance.now();
+  await run();
+  return performance.now() - t0;
+}
+
+async function main(): Promise<void> {
+  const queries = envInt('BENCH_QUERIES', 200);
+  const warmup = envInt('BENCH_WARMUP', 30, 0);
+  const profile = process.env.BENCH_PROFILE === '1';
+  const random = seededRandom(14);
+  const projects = await prepareProjects(random);
+  console.log(
+    `search on small indexes: ${projects.length} projects (${projects.map((p) => `${p.name} ${p.files} files/${p.chunks} chunks`).join(', ')}), ` +
+      `${queries} searches each (limit ${K}) after ${warmup} warm-up, through \`autobuild up\` over HTTP; baseline GET /health, interleaved`,
+  );
+
+  const up = await startUp();
+  const figures: ProjectFigures[] = [];
+  try {
+    for (const project of projects) {
+      const t0 = performance.now();
+      const indexed = await expectJson<IndexResult>(up.memoryUrl, 'POST', '/api/v1/index/files', { project_id: project.name, root: project.root, sync: true });
+      const indexS = (performance.now() - t0) / 1000;
+      if (indexed.indexed_files !== project.files) throw new Error(`${project.name}: ${indexed.indexed_files} files indexed of ${project.files}`);
+      const all = queriesFor(project, queries + warmup, random);
+      for (const q of all.slice(0, warmup)) {
+        await expectJson(up.memoryUrl, 'POST', '/api/v1/search', { project_id: project.name, query: q, limit: K });
+        await requestJson(up.memoryUrl, 'GET', '/health');
+      }
+      const search: number[] = [];
+      const health: number[] = [];
+      let empty = 0;
+      for (const q of all.slice(warmup)) {
+        let hits = 0;
+        search.push(
+          await timeOne(async () => {
+            hits = (await expectJson<{ results: SearchResult[] }>(up.memoryUrl, 'POST', '/api/v1/search', { project_id: project.name, query: q, limit: K })).results.length;
+          }),
+        );
+        if (hits === 0) empty++;
+        health.push(
+          await timeOne(async () => {
+            const response = await requestJson(up.memoryUrl, 'GET', '/health');
+            if (response.status !== 200) throw new Error(`/health answered ${response.status}`);
+          }),
+        );
+      }
+      if (empty > search.length / 2) throw new Error(`${project.name}: ${empty} of ${search.length} searches found nothing`);
+      search.sort((a, b) => a - b);
+      health.sort((a, b) => a - b);
+      figures.push({
+        name: project.name,
+        files: project.files,
+        chunks: indexed.chunks_added,
+        indexS,
+        searchP50: percentile(search, 50),
+        searchP99: percentile(search, 99),
+        healthP50: percentile(health, 50),
+        healthP99: percentile(health, 99),
+      });
+    }
+  } finally {
+    await up.stop();
+  }
+
+  console.log(
+    '\n' +
+      table(
+        ['project', 'files', 'chunks', 'index s', 'search p50 ms', 'p99 ms', '/health p50 ms', 'p99 ms', 'search/health p50'],
+        figures.map((f) => [
+          f.name,
+          f.files,
+          f.chunks,
+          round(f.indexS, 1),
+          round(f.searchP50, 2),
+          round(f.searchP99, 2),
+          round(f.healthP50, 2),
+          round(f.healthP99, 2),
+          round(f.searchP50 / f.healthP50, 1),
+        ]),
+      ),
+  );
+  const worstP50 = Math.max(...figures.map((f) => f.searchP50));
+  const met = worstP50 < GOAL_P50_MS;
+  console.log(`\nslowest project's search p50: ${round(worstP50, 2)} ms (goal < ${GOAL_P50_MS} ms on every project: ${met ? 'met' : 'NOT met'})`);
+
+  if (profile) await profileSearch(projects, queries, warmup, random);
+  for (const project of projects) rmSync(project.root, { recursive: true, force: true });
+
+  console.log(
+    JSON.stringify({
+      benchmark: 'search_small',
+      via: 'autobuild up over http',
+      projects: figures.map((f) => ({
+        name: f.name,
+        files: f.files,
+        chunks: f.chunks,
+        search_p50_ms: round(f.searchP50, 2),
+        search_p99_ms: round(f.searchP99, 2),
+        health_p50_ms: round(f.healthP50, 2),
+        ratio_p50: round(f.searchP50 / f.healthP50, 2),
+      })),
+      goal_p50_ms_max: GOAL_P50_MS,
+      goal_met: met,
+    }),
+  );
+}
+
+main().catch((error: Error) => {
+  console.error(error.stack ?? error.message);
+  process.exitCode = 1;
+});

@@ -3,8 +3,7 @@
 // job's worktree, pointed (ANTHROPIC_BASE_URL) at a local fake of the Messages API that scripts
 // tool calls. What the job records (branch, events, readable log, usage, cost), a usage limit that
 // parks and resumes the session, a follow-up that resumes it again, and a budget that stops a run.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/platform/config.js';
@@ -13,23 +12,8 @@ import { buildOrchestrator, type Orchestrator } from '../../src/orchestrator/orc
 import { apiError, contentText, startFakeAnthropic, text, toolUse, type FakeAnthropic, type FakeResponse, type MessagesRequest } from '../fakes/anthropicServer.js';
 import { api, isDone, resetDb, sharedDb, TEST_ENV, waitForJob } from '../support/orchestrator.js';
 import { createTestRepo, gitIn, tempDir } from '../support/repo.js';
+import { claudeAgentEnv, claudeBinary, cwdOf, hasWrite, stepOf, userTexts } from '../support/claudeCode.js';
 
-/** The CLI's launcher (the native binary once its postinstall ran), else the platform package's binary. */
-function claudeBinary(): string {
-  const libc = process.platform === 'linux' && !(process.report.getReport() as any).header?.glibcVersionRuntime ? '-musl' : '';
-  const candidates = [
-    path.resolve('node_modules/.bin/claude'),
-    path.resolve(`node_modules/@anthropic-ai/claude-code-${process.platform}-${process.arch}${libc}/claude`),
-  ];
-  for (const file of candidates) {
-    try {
-      if (existsSync(file) && /Claude Code/.test(execFileSync(file, ['--version'], { encoding: 'utf8', timeout: 20_000 }))) return file;
-    } catch {
-      // a placeholder or a binary for another platform: try the next
-    }
-  }
-  throw new Error(`no runnable Claude Code CLI in node_modules (tried ${candidates.join(', ')}); run npm install`);
-}
 
 const CLAUDE = claudeBinary();
 // Starts with '-' on purpose: the prompt must never be taken for an option.
@@ -63,41 +47,12 @@ async function start(script: (body: MessagesRequest) => FakeResponse, env: Recor
   claudeHome = tempDir('claude-home-');
   dirs.push(home, claudeHome);
   const config = loadConfig({ ...TEST_ENV, AUTOBUILD_HOME: home, AUTOBUILD_CLAUDE_COMMAND: CLAUDE, AUTOBUILD_DEFAULT_AGENT: 'claude-code', ...env });
-  // Nothing of the machine's own Claude setup; and no IS_SANDBOX, which makes the CLI retry a 529
-  // ten times with backoff (minutes) instead of giving up after three quick attempts.
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(ANTHROPIC_|CLAUDE|IS_SANDBOX$)/.test(name)));
-  const agentEnv = {
-    ...inherited,
-    HOME: claudeHome,
-    ANTHROPIC_BASE_URL: fake.url,
-    ANTHROPIC_API_KEY: 'sk-ant-test-dummy',
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    DISABLE_AUTOUPDATER: '1',
-    DISABLE_TELEMETRY: '1',
-    DISABLE_ERROR_REPORTING: '1',
-    ...agentVars,
-  };
+  // Nothing of the machine's own Claude setup reaches the agents (see test/support/claudeCode.ts).
+  const agentEnv = claudeAgentEnv(fake.url, claudeHome, agentVars);
   orchestrator = await buildOrchestrator({ config, db, logger: createLogger({ level: config.logLevel }), agentEnv });
   url = await orchestrator.start();
 }
 
-const systemText = (body: MessagesRequest) => (typeof body.system === 'string' ? body.system : (body.system ?? []).map((b) => b.text).join('\n'));
-const hasWrite = (body: MessagesRequest) => (body.tools ?? []).some((tool) => tool.name === 'Write');
-/** The text the user typed in the conversation (tool results and reminders aside). */
-const userTexts = (body: MessagesRequest) =>
-  body.messages
-    .filter((m) => m.role === 'user')
-    .map((m) => (typeof m.content === 'string' ? m.content : m.content.filter((b) => b.type === 'text').map((b) => String(b.text)).join('\n')))
-    .filter((t) => t.trim());
-/** Assistant turns since the user's last typed message: where the scripted task stands. */
-function stepOf(body: MessagesRequest): number {
-  let lastUser = -1;
-  body.messages.forEach((m, i) => {
-    if (m.role === 'user' && (typeof m.content === 'string' || m.content.some((b) => b.type === 'text' && !String(b.text).startsWith('<system-reminder>')))) lastUser = i;
-  });
-  return body.messages.slice(lastUser + 1).filter((m) => m.role === 'assistant').length;
-}
-const cwdOf = (body: MessagesRequest) => /Primary working directory: (\S+)/.exec(systemText(body))?.[1] ?? '.';
 
 /** The task: Write hello.txt, run a Bash command, finish; a follow-up writes bye.txt. */
 function worker(body: MessagesRequest): FakeResponse {

@@ -2,8 +2,7 @@
 // (npm @anthropic-ai/claude-code) against a local fake of the Messages API (ANTHROPIC_BASE_URL),
 // and `autobuild jobs show` / `jobs logs --follow` print what the run reported: tokens, cost and its
 // source, turns, model, session, permission denials and the denied tools; the log as lines a person reads.
-import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/platform/config.js';
@@ -13,23 +12,8 @@ import { apiError, startFakeAnthropic, text, toolUse, type FakeAnthropic, type M
 import { runCli } from '../support/cli.js';
 import { api, isDone, resetDb, sharedDb, TEST_ENV, waitForJob } from '../support/orchestrator.js';
 import { createTestRepo, tempDir } from '../support/repo.js';
+import { claudeAgentEnv, claudeBinary, cwdOf, hasWrite } from '../support/claudeCode.js';
 
-/** The CLI's launcher (the native binary once its postinstall ran), else the platform package's binary. */
-function claudeBinary(): string {
-  const libc = process.platform === 'linux' && !(process.report.getReport() as any).header?.glibcVersionRuntime ? '-musl' : '';
-  const candidates = [
-    path.resolve('node_modules/.bin/claude'),
-    path.resolve(`node_modules/@anthropic-ai/claude-code-${process.platform}-${process.arch}${libc}/claude`),
-  ];
-  for (const file of candidates) {
-    try {
-      if (existsSync(file) && /Claude Code/.test(execFileSync(file, ['--version'], { encoding: 'utf8', timeout: 20_000 }))) return file;
-    } catch {
-      // a placeholder or a binary for another platform: try the next
-    }
-  }
-  throw new Error(`no runnable Claude Code CLI in node_modules (tried ${candidates.join(', ')}); run npm install`);
-}
 
 const TURN_USAGE = { input_tokens: 1500, output_tokens: 50 };
 const FINAL = 'Wrote hello.txt.';
@@ -40,9 +24,6 @@ let orchestrator: Orchestrator | undefined;
 let url = '';
 const dirs: string[] = [];
 
-const hasWrite = (body: MessagesRequest) => (body.tools ?? []).some((tool) => tool.name === 'Write');
-const systemText = (body: MessagesRequest) => (typeof body.system === 'string' ? body.system : (body.system ?? []).map((b) => b.text).join('\n'));
-const cwdOf = (body: MessagesRequest) => /Primary working directory: (\S+)/.exec(systemText(body))?.[1] ?? '.';
 /** Has the conversation already had its Write answered? */
 const wrote = (body: MessagesRequest) => body.messages.some((m) => m.role === 'assistant' && typeof m.content !== 'string' && m.content.some((b) => b.type === 'tool_use'));
 
@@ -71,18 +52,7 @@ beforeAll(async () => {
   const claudeHome = tempDir('claude-home-');
   dirs.push(home, claudeHome);
   const config = loadConfig({ ...TEST_ENV, AUTOBUILD_HOME: home, AUTOBUILD_CLAUDE_COMMAND: claudeBinary(), AUTOBUILD_DEFAULT_AGENT: 'claude-code' });
-  // Nothing of the machine's own Claude setup; no IS_SANDBOX (it makes the CLI retry for minutes).
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(ANTHROPIC_|CLAUDE|IS_SANDBOX$)/.test(name)));
-  const agentEnv = {
-    ...inherited,
-    HOME: claudeHome,
-    ANTHROPIC_BASE_URL: fake.url,
-    ANTHROPIC_API_KEY: 'sk-ant-test-dummy',
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    DISABLE_AUTOUPDATER: '1',
-    DISABLE_TELEMETRY: '1',
-    DISABLE_ERROR_REPORTING: '1',
-  };
+  const agentEnv = claudeAgentEnv(fake.url, claudeHome);
   orchestrator = await buildOrchestrator({ config, db, logger: createLogger({ level: config.logLevel }), agentEnv });
   url = await orchestrator.start();
 });

@@ -10,7 +10,8 @@ import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { apiError, startFakeAnthropic, text, toolUse, type FakeAnthropic, type FakeResponse, type MessagesRequest } from '../fakes/anthropicServer.js';
-import { chromiumOrSkip, findClaude, launchChromium, startPlatform, WatchedPage, type Platform } from '../support/dashboard.js';
+import { chromiumOrSkip, launchChromium, startPlatform, WatchedPage, type Platform } from '../support/dashboard.js';
+import { CLAUDE_SETUP_VARS, claudeFakeEnv, cwdOf, findClaude, hasWrite, stepOf, userTexts } from '../support/claudeCode.js';
 import { createTestRepo, gitIn, tempDir } from '../support/repo.js';
 
 const chromiumPath = chromiumOrSkip();
@@ -23,22 +24,6 @@ const FOLLOW_UP = 'Also add bye.txt saying bye';
 const FINAL = 'Created hello.txt and ran the checks.';
 const TURN_USAGE = { input_tokens: 1200, output_tokens: 40 };
 
-const systemText = (body: MessagesRequest) => (typeof body.system === 'string' ? body.system : (body.system ?? []).map((b) => b.text).join('\n'));
-const hasWrite = (body: MessagesRequest) => (body.tools ?? []).some((tool) => tool.name === 'Write');
-const userTexts = (body: MessagesRequest) =>
-  body.messages
-    .filter((m) => m.role === 'user')
-    .map((m) => (typeof m.content === 'string' ? m.content : m.content.filter((b) => b.type === 'text').map((b) => String(b.text)).join('\n')))
-    .filter((t) => t.trim());
-/** Assistant turns since the person's last message: where the scripted task stands. */
-function stepOf(body: MessagesRequest): number {
-  let lastUser = -1;
-  body.messages.forEach((m, i) => {
-    if (m.role === 'user' && (typeof m.content === 'string' || m.content.some((b) => b.type === 'text' && !String(b.text).startsWith('<system-reminder>')))) lastUser = i;
-  });
-  return body.messages.slice(lastUser + 1).filter((m) => m.role === 'assistant').length;
-}
-const cwdOf = (body: MessagesRequest) => /Primary working directory: (\S+)/.exec(systemText(body))?.[1] ?? '.';
 
 /** The task: say what it does, Write hello.txt, run a Bash command, finish; the follow-up writes bye.txt. */
 function worker(body: MessagesRequest): FakeResponse {
@@ -88,19 +73,13 @@ describe.skipIf(!chromiumPath || !claude.path)('dashboard: a Claude Code run on 
       startPlatform({
         // Nothing of the machine's own Claude setup reaches the agents; and no IS_SANDBOX, which makes
         // the CLI retry provider errors for minutes.
-        unsetEnv: /^(ANTHROPIC_|CLAUDE|IS_SANDBOX$)/,
+        unsetEnv: CLAUDE_SETUP_VARS,
         env: {
           AUTOBUILD_CLAUDE_COMMAND: claude.path!,
           AUTOBUILD_DEFAULT_AGENT: 'claude-code',
           // A job the provider stops waits this long (no reset time reaches the orchestrator here).
           AUTOBUILD_RATE_LIMIT_BACKOFF_S: '6',
-          HOME: claudeHome,
-          ANTHROPIC_BASE_URL: fake.url,
-          ANTHROPIC_API_KEY: 'sk-ant-test-dummy',
-          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-          DISABLE_AUTOUPDATER: '1',
-          DISABLE_TELEMETRY: '1',
-          DISABLE_ERROR_REPORTING: '1',
+          ...claudeFakeEnv(fake.url, claudeHome),
         },
       }),
       launchChromium(chromiumPath!),

@@ -165,18 +165,6 @@ export class WatchedPage {
 }
 
 /** The Claude Code CLI's launcher in node_modules (the native binary once its postinstall ran), if it runs here. */
-export function findClaude(): { path?: string; reason?: string } {
-  const libc = process.platform === 'linux' && !(process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime ? '-musl' : '';
-  const candidates = [path.join(ROOT, 'node_modules/.bin/claude'), path.join(ROOT, `node_modules/@anthropic-ai/claude-code-${process.platform}-${process.arch}${libc}/claude`)];
-  for (const file of candidates) {
-    try {
-      if (existsSync(file) && /Claude Code/.test(execFileSync(file, ['--version'], { encoding: 'utf8', timeout: 20_000 }))) return { path: file };
-    } catch {
-      // a placeholder or a binary for another platform: try the next
-    }
-  }
-  return { reason: `no runnable Claude Code CLI in node_modules (tried ${candidates.join(', ')}); run npm install` };
-}
 
 export function commandAgent(script: string) {
   return { type: 'command', command: ['sh', '-c', script] };

@@ -1,5 +1,6 @@
 // A job's run for people and tools: /events (the agent's run as structured events, JSON pages or
 // live SSE), /diff (the branch's changes, text or per file) and /follow-ups (continue the job).
+import type { ServerResponse } from 'node:http';
 import { Type } from 'typebox';
 import type { Database } from '../../platform/database/database.js';
 import { AppError } from '../../platform/errors.js';
@@ -13,6 +14,8 @@ import type { QueueOrder } from '../jobs/queue.js';
 import type { JobLogs } from '../logs/jobLogs.js';
 import { branchExists, branchRange, commitsRange, diffFiles, diffText } from '../worktrees/branchDiff.js';
 import { JobIdParams } from './schemas.js';
+import { streamJobUntilEnd } from './jobStream.js';
+import type { StoredRunEvent } from '../agents/runEvents.js';
 
 export interface JobRunRouteDeps {
   db: Database;
@@ -77,43 +80,21 @@ export function registerJobRunRoutes(app: HttpApp, deps: JobRunRouteDeps): void 
       const lastEventId = Number(request.headers['last-event-id']);
       let afterSeq = Number.isInteger(lastEventId) && lastEventId > 0 ? lastEventId : from.seq;
       let offset = afterSeq === from.seq ? from.offset : 0;
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-      res.flushHeaders();
-      const closed = new AbortController();
-      request.raw.on('close', () => closed.abort());
-      let lastBeat = Date.now();
-      try {
-        for (;;) {
+      const write = (res: ServerResponse, event: StoredRunEvent) => {
+        res.write(`id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`);
+        afterSeq = event.seq;
+      };
+      await streamJobUntilEnd({ db, logs }, job.id, request, reply, {
+        pump: async (res) => {
           const page = await logs.readEvents(job.id, { afterSeq, limit: 500, offset });
           offset = page.offset;
-          for (const event of page.events) {
-            res.write(`id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`);
-            afterSeq = event.seq;
-          }
-          if (page.events.length > 0) continue;
-          const status = (await getJobRow(db, job.id)).status;
-          if (isTerminal(status)) {
-            // One more read: the last events may have landed after the previous one.
-            const tail = await logs.readEvents(job.id, { afterSeq, limit: 100_000, offset });
-            for (const event of tail.events) res.write(`id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`);
-            res.write(`event: end\ndata: ${JSON.stringify({ status })}\n\n`);
-            break;
-          }
-          if (closed.signal.aborted) break;
-          if (Date.now() - lastBeat > 15_000) {
-            res.write(': keep-alive\n\n');
-            lastBeat = Date.now();
-          }
-          await logs.waitForChange(job.id, 500, closed.signal);
-          if (closed.signal.aborted) break;
-        }
-      } catch (error) {
-        request.log.warn({ err: (error as Error).message }, 'event stream ended with an error');
-      } finally {
-        res.end();
-      }
+          for (const event of page.events) write(res, event);
+          return page.events.length > 0;
+        },
+        drain: async (res) => {
+          for (const event of (await logs.readEvents(job.id, { afterSeq, limit: 100_000, offset })).events) write(res, event);
+        },
+      });
     },
   );
 

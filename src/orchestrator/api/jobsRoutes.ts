@@ -1,4 +1,5 @@
 // /api/v1/jobs: submit, list, get, cancel, logs (plain text, or live over SSE).
+import type { ServerResponse } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import type { HttpApp } from '../../platform/http/app.js';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
@@ -14,6 +15,7 @@ import type { JobLogs } from '../logs/jobLogs.js';
 import type { GithubActionsExecutor } from '../executors/githubActionsExecutor.js';
 import { assertStorable } from '../../platform/database/storable.js';
 import { JobIdParams, ListJobsQuery, SubmitJobBody } from './schemas.js';
+import { streamJobUntilEnd } from './jobStream.js';
 
 export interface JobsRouteDeps {
   db: Database;
@@ -103,55 +105,30 @@ export function registerJobRoutes(app: HttpApp, deps: JobsRouteDeps): void {
       const content = await logs.readFrom(job.id, 0, size);
       return reply.type('text/plain; charset=utf-8').send(content);
     }
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    // Out now, not with the first event: a client knows the stream is open while the log is still empty.
-    res.flushHeaders();
-    const closed = new AbortController();
-    request.raw.on('close', () => closed.abort());
     let offset = 0;
     let pending = '';
     // One decoder across reads, so a character split between two reads arrives whole.
     const decoder = new StringDecoder('utf8');
     // SSE treats \r, \n and \r\n all as line ends; each becomes its own data line.
-    const send = (event: string, data: string) => res.write(`event: ${event}\n${data.split(/\r\n|\r|\n/).map((line) => `data: ${line}`).join('\n')}\n\n`);
-    let lastBeat = Date.now();
-    try {
-      for (;;) {
+    const send = (res: ServerResponse, event: string, data: string) =>
+      res.write(`event: ${event}\n${data.split(/\r\n|\r|\n/).map((line) => `data: ${line}`).join('\n')}\n\n`);
+    await streamJobUntilEnd({ db, logs }, job.id, request, reply, {
+      pump: async (res) => {
         const chunk = await logs.readFrom(job.id, offset);
-        if (chunk.length > 0) {
-          offset += chunk.length;
-          pending += decoder.write(chunk);
-          const cut = pending.lastIndexOf('\n');
-          if (cut >= 0) {
-            send('log', pending.slice(0, cut));
-            pending = pending.slice(cut + 1);
-          }
-          continue;
+        if (chunk.length === 0) return false;
+        offset += chunk.length;
+        pending += decoder.write(chunk);
+        const cut = pending.lastIndexOf('\n');
+        if (cut >= 0) {
+          send(res, 'log', pending.slice(0, cut));
+          pending = pending.slice(cut + 1);
         }
-        const status = (await getJobRow(db, job.id)).status;
-        if (isTerminal(status)) {
-          // One more read: the last output may have landed after the previous one.
-          const tail = await logs.readFrom(job.id, offset);
-          pending += decoder.write(tail) + decoder.end();
-          if (pending) send('log', pending.replace(/\n$/, ''));
-          send('end', JSON.stringify({ status }));
-          break;
-        }
-        if (closed.signal.aborted) break;
-        if (Date.now() - lastBeat > 15_000) {
-          res.write(': keep-alive\n\n');
-          lastBeat = Date.now();
-        }
-        // Woken at once by writes in this process; another replica's writes are seen within 500 ms.
-        await logs.waitForChange(job.id, 500, closed.signal);
-        if (closed.signal.aborted) break;
-      }
-    } catch (error) {
-      request.log.warn({ err: (error as Error).message }, 'log stream ended with an error');
-    } finally {
-      res.end();
-    }
+        return true;
+      },
+      drain: async (res) => {
+        pending += decoder.write(await logs.readFrom(job.id, offset)) + decoder.end();
+        if (pending) send(res, 'log', pending.replace(/\n$/, ''));
+      },
+    });
   });
 }

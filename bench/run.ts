@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BENCHMARKS = ['orchestratorVsGit', 'apiThroughput', 'retrievalQuality', 'searchSmall', 'memoryQuality', 'memoryScale'];
+const BENCHMARKS = ['orchestratorVsGit', 'platformVsShell', 'apiThroughput', 'retrievalQuality', 'searchSmall', 'memoryQuality', 'memoryScale'];
 
 function runOne(name: string): Promise<{ code: number; json: unknown }> {
   return new Promise((resolve, reject) => {

@@ -13,7 +13,6 @@
 //   BENCH_QUERIES (200 per project)  BENCH_WARMUP (30)
 //   BENCH_PROFILE=1: also runs the service in this process with every statement and embedding
 //   timed, and prints where a search's time goes (not the figures above: those come from `up`).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -24,6 +23,7 @@ import type { EmbedderFactory } from '../src/memory/embeddings/embedderPool.js';
 import { envInt, percentile, round, table, tempDir } from './support/harness.js';
 import { expectJson, requestJson, seededRandom, startBenchMemory, type IndexResult, type SearchResult } from './support/memoryBench.js';
 import { collectRealFiles, shuffled, writeTree, type TreeFile } from './support/sourceTree.js';
+import { startUp } from './support/up.js';
 import { GENERIC_QUERIES } from './retrieval/scaleQueries.js';
 
 const GOAL_P50_MS = 10;
@@ -76,75 +76,6 @@ function queriesFor(project: Project, count: number, random: () => number): stri
     if (identifiers.length > 0 && out.length < count) out.push(identifiers[i % identifiers.length]!);
   }
   return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// `autobuild up` as its own process
-
-interface Up {
-  memoryUrl: string;
-  child: ChildProcess;
-  home: string;
-  stop(): Promise<void>;
-}
-
-/** The environment of `up`: a fixed one (no DATABASE_URL, no embedding settings from the caller), ports chosen by the system. */
-function upEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    AUTOBUILD_HOME: home,
-    AUTOBUILD_HOST: '127.0.0.1',
-    ORCHESTRATOR_PORT: '0',
-    MEMORY_PORT: '0',
-    WEB_PORT: '0',
-    AUTOBUILD_LOG_LEVEL: 'warn',
-    ...extra,
-  };
-}
-
-export async function startUp(extra: Record<string, string> = {}, mode: 'up' | 'orchestrator' = 'up'): Promise<Up & { orchestratorUrl: string }> {
-  const home = tempDir('autobuild-bench-up-');
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/autobuild.js'), mode], {
-    cwd: home,
-    env: upEnv(home, extra),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const urls = await new Promise<{ memory: string; orchestrator: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`autobuild ${mode} did not start in 120 s: ${stderr.slice(-2000)}`)), 120_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-      const orchestrator = /orchestrator on (\S+)/.exec(stdout)?.[1] ?? '';
-      const memory = /memory service on (\S+)/.exec(stdout)?.[1] ?? '';
-      const ready = mode === 'up' ? /dashboard on \S+\n/.test(stdout) : orchestrator !== '' && stdout.endsWith('\n');
-      if (ready) {
-        clearTimeout(timer);
-        resolve({ memory, orchestrator });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`autobuild ${mode} exited with ${code}: ${stderr.slice(-2000)}`));
-    });
-  });
-  const loopback = (url: string) => url.replace('://0.0.0.0', '://127.0.0.1');
-  return {
-    memoryUrl: loopback(urls.memory),
-    orchestratorUrl: loopback(urls.orchestrator),
-    child,
-    home,
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(home, { recursive: true, force: true });
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------

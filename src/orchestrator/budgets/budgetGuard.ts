@@ -42,6 +42,8 @@ export class BudgetGuard {
   constructor(private readonly options: BudgetGuardOptions) {}
 
   async start(): Promise<void> {
+    // A command agent reports no usage: there is nothing to watch, and no reason to read the budget.
+    if (this.options.job.agent.type === 'command') return;
     const rows = await this.options.db.query<{ budget: number | null }>(
       `select (budget->>'daily_cost_usd')::float8 as budget from orchestrator.projects where id = $1`,
       [this.options.job.project_id],

@@ -21,6 +21,8 @@
 //   node dist/bench/memoryScale.js
 //   BENCH_CHUNKS (100000)  BENCH_QUERIES (200)  BENCH_RECALL_QUERIES (100)  BENCH_WARMUP (20)
 //   BENCH_EF_SWEEP=100,400,800: recall@10 and time of the HNSW statement at other ef_search values too
+//   BENCH_DATABASE_URL=postgres://...: on that PostgreSQL server (pgvector installed, an empty
+//   database) instead of PGlite; its statement timings overlap (a pool of connections), the rest holds
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Database, Queryable, QueryOptions } from '../src/platform/database/database.js';
@@ -40,6 +42,7 @@ const PROJECT = 'scale-bench';
 /** What searchCode asks of the vector list for limit 10: max(40, 4 × limit) rows. */
 const SERVICE_VECTOR_ROWS = 40;
 const K = 10;
+const DATABASE = process.env.BENCH_DATABASE_URL ? 'PostgreSQL server (BENCH_DATABASE_URL)' : 'PGlite on disk';
 
 // ---------------------------------------------------------------------------------------------
 // where the time goes: SQL by kind of statement, and embedding
@@ -371,7 +374,7 @@ async function main(): Promise<void> {
   };
 
   console.log(
-    `\nindexed: ${first.indexed_files} files, ${first.chunks_added} chunks (${first.skipped_files} skipped), ${first.embedding_model}, PGlite on disk` +
+    `\nindexed: ${first.indexed_files} files, ${first.chunks_added} chunks (${first.skipped_files} skipped), ${first.embedding_model}, ${DATABASE}` +
       `\nsearch: ${latencies.length} queries over real HTTP on 127.0.0.1 (one keep-alive client, sequential, after ${warmup} warm-up queries)` +
       `\nrecall: ${recalls.length} query vectors, the service's HNSW statement (ef_search ${service.memory.search.vector.efSearch}, ${SERVICE_VECTOR_ROWS} rows, ` +
       `iterative scan ${service.memory.search.vector.iterativeScan ? 'on' : 'off'}) against a sequential scan\n`,
@@ -440,7 +443,7 @@ async function main(): Promise<void> {
       benchmark: 'memory_scale',
       chunks_asked: target,
       tree: { files: files.length, bytes: plannedBytes, chunks: plannedChunks, real_files: real.files.length, mirror_copies: mirrors },
-      database: 'pglite (on disk)',
+      database: DATABASE,
       embedding_model: first.embedding_model,
       first_index: { seconds: round(firstS, 2), files: first.indexed_files, chunks: first.chunks_added, files_per_s: round(filesPerSecond, 1), chunks_per_s: round(chunksPerSecond, 1) },
       reindex: { seconds: round(againMs / 1000, 3), chunks_unchanged: again.chunks_unchanged, speedup: round(speedup, 2) },

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../../src/platform/config.js';
 import type { Database } from '../../src/platform/database/database.js';
 import { openPglite } from '../../src/platform/database/pglite.js';
+import { openPostgres } from '../../src/platform/database/postgres.js';
 import { createLogger } from '../../src/platform/logger.js';
 import type { EmbedderFactory } from '../../src/memory/embeddings/embedderPool.js';
 import { buildMemory, type MemoryService } from '../../src/memory/memory.js';
@@ -47,9 +48,12 @@ export async function startBenchMemory(
     ...options.env,
   });
   const logger = createLogger({ level: config.logLevel });
+  // BENCH_DATABASE_URL: a PostgreSQL server (with pgvector) instead of the embedded database; its
+  // database should be empty (the service migrates it), as a fresh AUTOBUILD_HOME is for PGlite.
+  const serverUrl = process.env.BENCH_DATABASE_URL;
   const dataDir = path.join(home, 'db');
   mkdirSync(dataDir, { recursive: true });
-  const opened = await openPglite(dataDir, { sharedBuffersMb: config.pgliteSharedBuffersMb });
+  const opened = serverUrl ? await openPostgres(serverUrl, logger) : await openPglite(dataDir, { sharedBuffersMb: config.pgliteSharedBuffersMb });
   const db = options.wrapDb ? options.wrapDb(opened) : opened;
   const memory = await buildMemory({ config, db, logger, ...(options.embedderFactory ? { embedderFactory: options.embedderFactory } : {}) });
   const url = await memory.start();

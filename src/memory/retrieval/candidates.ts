@@ -162,10 +162,13 @@ export async function nearestChunks(
     // through a bitmap scan of the project's btree and a top-N sort (each vector read from TOAST,
     // ~3 us a row: 2.3-3 ms at 779 chunks, bench/searchSmall); enable_sort off leaves it the HNSW
     // scan, which hands rows over in order (0.6-1 ms there, ef_search 400 visiting nearly the
-    // whole small graph). With filters it stays on: a narrow one is best ranked exactly.
+    // whole small graph). With filters it stays on: a narrow one is best ranked exactly. The final
+    // sort (relaxed order) still runs, but priced as disabled (PostgreSQL before 18 adds 1e10 to its
+    // cost), which on a server with JIT compiled the statement each time: 132 ms of 143 at 100k
+    // chunks (bench/memoryScale on PostgreSQL 15); JIT off with it (PGlite has none).
     await tx.query(
       `select set_config('hnsw.ef_search', $1, true), set_config('enable_seqscan', 'off', true)` +
-        (filtered ? '' : `, set_config('enable_sort', 'off', true)`) +
+        (filtered ? '' : `, set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`) +
         (settings.iterativeScan ? `, set_config('hnsw.iterative_scan', 'relaxed_order', true)` : ''),
       [String(Math.min(1000, Math.max(settings.efSearch, limit)))],
       REUSE_PLAN,

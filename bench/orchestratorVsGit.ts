@@ -22,20 +22,12 @@ import {
   table,
   tempDir,
 } from './support/harness.js';
+import { listJobs, waitUntilDrained } from './support/jobsOverHttp.js';
 import { cpuBreakdown, cpuBreakdownSince, gitTraceTallies, processTreeCpuS, SqlProfile, syncSpawnCostMs, type Tally } from './support/profile.js';
 
 const GOAL_RATIO = 1.3;
 const POLL_MS = 200;
 
-interface JobView {
-  id: string;
-  status: string;
-  branch: string;
-  error: string | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-}
 
 interface Measured {
   seconds: number;
@@ -84,30 +76,7 @@ async function rawGit(jobs: number, parallel: number, profile = false): Promise<
   return { seconds: elapsed, meanJobS: jobTimeMs / jobs / 1000, problems, treeCpuS, cpu, dirs: [repo, worktrees] };
 }
 
-async function listJobs(url: string, projectId: string): Promise<JobView[]> {
-  const jobs: JobView[] = [];
-  let cursor: string | null = null;
-  do {
-    const query: string = `project_id=${projectId}&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const page = await api<{ jobs: JobView[]; next_cursor: string | null }>(url, 'GET', `/api/v1/jobs?${query}`);
-    if (page.status !== 200) throw new Error(`listing jobs answered ${page.status}: ${JSON.stringify(page.body)}`);
-    jobs.push(...page.body.jobs);
-    cursor = page.body.next_cursor;
-  } while (cursor);
-  return jobs;
-}
 
-/** Poll the queue (every POLL_MS) until nothing is queued or active; fails after timeoutMs. */
-async function waitUntilDrained(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const queue = await api<{ running: number; queued: number }>(url, 'GET', '/api/v1/queue');
-    if (queue.status !== 200) throw new Error(`the queue endpoint answered ${queue.status}`);
-    if (queue.body.queued === 0 && queue.body.running === 0) return;
-    if (Date.now() > deadline) throw new Error(`jobs still queued (${queue.body.queued}) or running (${queue.body.running}) after ${timeoutMs / 1000}s`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
 
 async function submitJobs(url: string, repo: string, projectId: string, count: number, concurrency: number): Promise<void> {
   await pool(count, concurrency, async (i) => {
@@ -147,7 +116,7 @@ async function viaOrchestrator(jobs: number, parallel: number, warmup: number, s
   try {
     // Warm-up (JIT, PGlite's caches, the page cache for git), not measured.
     await submitJobs(bench.url, repo, 'bench-warmup', warmup, submitConcurrency);
-    await waitUntilDrained(bench.url, timeoutMs);
+    await waitUntilDrained(bench.url, timeoutMs, POLL_MS);
     const spawnMs = profile ? await syncSpawnCostMs() : null;
     if (profile) {
       sqlProfile!.tallies.reset();
@@ -162,7 +131,7 @@ async function viaOrchestrator(jobs: number, parallel: number, warmup: number, s
     const startedAt = Date.now();
     await submitJobs(bench.url, repo, 'bench', jobs, submitConcurrency);
     const submittedAt = Date.now();
-    await waitUntilDrained(bench.url, timeoutMs);
+    await waitUntilDrained(bench.url, timeoutMs, POLL_MS);
     const detectedAt = Date.now();
     const eventLoopBusy = performance.eventLoopUtilization(elu).utilization;
     const cpuUsed = process.cpuUsage(cpu);

@@ -16,6 +16,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { api, createRepo, envInt, pool, readFilesOnBranches, round, seconds, table, tempDir } from './support/harness.js';
+import { listJobs, waitUntilDrained } from './support/jobsOverHttp.js';
 import { startUp, type Up } from './support/up.js';
 
 const GOAL_RATIO = 1.3;
@@ -109,37 +110,8 @@ async function floor(jobs: number, parallel: number): Promise<Side> {
 // ---------------------------------------------------------------------------------------------
 // the platform (`up`) or the orchestrator alone, as their own processes
 
-interface JobView {
-  id: string;
-  status: string;
-  branch: string;
-  error: string | null;
-  finished_at: string | null;
-}
 
-async function listJobs(url: string, projectId: string): Promise<JobView[]> {
-  const jobs: JobView[] = [];
-  let cursor: string | null = null;
-  do {
-    const query: string = `project_id=${projectId}&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const page = await api<{ jobs: JobView[]; next_cursor: string | null }>(url, 'GET', `/api/v1/jobs?${query}`);
-    if (page.status !== 200) throw new Error(`listing jobs answered ${page.status}`);
-    jobs.push(...page.body.jobs);
-    cursor = page.body.next_cursor;
-  } while (cursor);
-  return jobs;
-}
 
-async function waitUntilDrained(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const queue = await api<{ running: number; queued: number }>(url, 'GET', '/api/v1/queue');
-    if (queue.status !== 200) throw new Error(`the queue endpoint answered ${queue.status}`);
-    if (queue.body.queued === 0 && queue.body.running === 0) return;
-    if (Date.now() > deadline) throw new Error(`jobs still queued (${queue.body.queued}) or running (${queue.body.running})`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
 
 async function submit(url: string, repo: string, projectId: string, count: number, concurrency: number): Promise<void> {
   await pool(count, concurrency, async (i) => {
@@ -203,13 +175,13 @@ async function viaService(mode: 'up' | 'orchestrator', jobs: number, parallel: n
     }
     // Warm-up (JIT, the database's caches, git's page cache), not measured.
     await submit(url, repo, 'bench-warmup', Math.max(2 * parallel, 8), submitConcurrency);
-    await waitUntilDrained(url, 120_000);
+    await waitUntilDrained(url, 120_000, POLL_MS);
 
     const cpuAtStart = processCpu(up.child.pid!);
     const startedAt = Date.now();
     await submit(url, repo, 'bench', jobs, submitConcurrency);
     const submitS = seconds(startedAt, Date.now());
-    await waitUntilDrained(url, Math.max(120_000, jobs * 2000));
+    await waitUntilDrained(url, Math.max(120_000, jobs * 2000), POLL_MS);
     const detectedAt = Date.now();
     const cpuAtEnd = processCpu(up.child.pid!);
 

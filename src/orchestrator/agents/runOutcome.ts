@@ -9,7 +9,7 @@ import { priceUsage } from './pricing.js';
 import { addUsage, oneLine, ZERO_USAGE, type RunReport, type TokenUsage } from './runEvents.js';
 
 export type RunVerdict =
-  | { status: 'succeeded' | 'failed' | 'cancelled' | 'timed_out'; exitCode: number | null; error: string | null }
+  | { status: 'succeeded' | 'failed' | 'cancelled' | 'timed_out'; exitCode: number | null; error: string | null; final?: boolean }
   | { status: 'park'; notBefore: Date; reason: string }
   | { status: 'requeue' }
   | { status: 'abandon' };
@@ -33,7 +33,8 @@ export function decideOutcome(job: Pick<JobRow, 'timeout_s'>, run: AgentRunResul
     case 'lease_lost':
       return { status: 'abandon' };
     case 'over_budget':
-      return { status: 'failed', exitCode: run.exitCode, error: `stopped: ${options.overBudget ?? 'over budget'}` };
+      // Final: another attempt would only spend again.
+      return { status: 'failed', exitCode: run.exitCode, error: `stopped: ${options.overBudget ?? 'over budget'}`, final: true };
     case null:
       break;
   }

@@ -16,6 +16,7 @@ import { agentEnvironment } from '../agents/agentEnvironment.js';
 import { runAgentProcess, type StopReason } from '../agents/agentProcess.js';
 import { RunRecorder } from '../agents/runRecorder.js';
 import { renderEvent } from '../logs/renderEvent.js';
+import { MAX_SUMMARY, storableText } from '../../platform/database/storable.js';
 import type { AgentSpec } from '../jobs/job.js';
 import type { JobLogWriter } from '../logs/jobLogs.js';
 import { collectBranchWork, saveWork, type BranchWork } from '../worktrees/branchWork.js';
@@ -197,7 +198,7 @@ export async function deliverCallback(url: string, auth: CallbackAuth, body: Rec
 export async function runRemoteJob(settings: RunnerSettings, logger: Logger, signal: AbortSignal): Promise<RunnerOutcome> {
   const log = stdoutLog();
   let recorder: RunRecorder | undefined;
-  const summary = () => recorder?.report().finalText?.replaceAll('\u0000', '').trim().slice(0, 20_000).replace(/\p{Cs}/gu, '\uFFFD') || null;
+  const summary = () => storableText(recorder?.report().finalText?.trim() ?? '', MAX_SUMMARY) || null;
   let status: RunnerOutcome['status'] = 'failed';
   let exitCode: number | null = null;
   let error: string | null = null;

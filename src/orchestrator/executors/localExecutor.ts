@@ -14,7 +14,7 @@ import { decideOutcome, runSpend, type RunSpend, type RunVerdict } from '../agen
 import { emptyReport, type RunReport, type TokenUsage } from '../agents/runEvents.js';
 import { getProject } from '../projects/projects.js';
 import { getJobRow } from '../jobs/jobQueries.js';
-import { storableJson } from '../../platform/database/storable.js';
+import { MAX_SUMMARY, storableJson, storableText } from '../../platform/database/storable.js';
 import { DEFAULT_QA_ROUNDS, qaChecks, type QaCheckSpec } from '../qa/detectChecks.js';
 import { qaFeedback, runChecks } from '../qa/runChecks.js';
 import { startCodexRun, type CodexRun } from '../agents/codexRun.js';
@@ -215,9 +215,10 @@ export class LocalExecutor {
           ...collected,
           qa,
           pr_url: null,
-          summary: cleanSummary(last?.finalText ?? null),
+          summary: storableText(last?.finalText?.trim() ?? '', MAX_SUMMARY) || null,
           usage: spent.usage,
-          cost_usd: runs.length > 0 || spent.costUsd > 0 ? spent.costUsd : null,
+          // Null when nothing was ever priced or reported (a command agent), not a misleading $0.
+          cost_usd: spent.costUsd > 0 || (runs.length > 0 && spent.usage) ? spent.costUsd : null,
           cost_source: spent.source,
           num_turns: turns.length > 0 ? turns.reduce((a, b) => a + b, 0) : null,
           model: spent.model ?? last?.model ?? null,
@@ -225,7 +226,6 @@ export class LocalExecutor {
           permission_denials: denials.length,
           denied_tools: denials.map((d) => `${d.tool}${d.summary ? ` ${d.summary}` : ''}`),
         };
-        if (result.cost_usd === 0 && !result.usage) result.cost_usd = null;
         if (config.worktrees.retainFinished === 0) await worktrees.removeOwn(worktree);
         log.note(`branch ${job.branch}: ${collected.commits.length} commit(s), ${collected.files_changed.length} file(s) changed`);
       } catch (error) {
@@ -235,7 +235,6 @@ export class LocalExecutor {
       }
     }
     if (result) result = storableJson(result);
-    let final = verdict.status === 'failed' && verdict.error?.startsWith('stopped: ') === true;
     // A run that denied tools and changed nothing fails now that the branch's work is known (its
     // own work: a follow-up's branch already holds its parent's commits).
     if (verdict.status === 'succeeded' && result && (result.permission_denials ?? 0) > 0 && !(await this.changedAnything(job, result))) {
@@ -243,8 +242,7 @@ export class LocalExecutor {
     }
     // The agent's last report can take the job over its limit after the process exited: fail closed.
     if (verdict.status === 'succeeded' && job.max_cost_usd !== null && (result?.cost_usd ?? 0) > job.max_cost_usd) {
-      verdict = { status: 'failed', exitCode: verdict.exitCode, error: `spent $${result!.cost_usd!.toFixed(4)}, over max_cost_usd $${job.max_cost_usd}` };
-      final = true;
+      verdict = { status: 'failed', exitCode: verdict.exitCode, error: `spent $${result!.cost_usd!.toFixed(4)}, over max_cost_usd $${job.max_cost_usd}`, final: true };
     }
     if (verdict.status === 'park' && job.parks + 1 > MAX_PARKS) {
       verdict = { status: 'failed', exitCode: null, error: `rate limited by the model provider ${job.parks + 1} times; giving up (${verdict.reason})` };
@@ -257,7 +255,7 @@ export class LocalExecutor {
     if (verdict.status !== 'requeue' && verdict.status !== 'abandon' && verdict.error) log.note(verdict.error);
     await log.close();
     if (verdict.status === 'requeue' || verdict.status === 'abandon') return { status: verdict.status };
-    return { status: verdict.status, exitCode: verdict.exitCode, error: verdict.error, result, final };
+    return { status: verdict.status, exitCode: verdict.exitCode, error: verdict.error, result, final: verdict.final };
   }
 
   /** Whether the job made commits of its own (beyond its parent's last commit, for a follow-up). */
@@ -374,10 +372,4 @@ export class LocalExecutor {
     if (job.session_id) log.note(`session ${job.session_id} cannot be resumed here (no transcript); starting a fresh session with the thread's history`);
     return { prompt: await continuationPrompt(this.deps.db, job, cwd, continuing ? `${job.prompt}\n\n(${CONTINUE_INTERRUPTED})` : job.prompt), resumeSessionId: null };
   }
-}
-
-/** Without NUL or an unpaired surrogate: the summary is stored in jsonb, which refuses both. */
-function cleanSummary(text: string | null): string | null {
-  const cleaned = text?.replaceAll('\u0000', '').trim();
-  return cleaned ? cleaned.slice(0, 20_000).replace(/\p{Cs}/gu, '\uFFFD') : null;
 }

@@ -65,6 +65,9 @@ export function assertStorable(body: unknown, options: { prefix?: string; maxDep
   if (first) throw new AppError('validation_failed', `${first.field} ${first.message}`, problems);
 }
 
+/** Longest agent summary kept on a job's result. */
+export const MAX_SUMMARY = 20_000;
+
 /**
  * Text from outside (an agent's output, a check's output tail) made storable: NUL removed and an
  * unpaired surrogate (a cut through an emoji, say) replaced by U+FFFD. With `tail`, the last `max`

@@ -2,7 +2,7 @@
 // source the generated wire types (src/clients/generated/memory.ts) and the dashboard are built
 // from. Registered with addSchema (registerComponents): they document, they do not filter.
 import { Type, type TSchema } from 'typebox';
-import { componentRef as Ref, nullable as Nullable } from '../../platform/http/components.js';
+import { componentRef as Ref, nullable as Nullable, sharedComponents } from '../../platform/http/components.js';
 
 const Iso = Type.String({ format: 'date-time' });
 const Content = Type.Union([Type.String(), Type.Record(Type.String(), Type.Unknown())]);
@@ -78,17 +78,6 @@ export const memoryComponents: Record<string, TSchema> = {
     pr: Type.Optional(Nullable(Type.Integer())),
   }),
   Changelog: Type.Object({ changelog: Type.String(), entries: Type.Array(Ref('ChangelogEntry')) }),
-  Health: Type.Object({
-    status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('down')]),
-    version: Type.String(),
-    uptime_s: Type.Number(),
-    checks: Type.Record(Type.String(), Type.String()),
-  }),
-  ErrorBody: Type.Object({
-    error: Type.Object({
-      code: Type.String(),
-      message: Type.String(),
-      details: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
-    }),
-  }),
+  // The same in both services (API.md's health and error bodies).
+  ...sharedComponents,
 };

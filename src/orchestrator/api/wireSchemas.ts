@@ -3,7 +3,7 @@
 // Registered with addSchema (registerComponents), so they document the wire without filtering what
 // a route sends.
 import { Type, type TSchema } from 'typebox';
-import { componentRef as Ref, nullable as Nullable } from '../../platform/http/components.js';
+import { componentRef as Ref, nullable as Nullable, sharedComponents } from '../../platform/http/components.js';
 import { AgentSchema } from './schemas.js';
 
 const Iso = Type.String({ format: 'date-time' });
@@ -153,17 +153,6 @@ export const orchestratorComponents: Record<string, TSchema> = {
     last_used_at: Iso,
   }),
   WorktreePage: Type.Object({ worktrees: Type.Array(Ref('Worktree')), next_cursor: Nullable(Type.String()) }),
-  Health: Type.Object({
-    status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('down')]),
-    version: Type.String(),
-    uptime_s: Type.Number(),
-    checks: Type.Record(Type.String(), Type.String()),
-  }),
-  ErrorBody: Type.Object({
-    error: Type.Object({
-      code: Type.String(),
-      message: Type.String(),
-      details: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
-    }),
-  }),
+  // The same in both services (API.md's health and error bodies).
+  ...sharedComponents,
 };

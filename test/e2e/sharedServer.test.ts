@@ -5,7 +5,6 @@
 // memories written at once through both merge into one; outcomes delivered twice count once;
 // every search answers the same on both replicas; a memory replica killed with -9 mid-index leaves
 // the index usable, and the next index repairs it.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -13,64 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outcome } from '../memory/outcomes.js';
 import { api, isDone, waitForJob } from '../support/orchestrator.js';
 import { pgvectorSkipReason, requirePg, startPgCluster, type PgCluster } from '../support/pgCluster.js';
-import { CLI, freePort, startServerProcess, type ServerProcess } from '../support/processes.js';
+import { startServerProcess, type ServerProcess } from '../support/processes.js';
 import { createTestRepo, tempDir } from '../support/repo.js';
 
 const skipReason = requirePg ? undefined : pgvectorSkipReason();
 if (skipReason) console.warn(`skipping the shared-server tests: ${skipReason}`);
 
-interface MemoryProcess {
-  url: string;
-  child: ChildProcess;
-  output(): string;
-  kill9(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/** `autobuild memory` as its own process, on a free port, once /health answers. */
-async function startMemoryProcess(env: Record<string, string>): Promise<MemoryProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'memory'], {
-    env: { ...process.env, AUTOBUILD_LOG_LEVEL: 'warn', EMBEDDING_PROVIDER: 'hash', MEMORY_PORT: String(port), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`memory service exited early (${child.exitCode}): ${output}`);
-    try {
-      if ((await fetch(`${url}/health`)).ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`memory service did not become healthy: ${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    url,
-    child,
-    output: () => output,
-    async kill9() {
-      child.kill('SIGKILL');
-      await exited;
-    },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(timer);
-      }
-    },
-  };
-}
+/** `autobuild memory` as its own process (the built-in embedder, as every replica must share one). */
+const startMemoryProcess = (env: Record<string, string>): Promise<ServerProcess> => startServerProcess({ EMBEDDING_PROVIDER: 'hash', ...env }, 'memory');
 
 /** Source files with distinct identifiers: `count` modules of three functions each, all about `topic`. */
 function writeCorpus(root: string, count: number, from = 0, topic = 'record'): string[] {
@@ -91,9 +40,9 @@ describe.skipIf(skipReason !== undefined)('both services on one PostgreSQL serve
   let cluster: PgCluster;
   let databaseUrl: string;
   let sql: pg.Pool;
-  const memories: MemoryProcess[] = [];
+  const memories: ServerProcess[] = [];
   const orchestrators: ServerProcess[] = [];
-  const m = (i: number): MemoryProcess => memories[i]!;
+  const m = (i: number): ServerProcess => memories[i]!;
 
   beforeAll(async () => {
     cluster = await startPgCluster();

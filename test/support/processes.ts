@@ -26,10 +26,18 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-export async function startServerProcess(env: Record<string, string>, command = 'orchestrator'): Promise<ServerProcess> {
+/** Where each service takes its port and answers its health check. */
+const SERVICES = {
+  orchestrator: { portVar: 'ORCHESTRATOR_PORT', health: '/api/v1/health', startS: 30 },
+  memory: { portVar: 'MEMORY_PORT', health: '/health', startS: 60 },
+} as const;
+
+/** `autobuild <command>` as its own process, on a free port, once its health check answers. */
+export async function startServerProcess(env: Record<string, string>, command: keyof typeof SERVICES = 'orchestrator'): Promise<ServerProcess> {
+  const service = SERVICES[command];
   const port = await freePort();
   const child = spawn(process.execPath, [CLI, command], {
-    env: { ...process.env, AUTOBUILD_LOG_LEVEL: 'warn', ORCHESTRATOR_PORT: String(port), ...env },
+    env: { ...process.env, AUTOBUILD_LOG_LEVEL: 'warn', [service.portVar]: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -37,18 +45,18 @@ export async function startServerProcess(env: Record<string, string>, command = 
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + service.startS * 1000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}): ${output}`);
+    if (child.exitCode !== null) throw new Error(`${command} exited early (${child.exitCode}): ${output}`);
     try {
-      const res = await fetch(`${url}/api/v1/health`);
+      const res = await fetch(`${url}${service.health}`);
       if (res.ok) break;
     } catch {
       // not up yet
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`server did not become healthy: ${output}`);
+      throw new Error(`${command} did not become healthy: ${output}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }

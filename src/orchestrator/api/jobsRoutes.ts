@@ -10,7 +10,7 @@ import { isTerminal, toJob, type JobRow } from '../jobs/job.js';
 import { getJobRow, listJobRows, requestCancel } from '../jobs/jobQueries.js';
 import type { QueueOrder } from '../jobs/queue.js';
 import { submitJob } from '../jobs/submitJob.js';
-import { liveWaitingReasons } from '../budgets/spend.js';
+import { WaitingReasons } from '../budgets/spend.js';
 import type { JobLogs } from '../logs/jobLogs.js';
 import type { GithubActionsExecutor } from '../executors/githubActionsExecutor.js';
 import { assertStorable } from '../../platform/database/storable.js';
@@ -27,9 +27,10 @@ export interface JobsRouteDeps {
 
 export function registerJobRoutes(app: HttpApp, deps: JobsRouteDeps): void {
   const { db, config, logs, remote, queue } = deps;
+  const waiting = new WaitingReasons(db, config.maxParallel, () => queue.generation);
   const withQueuePosition = async (row: JobRow) => {
     if (row.status !== 'queued') return toJob(row, null);
-    const reasons = await liveWaitingReasons(db, [row], config.maxParallel);
+    const reasons = await waiting.of([row]);
     return toJob(row, await queue.positionOf(row.id), reasons.get(row.id) ?? null);
   };
 
@@ -67,7 +68,7 @@ export function registerJobRoutes(app: HttpApp, deps: JobsRouteDeps): void {
     const page = rows.slice(0, limit);
     const queued = page.filter((r) => r.status === 'queued');
     const positions = await queue.positionsOf(queued.map((r) => r.id));
-    const reasons = await liveWaitingReasons(db, queued, config.maxParallel);
+    const reasons = await waiting.of(queued);
     const last = page[page.length - 1];
     return {
       jobs: page.map((row) => toJob(row, positions.get(row.id) ?? null, reasons.get(row.id) ?? null)),

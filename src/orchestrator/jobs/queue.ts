@@ -40,6 +40,11 @@ export class QueueOrder {
   constructor(private readonly db: Queryable) {}
 
   /** The set of queued jobs changed (here or, through NOTIFY, on another replica). */
+  /** Changes with every change to the queue (here or, through NOTIFY, on another replica). */
+  get generation(): number {
+    return this.version;
+  }
+
   invalidate(): void {
     this.version++;
     this.changedAt = Date.now();

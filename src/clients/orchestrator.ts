@@ -245,12 +245,15 @@ export class OrchestratorClient {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    // A stream's limit stops once its headers are in; a plain request's covers its body too.
+    // A stream's limit stops once its headers are in; a plain request's covers its body too. A timer
+    // and a controller of our own, not AbortSignal.timeout: AbortSignal.any holds its sources weakly
+    // on Node 20, so an otherwise unreferenced timeout signal could be collected before it fired and
+    // a server that stalls mid-body would hold the CLI until killed (seen intermittently in CI).
     const answered = new AbortController();
-    const headersTimer = options.stream
-      ? setTimeout(() => answered.abort(new DOMException('no answer', 'TimeoutError')), this.timeoutMs)
-      : undefined;
-    const signals = [options.signal, options.stream ? answered.signal : AbortSignal.timeout(this.timeoutMs)].filter((s): s is AbortSignal => s !== undefined);
+    const timer = setTimeout(() => answered.abort(new DOMException('no answer', 'TimeoutError')), this.timeoutMs);
+    // A plain request's timer outlives the request (it covers the body read): it must not keep the process alive.
+    timer.unref();
+    const signals = [options.signal, answered.signal].filter((s): s is AbortSignal => s !== undefined);
     let response: Response;
     try {
       response = await fetch(url, {
@@ -262,7 +265,7 @@ export class OrchestratorClient {
     } catch (error) {
       throw this.transportError(error);
     } finally {
-      clearTimeout(headersTimer);
+      if (options.stream) clearTimeout(timer);
     }
     if (!response.ok && response.status !== options.allowStatus) throw await errorFrom(response);
     return response;

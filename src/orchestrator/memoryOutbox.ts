@@ -13,6 +13,9 @@ interface OutboxRow {
   attempts: number;
 }
 
+/** A claimed outbox row with its job's columns (null when the job is gone). */
+type ClaimedRow = (JobRow | { [K in keyof JobRow]: null }) & { outbox_id: string | number; outbox_job_id: string; outbox_attempts: number };
+
 const BATCH = 20;
 /** A claimed row is not handed to another replica for this long (the delivery is under way). */
 const CLAIM_S = 120;
@@ -101,17 +104,25 @@ export class OutcomeOutbox {
   /** One pass: claim due rows, deliver each, delete what the service took. Returns how many. */
   async deliver(): Promise<number> {
     if (!this.client) return 0;
-    const rows = await this.db.query<OutboxRow>(
-      `update orchestrator.memory_outbox o
-          set next_attempt_at = now() + make_interval(secs => $2::int), attempts = o.attempts + 1
-        where o.id in (select id from orchestrator.memory_outbox where next_attempt_at <= now()
-                        order by id limit $1 for update skip locked)
-        returning o.id, o.job_id, o.attempts`,
+    // The claim reads each row's job with it: one statement per pass, not one more per outcome.
+    const rows = await this.db.query<ClaimedRow>(
+      `with claimed as (
+         update orchestrator.memory_outbox o
+            set next_attempt_at = now() + make_interval(secs => $2::int), attempts = o.attempts + 1
+          where o.id in (select id from orchestrator.memory_outbox where next_attempt_at <= now()
+                          order by id limit $1 for update skip locked)
+          returning o.id, o.job_id, o.attempts)
+       select j.*, c.id as outbox_id, c.job_id as outbox_job_id, c.attempts as outbox_attempts
+         from claimed c left join orchestrator.jobs j on j.id = c.job_id
+        order by c.id`,
       [BATCH, CLAIM_S],
+      { reusePlan: true },
     );
     let delivered = 0;
-    for (const row of rows) {
-      const job = (await this.db.query<JobRow>(`select * from orchestrator.jobs where id = $1`, [row.job_id]))[0];
+    for (const claimed of rows) {
+      const row: OutboxRow = { id: claimed.outbox_id, job_id: claimed.outbox_job_id, attempts: claimed.outbox_attempts };
+      // A job deleted meanwhile (left join: its columns are null) has no outcome left to deliver.
+      const job = claimed.id === null ? undefined : (claimed as JobRow);
       try {
         if (job) await this.client.remember(outcomeMemory(job));
         await this.db.query(`delete from orchestrator.memory_outbox where id = $1`, [row.id]);

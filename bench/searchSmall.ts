@@ -12,7 +12,9 @@
 //   node dist/bench/searchSmall.js
 //   BENCH_QUERIES (200 per project)  BENCH_WARMUP (30)
 //   BENCH_PROFILE=1: also runs the service in this process with every statement and embedding
-//   timed, and prints where a search's time goes (not the figures above: those come from `up`).
+//   timed, and prints where a search's time goes (not the figures above: those come from `up`);
+//   BENCH_PROFILE=only: that alone. BENCH_PROJECTS=src,src-test-bench: only these projects (each
+//   project's files and queries stay those of a full run).
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -93,10 +95,10 @@ function add(timings: Timings, key: string, ms: number): void {
 function sqlKind(sql: string): string {
   const flat = sql.replace(/\s+/g, ' ').trim().toLowerCase();
   if (flat.includes('with nearest as materialized')) return 'SQL: nearest chunks (HNSW)';
+  if (flat.includes('setweight(search')) return 'SQL: full-text matches (BM25 term frequencies) and symbol names';
   if (flat.includes('symbol_search @@')) return 'SQL: symbol-name matches';
-  if (flat.includes('search @@')) return 'SQL: full-text matches (BM25 term frequencies)';
   if (flat.startsWith('select id, content from memory.chunks')) return 'SQL: text of the hits returned';
-  if (/from memory\.chunks (c )?where id = any/.test(flat)) return "SQL: BM25 winners' rows";
+  if (/from memory\.chunks (c )?where id = any/.test(flat)) return "SQL: candidates' columns (every list's)";
   if (flat.includes('from pg_stats')) return 'SQL: term statistics';
   if (flat.includes('from memory.indexes')) return 'SQL: find index';
   if (flat.startsWith('select set_config')) return 'SQL: settings (set_config)';
@@ -104,11 +106,18 @@ function sqlKind(sql: string): string {
   return `SQL: other (${flat.slice(0, 40)})`;
 }
 
+interface Inside {
+  started: number;
+  beginMs?: number;
+}
+
 /** Each statement's own time: from the later of its call and the previous answer (one connection). */
 function timedDb(db: Database, timings: Timings): Database {
   let lastEnd = 0;
-  const timed = async <T>(sql: string, run: () => Promise<T>): Promise<T> => {
+  const timed = async <T>(sql: string, run: () => Promise<T>, inside?: Inside): Promise<T> => {
     const started = performance.now();
+    // A transaction's first statement is sent once its begin is answered: that round's own time.
+    if (inside && inside.beginMs === undefined) inside.beginMs = started - Math.max(inside.started, lastEnd);
     try {
       return await run();
     } finally {
@@ -117,9 +126,9 @@ function timedDb(db: Database, timings: Timings): Database {
       lastEnd = end;
     }
   };
-  const wrap = (q: Queryable): Queryable => ({
-    query: <Row>(sql: string, params?: readonly unknown[], options?: QueryOptions) => timed(sql, () => q.query<Row>(sql, params, options)),
-    exec: (sql: string) => timed(sql, () => q.exec(sql)),
+  const wrap = (q: Queryable, inside?: Inside): Queryable => ({
+    query: <Row>(sql: string, params?: readonly unknown[], options?: QueryOptions) => timed(sql, () => q.query<Row>(sql, params, options), inside),
+    exec: (sql: string) => timed(sql, () => q.exec(sql), inside),
   });
   const root = wrap(db);
   return {
@@ -127,8 +136,14 @@ function timedDb(db: Database, timings: Timings): Database {
     query: root.query,
     exec: root.exec,
     transaction: (fn) => {
-      const started = performance.now();
-      return db.transaction((tx) => fn(wrap(tx))).finally(() => add(timings, 'transaction (whole, incl. begin/commit)', performance.now() - started));
+      const inside: Inside = { started: performance.now() };
+      return db.transaction((tx) => fn(wrap(tx, inside))).finally(() => {
+        const end = performance.now();
+        add(timings, 'transaction (whole, incl. begin/commit)', end - inside.started);
+        // Begin and commit are rounds of their own to the database thread (not statements through query).
+        add(timings, 'SQL: begin and commit', (inside.beginMs ?? 0) + end - Math.max(lastEnd, inside.started));
+        lastEnd = end;
+      });
     },
     listen: (channel, onNotify) => db.listen(channel, onNotify),
     close: () => db.close(),
@@ -158,21 +173,23 @@ function timedEmbedders(timings: Timings): EmbedderFactory {
   };
 }
 
-async function profileSearch(projects: Project[], queries: number, warmup: number, random: () => number): Promise<void> {
+async function profileSearch(projects: Project[], queriesOf: (project: Project) => string[], warmup: number): Promise<void> {
   const timings: Timings = new Map();
   const service = await startBenchMemory({ wrapDb: (db) => timedDb(db, timings), embedderFactory: timedEmbedders(timings) });
   try {
     for (const project of projects) {
       await expectJson<IndexResult>(service.url, 'POST', '/api/v1/index/files', { project_id: project.name, root: project.root, sync: true });
-      const all = queriesFor(project, queries + warmup, random);
+      const all = queriesOf(project);
       for (const q of all.slice(0, warmup)) await expectJson(service.url, 'POST', '/api/v1/search', { project_id: project.name, query: q, limit: K });
       timings.clear();
       let wall = 0;
+      const cpu0 = process.cpuUsage();
       for (const q of all.slice(warmup)) {
         const t0 = performance.now();
         await expectJson(service.url, 'POST', '/api/v1/search', { project_id: project.name, query: q, limit: K });
         wall += performance.now() - t0;
       }
+      const cpu = process.cpuUsage(cpu0);
       const n = all.length - warmup;
       const rows = [...timings]
         .filter(([key]) => !key.startsWith('transaction'))
@@ -181,6 +198,7 @@ async function profileSearch(projects: Project[], queries: number, warmup: numbe
       const counted = [...timings].filter(([key]) => !key.startsWith('transaction')).reduce((sum, [, t]) => sum + t.ms, 0);
       rows.push(['everything else: HTTP, parsing, ranking, JSON (wall minus the above)', '', round((wall - counted) / n, 3)]);
       rows.push(['search over HTTP, mean', '', round(wall / n, 3)]);
+      rows.push(['CPU of the process (all threads: HTTP client and server, database), mean', '', round((cpu.user + cpu.system) / 1000 / n, 3)]);
       console.log(`\nwhere a search's time goes, ${project.name} (${project.files} files), in-process service, mean per search`);
       console.log(table(['', 'calls/search', 'ms/search'], rows));
     }
@@ -211,9 +229,19 @@ async function timeOne(run: () => Promise<void>): Promise<number> {
 async function main(): Promise<void> {
   const queries = envInt('BENCH_QUERIES', 200);
   const warmup = envInt('BENCH_WARMUP', 30, 0);
-  const profile = process.env.BENCH_PROFILE === '1';
+  const profile = process.env.BENCH_PROFILE === '1' || process.env.BENCH_PROFILE === 'only';
   const random = seededRandom(14);
-  const projects = await prepareProjects(random);
+  const prepared = await prepareProjects(random);
+  // Every project's queries drawn in the same order as a full run's, whichever projects run.
+  const upQueries = new Map(prepared.map((p) => [p, queriesFor(p, queries + warmup, random)]));
+  const profileQueries = new Map(prepared.map((p) => [p, queriesFor(p, queries + warmup, random)]));
+  const only = process.env.BENCH_PROJECTS?.split(',').map((name) => name.trim());
+  const projects = only ? prepared.filter((p) => only.includes(p.name)) : prepared;
+  if (process.env.BENCH_PROFILE === 'only') {
+    await profileSearch(projects, (p) => profileQueries.get(p)!, warmup);
+    for (const project of prepared) rmSync(project.root, { recursive: true, force: true });
+    return;
+  }
   console.log(
     `search on small indexes: ${projects.length} projects (${projects.map((p) => `${p.name} ${p.files} files/${p.chunks} chunks`).join(', ')}), ` +
       `${queries} searches each (limit ${K}) after ${warmup} warm-up, through \`autobuild up\` over HTTP; baseline GET /health, interleaved`,
@@ -227,7 +255,7 @@ async function main(): Promise<void> {
       const indexed = await expectJson<IndexResult>(up.memoryUrl, 'POST', '/api/v1/index/files', { project_id: project.name, root: project.root, sync: true });
       const indexS = (performance.now() - t0) / 1000;
       if (indexed.indexed_files !== project.files) throw new Error(`${project.name}: ${indexed.indexed_files} files indexed of ${project.files}`);
-      const all = queriesFor(project, queries + warmup, random);
+      const all = upQueries.get(project)!;
       for (const q of all.slice(0, warmup)) {
         await expectJson(up.memoryUrl, 'POST', '/api/v1/search', { project_id: project.name, query: q, limit: K });
         await requestJson(up.memoryUrl, 'GET', '/health');
@@ -289,8 +317,8 @@ async function main(): Promise<void> {
   const met = worstP50 < GOAL_P50_MS;
   console.log(`\nslowest project's search p50: ${round(worstP50, 2)} ms (goal < ${GOAL_P50_MS} ms on every project: ${met ? 'met' : 'NOT met'})`);
 
-  if (profile) await profileSearch(projects, queries, warmup, random);
-  for (const project of projects) rmSync(project.root, { recursive: true, force: true });
+  if (profile) await profileSearch(projects, (p) => profileQueries.get(p)!, warmup);
+  for (const project of prepared) rmSync(project.root, { recursive: true, force: true });
 
   console.log(
     JSON.stringify({

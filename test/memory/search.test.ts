@@ -267,6 +267,11 @@ describe('query plans, on a project of 3,000 chunks', () => {
     expect(await plan(text.sql, text.params)).toContain('Bitmap Index Scan on chunks_search_idx');
     const symbols = matchingChunksQuery(record.id, `${word(123)}load`, {}, 20, 'symbol_search');
     expect(await plan(symbols.sql, symbols.params)).toContain('Bitmap Index Scan on chunks_symbol_search_idx');
+    // Search asks both in one statement: each half still through its own index.
+    const both = textMatchesQuery(record.id, textPlan, tokens, { language: 'typescript' }, { tsquery: `${word(123)}load`, limit: 20 });
+    const bothPlan = await plan(both.sql, both.params);
+    expect(bothPlan).toContain('Bitmap Index Scan on chunks_search_idx');
+    expect(bothPlan).toContain('Bitmap Index Scan on chunks_symbol_search_idx');
     const hits = await search({ project_id: 'big', query: `${word(123)}Store` });
     expect(hits.body.results[0]).toMatchObject({ path: 'pkg3/module123.ts', symbol: `${word(123)}Store` });
   });

@@ -43,10 +43,7 @@ export interface VectorSearchSettings {
 }
 
 const COLUMNS = 'id, path, start_line, end_line, language, symbol, kind, symbol_tokens, path_tokens';
-/**
- * The chunk count of a candidate's file, looked up per returned row (the statements' outer select,
- * after their limit), so that ranking needs no statement of its own for it.
- */
+/** The chunk count of a candidate's file, looked up per returned row, so that ranking needs no statement of its own for it. */
 const FILE_CHUNKS = `coalesce((select f.chunk_count from memory.files f where f.index_id = c.index_id and f.path = c.path), 1) as file_chunks`;
 
 // ts_rank weights for {D, C, B, A}: content, (unused), path, symbol name; normalisation 1 divides
@@ -80,16 +77,50 @@ function filterSql(filters: CandidateFilters, params: unknown[]): string {
 
 type RawRow = Omit<CandidateRow, 'id' | 'score' | 'file_chunks'> & { id: string | number; score: string | number; file_chunks: string | number };
 
-function toRows(rows: RawRow[]): CandidateRow[] {
-  return rows.map((row) => ({ ...row, id: Number(row.id), score: Number(row.score), file_chunks: Number(row.file_chunks) }));
-}
-
 export interface CandidateQuery {
   sql: string;
   params: unknown[];
 }
 
-/** The nearest-chunks statement (exported so that tests can EXPLAIN exactly what runs). */
+/** A candidate as a list finds it: its id and its score in that list (higher is better). */
+export interface ScoredId {
+  id: number;
+  score: number;
+}
+
+/**
+ * The vector half's settings, as select-list items of set_config (transaction-local), the ef_search
+ * value being the parameter `param`. At a few thousand chunks the planner prefers a table scan,
+ * but distances cost ~4 us a row on PGlite (5k chunks: 14.7 ms scanning against 3.1 ms through
+ * HNSW); narrow filters still use their btree index, enable_seqscan off only takes the full scan
+ * off the table. Without filters, below ~2k chunks the planner still read every vector, through a
+ * bitmap scan of the project's btree and a top-N sort (each vector read from TOAST, ~3 us a row:
+ * 2.3-3 ms at 779 chunks, bench/searchSmall); enable_sort off leaves it the HNSW scan, which hands
+ * rows over in order (0.6-1 ms there, ef_search 400 visiting nearly the whole small graph). With
+ * filters it stays on: a narrow one is best ranked exactly. The final sort (relaxed order) still
+ * runs, but priced as disabled (PostgreSQL before 18 adds 1e10 to its cost), which on a server
+ * with JIT compiled the statement each time: 132 ms of 143 at 100k chunks (bench/memoryScale on
+ * PostgreSQL 15); JIT off with it (PGlite has none).
+ */
+export function vectorSettingsColumns(filters: CandidateFilters, settings: VectorSearchSettings, param: string): string {
+  return (
+    `set_config('hnsw.ef_search', ${param}, true), set_config('enable_seqscan', 'off', true)` +
+    (hasFilters(filters) ? '' : `, set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`) +
+    (settings.iterativeScan ? `, set_config('hnsw.iterative_scan', 'relaxed_order', true)` : '')
+  );
+}
+
+/** The ef_search value for `limit` rows: the setting, at least the rows wanted, at most 1000. */
+export function efSearchValue(settings: VectorSearchSettings, limit: number): string {
+  return String(Math.min(1000, Math.max(settings.efSearch, limit)));
+}
+
+/**
+ * The nearest-chunks statement (exported so that tests can EXPLAIN exactly what runs): ids and
+ * cosine similarities only. The candidates' other columns come in one statement for all lists
+ * (candidateRows); carried here, with each one's file chunk count, they cost ~1 ms a search more
+ * than the ids (bench/searchSmall, 1,366 chunks).
+ */
 export function nearestChunksQuery(record: CodeIndexRecord, vector: Float32Array, filters: CandidateFilters, limit: number): CandidateQuery {
   const expression = embeddingExpression(record.dimension);
   const params: unknown[] = [vectorParam(vector), limit];
@@ -97,27 +128,33 @@ export function nearestChunksQuery(record: CodeIndexRecord, vector: Float32Array
   // The predicate and the expression are repeated literally so that the planner uses the partial
   // HNSW index; the CTE re-sorts because relaxed-order iterative scans may return rows slightly out of order.
   const sql = `with nearest as materialized (
-      select ${COLUMNS}, index_id, ${expression} <=> $1::vector(${record.dimension}) as distance
+      select id, ${expression} <=> $1::vector(${record.dimension}) as distance
       from memory.chunks where ${where}
       order by ${expression} <=> $1::vector(${record.dimension}) limit $2
-    ) select c.*, ${FILE_CHUNKS}, 1 - distance as score from nearest c order by distance`;
+    ) select id, 1 - distance as score from nearest order by distance`;
   return { sql, params };
 }
 
 /** What a full-text query looks in: all code tokens (weighted), or symbol names only. */
 export type TextField = 'search' | 'symbol_search';
 
-/** A full-text statement: chunks matching a to_tsquery text, best ts_rank first. */
+/** A full-text statement: chunks matching a to_tsquery text, best ts_rank first (ids and scores). */
 export function matchingChunksQuery(indexId: number, tsquery: string, filters: CandidateFilters, limit: number, field: TextField = 'search'): CandidateQuery {
   const params: unknown[] = [indexId, tsquery, limit];
-  const column = field === 'symbol_search' ? 'symbol_search' : 'search';
-  const sql = `select c.*, ${FILE_CHUNKS} from (
-      select ${COLUMNS}, index_id, ts_rank('${TEXT_WEIGHTS}', ${column}, query, ${TEXT_NORMALISATION}) as score
-      from memory.chunks, to_tsquery('simple', $2) as query
-      where index_id = $1 and ${column} @@ query${filterSql(filters, params)}
-      order by score desc, id limit $3
-    ) c order by score desc, id`;
-  return { sql, params };
+  return { sql: `select id, score from (${rankedMatchesSql(field, '$1', '$2', '$3', filterSql(filters, params))}) best order by score desc, id`, params };
+}
+
+function rankedMatchesSql(field: TextField, indexId: string, tsquery: string, limit: string, filters: string): string {
+  return `select id, ts_rank('${TEXT_WEIGHTS}', ${field}, query, ${TEXT_NORMALISATION}) as score
+      from memory.chunks, to_tsquery('simple', ${tsquery}) as query
+      where index_id = ${indexId} and ${field} @@ query${filters}
+      order by score desc, id limit ${limit}`;
+}
+
+/** The symbol-name half of textMatchesQuery: a to_tsquery text of identifiers and how many matches to keep. */
+export interface SymbolLookup {
+  tsquery: string;
+  limit: number;
 }
 
 /**
@@ -129,21 +166,41 @@ export function matchingChunksQuery(indexId: number, tsquery: string, filters: C
  * index. The answer is one row of arrays: a row per chunk cost more to hand over than to find (at
  * 100k chunks, p50 7-11 ms against 5.6-6.4 ms). The marked vector is made once per chunk in a
  * subquery (offset 0 keeps it there), so that a compressed vector is decompressed once (-0.7 ms).
+ *
+ * The same statement answers the symbol-name lookup (`symbol`: best ts_rank first, within the
+ * filters), as two more arrays: one round to the database a search instead of two. Either half may
+ * be absent (a null to_tsquery text matches nothing); the statement's shape stays the same, so its
+ * plan is prepared once.
  */
-export function textMatchesQuery(indexId: number, plan: TextQueryPlan, tokens: string[], filters: CandidateFilters): CandidateQuery {
-  const params: unknown[] = [indexId, plan.tsquery, tokens];
-  const passes = filterSql(filters, params).replace(/^ and /, '') || 'true';
-  const sql = `select array_agg(id) as ids, array_agg(length(marked)) as terms, array_agg(ts_filter(marked, '{c}')::text) as hits,
-      array_agg(passes) as passes
-    from (
-      select id, setweight(search, 'C', $3::text[]) as marked, ${passes} as passes
-      from memory.chunks, to_tsquery('simple', $2) as query
-      where index_id = $1 and search @@ query
-      offset 0
-    ) matches`;
+export function textMatchesQuery(indexId: number, plan: TextQueryPlan | undefined, tokens: string[], filters: CandidateFilters, symbol?: SymbolLookup): CandidateQuery {
+  const params: unknown[] = [indexId, plan?.tsquery ?? null, tokens, symbol?.tsquery ?? null, symbol?.limit ?? 0];
+  const filters_ = filterSql(filters, params);
+  const passes = filters_.replace(/^ and /, '') || 'true';
+  const sql = `select text.*, symbols.* from (
+      select array_agg(id) as ids, array_agg(length(marked)) as terms, array_agg(ts_filter(marked, '{c}')::text) as hits,
+        array_agg(passes) as passes
+      from (
+        select id, setweight(search, 'C', $3::text[]) as marked, ${passes} as passes
+        from memory.chunks, to_tsquery('simple', $2) as query
+        where index_id = $1 and search @@ query
+        offset 0
+      ) matches
+    ) text, (
+      select array_agg(id order by score desc, id) as symbol_ids, array_agg(score order by score desc, id) as symbol_scores
+      from (${rankedMatchesSql('symbol_search', '$1', '$4', '$5', filters_)}) best
+    ) symbols`;
   return { sql, params };
 }
 
+/** Nearest chunks, best first, in the caller's transaction whose vector settings are already made (vectorSettingsColumns). */
+export async function nearestInTransaction(tx: Queryable, record: CodeIndexRecord, vector: Float32Array, filters: CandidateFilters, limit: number): Promise<ScoredId[]> {
+  const { sql, params } = nearestChunksQuery(record, vector, filters, limit);
+  // Without filters the plan is always the HNSW scan: prepared once. With filters the planner
+  // must see their values (a narrow one is answered through its btree index instead).
+  return toScored(await tx.query(sql, params, hasFilters(filters) ? undefined : REUSE_PLAN));
+}
+
+/** Nearest chunks, best first: a transaction of their own, its settings made by one statement. */
 export async function nearestChunks(
   db: Database,
   record: CodeIndexRecord,
@@ -151,48 +208,48 @@ export async function nearestChunks(
   filters: CandidateFilters,
   limit: number,
   settings: VectorSearchSettings,
-): Promise<CandidateRow[]> {
-  const { sql, params } = nearestChunksQuery(record, vector, filters, limit);
-  const filtered = hasFilters(filters);
+): Promise<ScoredId[]> {
   return db.transaction(async (tx: Queryable) => {
-    // One statement for the settings. At a few thousand chunks the planner prefers a table scan,
-    // but distances cost ~4 us a row on PGlite (5k chunks: 14.7 ms scanning against 3.1 ms through
-    // HNSW); narrow filters still use their btree index, enable_seqscan off only takes the full
-    // scan off the table. Without filters, below ~2k chunks the planner still read every vector,
-    // through a bitmap scan of the project's btree and a top-N sort (each vector read from TOAST,
-    // ~3 us a row: 2.3-3 ms at 779 chunks, bench/searchSmall); enable_sort off leaves it the HNSW
-    // scan, which hands rows over in order (0.6-1 ms there, ef_search 400 visiting nearly the
-    // whole small graph). With filters it stays on: a narrow one is best ranked exactly. The final
-    // sort (relaxed order) still runs, but priced as disabled (PostgreSQL before 18 adds 1e10 to its
-    // cost), which on a server with JIT compiled the statement each time: 132 ms of 143 at 100k
-    // chunks (bench/memoryScale on PostgreSQL 15); JIT off with it (PGlite has none).
-    await tx.query(
-      `select set_config('hnsw.ef_search', $1, true), set_config('enable_seqscan', 'off', true)` +
-        (filtered ? '' : `, set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`) +
-        (settings.iterativeScan ? `, set_config('hnsw.iterative_scan', 'relaxed_order', true)` : ''),
-      [String(Math.min(1000, Math.max(settings.efSearch, limit)))],
-      REUSE_PLAN,
-    );
-    // Without filters the plan is always the HNSW scan: prepared once. With filters the planner
-    // must see their values (a narrow one is answered through its btree index instead).
-    return toRows(await tx.query(sql, params, filtered ? undefined : REUSE_PLAN));
+    await tx.query(`select ${vectorSettingsColumns(filters, settings, '$1')}`, [efSearchValue(settings, limit)], REUSE_PLAN);
+    return nearestInTransaction(tx, record, vector, filters, limit);
   });
+}
+
+function toScored(rows: Array<{ id: string | number; score: string | number }>): ScoredId[] {
+  return rows.map((row) => ({ id: Number(row.id), score: Number(row.score) }));
+}
+
+/** What textMatches found: the BM25 half's best chunks, and the symbol-name matches (when asked). */
+export interface TextCandidates {
+  text: ScoredId[];
+  symbol: ScoredId[];
 }
 
 /**
  * The `limit` chunks with the best BM25 scores for the query's `tokens`, best first (ties by id):
- * matches and their term frequencies from SQL, scores in bm25.ts, then the winners' rows.
+ * matches and their term frequencies from SQL, scores in bm25.ts; and with `symbol`, the chunks
+ * whose symbol names match, best ts_rank first, from the same statement.
  */
-export async function bm25Chunks(
+export async function textMatches(
   q: Queryable,
   record: CodeIndexRecord,
-  plan: TextQueryPlan,
+  plan: TextQueryPlan | undefined,
   tokens: string[],
   filters: CandidateFilters,
   limit: number,
-): Promise<CandidateRow[]> {
-  const { sql, params } = textMatchesQuery(record.id, plan, tokens, filters);
-  const [found] = await q.query<{ ids: Array<string | number> | null; terms: number[]; hits: string[]; passes: boolean[] }>(sql, params, REUSE_PLAN);
+  symbol?: SymbolLookup,
+): Promise<TextCandidates> {
+  const { sql, params } = textMatchesQuery(record.id, plan, tokens, filters, symbol);
+  const [found] = await q.query<{
+    ids: Array<string | number> | null;
+    terms: number[];
+    hits: string[];
+    passes: boolean[];
+    symbol_ids: Array<string | number> | null;
+    symbol_scores: number[];
+  }>(sql, params, REUSE_PLAN);
+  const symbolRows = (found?.symbol_ids ?? []).map((id, i) => ({ id: Number(id), score: Number(found!.symbol_scores[i]) }));
+  if (!plan) return { text: [], symbol: symbolRows };
   const matched: Array<MatchedChunk & { passes: boolean }> = (found?.ids ?? []).map((id, i) => ({
     id: Number(id),
     length: found!.terms[i]!,
@@ -209,27 +266,28 @@ export async function bm25Chunks(
     (chunk) => chunk.passes,
   );
   const best = [...scores].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, limit);
-  if (best.length === 0) return [];
-  const winners = toRows(
-    await q.query<RawRow>(`select ${COLUMNS}, ${FILE_CHUNKS}, 0 as score from memory.chunks c where id = any($1::bigint[])`, [best.map(([id]) => id)], REUSE_PLAN),
-  );
-  const byId = new Map(winners.map((row) => [row.id, row]));
-  return best.flatMap(([id, score]) => {
-    const row = byId.get(id);
-    return row ? [{ ...row, score }] : [];
-  });
+  return { text: best.map(([id, score]) => ({ id, score })), symbol: symbolRows };
 }
 
-export async function matchingChunks(
-  q: Queryable,
-  indexId: number,
-  tsquery: string,
-  filters: CandidateFilters,
-  limit: number,
-  field: TextField = 'search',
-): Promise<CandidateRow[]> {
-  const { sql, params } = matchingChunksQuery(indexId, tsquery, filters, limit, field);
-  return toRows(await q.query(sql, params, REUSE_PLAN));
+/** A candidate's columns, without its score (which belongs to each list that found it). */
+export type CandidateFields = Omit<CandidateRow, 'score'>;
+
+/**
+ * The columns ranking reads, for the candidates of every list at once (one statement, by primary
+ * key), with each one's file chunk count; a chunk deleted meanwhile is absent.
+ */
+export async function candidateRows(q: Queryable, ids: number[]): Promise<Map<number, CandidateFields>> {
+  if (ids.length === 0) return new Map();
+  const rows = await q.query<Omit<RawRow, 'score'>>(`select ${COLUMNS}, ${FILE_CHUNKS} from memory.chunks c where id = any($1::bigint[])`, [ids], REUSE_PLAN);
+  return new Map(rows.map((row) => [Number(row.id), { ...row, id: Number(row.id), file_chunks: Number(row.file_chunks) }]));
+}
+
+/** The list's candidates with their columns and scores, in its order (chunks without columns left out). */
+export function withFields(list: ScoredId[], fields: Map<number, CandidateFields>): CandidateRow[] {
+  return list.flatMap(({ id, score }) => {
+    const row = fields.get(id);
+    return row ? [{ ...row, score }] : [];
+  });
 }
 
 /** The text of these chunks (the hits a search returns), by id; a chunk deleted meanwhile is absent. */

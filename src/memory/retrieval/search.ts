@@ -6,7 +6,18 @@ import type { Database } from '../../platform/database/database.js';
 import { AppError } from '../../platform/errors.js';
 import { embedTexts, type EmbedderPool } from '../embeddings/embedderPool.js';
 import { findCodeIndex } from '../store/codeIndexes.js';
-import { bm25Chunks, chunkContents, matchingChunks, nearestChunks, type CandidateFilters, type CandidateRow, type VectorSearchSettings } from './candidates.js';
+import {
+  candidateRows,
+  chunkContents,
+  nearestChunks,
+  textMatches,
+  withFields,
+  type CandidateFilters,
+  type CandidateRow,
+  type ScoredId,
+  type TextCandidates,
+  type VectorSearchSettings,
+} from './candidates.js';
 import { parseQuery } from './queryTerms.js';
 import { textQueryPlan, type TermStats } from './termStats.js';
 import { dedupeOverlapping, rankCandidates, type ListRun } from './ranking.js';
@@ -53,24 +64,31 @@ export async function searchCode(deps: SearchDeps, request: SearchRequest, mode:
   const filters = request.filters ?? {};
   const k = candidateCount(request.limit);
 
-  const vectorList = async (): Promise<ListRun | undefined> => {
+  const symbolQuery = mode === 'hybrid' ? terms.symbolQuery : undefined;
+
+  // The full-text half and the symbol-name lookup are one statement; it is sent first, so that the
+  // database runs it while this thread embeds the query.
+  const textLists = async (): Promise<Partial<TextCandidates>> => {
+    const plan = mode !== 'vector' && terms.tokens.length > 0 ? textQueryPlan(terms.tokens, await deps.terms.frequencies(), record.chunkCount) : undefined;
+    if (!plan && !symbolQuery) return {};
+    const symbol = symbolQuery ? { tsquery: symbolQuery, limit: SYMBOL_CANDIDATES } : undefined;
+    const found = await textMatches(deps.db, record, plan, terms.tokens, filters, k, symbol);
+    return { ...(plan ? { text: found.text } : {}), ...(symbol ? { symbol: found.symbol } : {}) };
+  };
+  const vectorList = async (): Promise<ScoredId[] | undefined> => {
     if (mode === 'text') return undefined;
     const embedder = await deps.embedders.forModel(record);
     const [vector] = await embedTexts(embedder, [request.query]);
-    if (!vector) return undefined;
-    return { name: 'vector', rows: await nearestChunks(deps.db, record, vector, filters, k, deps.vector) };
+    return vector ? nearestChunks(deps.db, record, vector, filters, k, deps.vector) : undefined;
   };
-  const textList = async (): Promise<ListRun | undefined> => {
-    if (mode === 'vector' || terms.tokens.length === 0) return undefined;
-    const plan = textQueryPlan(terms.tokens, await deps.terms.frequencies(), record.chunkCount);
-    return plan ? { name: 'text', rows: await bm25Chunks(deps.db, record, plan, terms.tokens, filters, k) } : undefined;
-  };
-  const symbolList = async (): Promise<ListRun | undefined> =>
-    mode !== 'hybrid' || !terms.symbolQuery
-      ? undefined
-      : { name: 'symbol', rows: await matchingChunks(deps.db, record.id, terms.symbolQuery, filters, SYMBOL_CANDIDATES, 'symbol_search') };
-
-  const lists = (await Promise.all([vectorList(), textList(), symbolList()])).filter((list): list is ListRun => list !== undefined);
+  const [text, vector] = await Promise.all([textLists(), vectorList()]);
+  const found: Array<{ name: ListRun['name']; ids: ScoredId[] }> = [];
+  if (vector) found.push({ name: 'vector', ids: vector });
+  if (text.text) found.push({ name: 'text', ids: text.text });
+  if (text.symbol) found.push({ name: 'symbol', ids: text.symbol });
+  // The candidates' columns, for every list at once.
+  const fields = await candidateRows(deps.db, [...new Set(found.flatMap((list) => list.ids.map(({ id }) => id)))]);
+  const lists: ListRun[] = found.map(({ name, ids }) => ({ name, rows: withFields(ids, fields) }));
   const hits =
     mode !== 'hybrid'
       ? dedupeOverlapping(lists[0]?.rows ?? []).slice(0, request.limit).map((row) => ({ row, score: row.score }))

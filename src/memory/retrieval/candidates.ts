@@ -75,11 +75,22 @@ function filterSql(filters: CandidateFilters, params: unknown[]): string {
   return sql;
 }
 
-type RawRow = Omit<CandidateRow, 'id' | 'score' | 'file_chunks'> & { id: string | number; score: string | number; file_chunks: string | number };
 
 export interface CandidateQuery {
   sql: string;
   params: unknown[];
+}
+
+/**
+ * How the search statements answer: one value of JSON text (rows as arrays), parsed here by
+ * JSON.parse. Rows, or arrays of PostgreSQL's text form, cost the embedded database's thread more
+ * to hand over than to find: each field decoded from the protocol on its own and parsed
+ * character by character (arrays), then every row copied to this thread as an object. A CPU
+ * profile of bench/searchSmall (1,366 chunks) had ~1.5 ms of a search's 7 ms on the database
+ * thread in that; ~90 candidates' columns took 1.9 ms as rows, 1.1 ms as one JSON value.
+ */
+function parseAnswer<T>(text: string | null | undefined): T[] {
+  return text ? (JSON.parse(text) as T[]) : [];
 }
 
 /** A candidate as a list finds it: its id and its score in that list (higher is better). */
@@ -117,9 +128,9 @@ export function efSearchValue(settings: VectorSearchSettings, limit: number): st
 
 /**
  * The nearest-chunks statement (exported so that tests can EXPLAIN exactly what runs): ids and
- * cosine similarities only. The candidates' other columns come in one statement for all lists
- * (candidateRows); carried here, with each one's file chunk count, they cost ~1 ms a search more
- * than the ids (bench/searchSmall, 1,366 chunks).
+ * cosine similarities only, as one JSON array (see parseAnswer). The candidates' other columns come in
+ * one statement for all lists (candidateRows); carried here, with each one's file chunk count, they
+ * cost ~1 ms a search more than the ids (bench/searchSmall, 1,366 chunks).
  */
 export function nearestChunksQuery(record: CodeIndexRecord, vector: Float32Array, filters: CandidateFilters, limit: number): CandidateQuery {
   const expression = embeddingExpression(record.dimension);
@@ -131,7 +142,7 @@ export function nearestChunksQuery(record: CodeIndexRecord, vector: Float32Array
       select id, ${expression} <=> $1::vector(${record.dimension}) as distance
       from memory.chunks where ${where}
       order by ${expression} <=> $1::vector(${record.dimension}) limit $2
-    ) select id, 1 - distance as score from nearest order by distance`;
+    ) select json_agg(json_build_array(id, 1 - distance) order by distance)::text as found from nearest`;
   return { sql, params };
 }
 
@@ -163,12 +174,12 @@ export interface SymbolLookup {
  * with their positions (the rest of its vector dropped in SQL: setweight marks the query's lexemes,
  * ts_filter keeps them), and whether it passes the filters. Filters do not remove chunks here:
  * those outside them still count in the tokens' document frequencies, which belong to the whole
- * index. The answer is one row of arrays: a row per chunk cost more to hand over than to find (at
+ * index. The answer is one value (see parseAnswer): a row per chunk cost more to hand over than to find (at
  * 100k chunks, p50 7-11 ms against 5.6-6.4 ms). The marked vector is made once per chunk in a
  * subquery (offset 0 keeps it there), so that a compressed vector is decompressed once (-0.7 ms).
  *
  * The same statement answers the symbol-name lookup (`symbol`: best ts_rank first, within the
- * filters), as two more arrays: one round to the database a search instead of two. Either half may
+ * filters), as a second value: one round to the database a search instead of two. Either half may
  * be absent (a null to_tsquery text matches nothing); the statement's shape stays the same, so its
  * plan is prepared once.
  */
@@ -176,19 +187,18 @@ export function textMatchesQuery(indexId: number, plan: TextQueryPlan | undefine
   const params: unknown[] = [indexId, plan?.tsquery ?? null, tokens, symbol?.tsquery ?? null, symbol?.limit ?? 0];
   const filters_ = filterSql(filters, params);
   const passes = filters_.replace(/^ and /, '') || 'true';
-  const sql = `select text.*, symbols.* from (
-      select array_agg(id) as ids, array_agg(length(marked)) as terms, array_agg(ts_filter(marked, '{c}')::text) as hits,
-        array_agg(passes) as passes
+  const sql = `select (
+      select json_agg(json_build_array(id, length(marked), ts_filter(marked, '{c}')::text, passes))::text
       from (
         select id, setweight(search, 'C', $3::text[]) as marked, ${passes} as passes
         from memory.chunks, to_tsquery('simple', $2) as query
         where index_id = $1 and search @@ query
         offset 0
       ) matches
-    ) text, (
-      select array_agg(id order by score desc, id) as symbol_ids, array_agg(score order by score desc, id) as symbol_scores
+    ) as matches, (
+      select json_agg(json_build_array(id, score) order by score desc, id)::text
       from (${rankedMatchesSql('symbol_search', '$1', '$4', '$5', filters_)}) best
-    ) symbols`;
+    ) as symbols`;
   return { sql, params };
 }
 
@@ -197,7 +207,8 @@ export async function nearestInTransaction(tx: Queryable, record: CodeIndexRecor
   const { sql, params } = nearestChunksQuery(record, vector, filters, limit);
   // Without filters the plan is always the HNSW scan: prepared once. With filters the planner
   // must see their values (a narrow one is answered through its btree index instead).
-  return toScored(await tx.query(sql, params, hasFilters(filters) ? undefined : REUSE_PLAN));
+  const [row] = await tx.query<{ found: string | null }>(sql, params, hasFilters(filters) ? undefined : REUSE_PLAN);
+  return parseAnswer<[number, number]>(row?.found).map(([id, score]) => ({ id, score }));
 }
 
 /** Nearest chunks, best first: a transaction of their own, its settings made by one statement. */
@@ -213,10 +224,6 @@ export async function nearestChunks(
     await tx.query(`select ${vectorSettingsColumns(filters, settings, '$1')}`, [efSearchValue(settings, limit)], REUSE_PLAN);
     return nearestInTransaction(tx, record, vector, filters, limit);
   });
-}
-
-function toScored(rows: Array<{ id: string | number; score: string | number }>): ScoredId[] {
-  return rows.map((row) => ({ id: Number(row.id), score: Number(row.score) }));
 }
 
 /** What textMatches found: the BM25 half's best chunks, and the symbol-name matches (when asked). */
@@ -240,21 +247,14 @@ export async function textMatches(
   symbol?: SymbolLookup,
 ): Promise<TextCandidates> {
   const { sql, params } = textMatchesQuery(record.id, plan, tokens, filters, symbol);
-  const [found] = await q.query<{
-    ids: Array<string | number> | null;
-    terms: number[];
-    hits: string[];
-    passes: boolean[];
-    symbol_ids: Array<string | number> | null;
-    symbol_scores: number[];
-  }>(sql, params, REUSE_PLAN);
-  const symbolRows = (found?.symbol_ids ?? []).map((id, i) => ({ id: Number(id), score: Number(found!.symbol_scores[i]) }));
+  const [found] = await q.query<{ matches: string | null; symbols: string | null }>(sql, params, REUSE_PLAN);
+  const symbolRows = parseAnswer<[number, number]>(found?.symbols).map(([id, score]) => ({ id, score }));
   if (!plan) return { text: [], symbol: symbolRows };
-  const matched: Array<MatchedChunk & { passes: boolean }> = (found?.ids ?? []).map((id, i) => ({
-    id: Number(id),
-    length: found!.terms[i]!,
-    tf: termFrequencies(found!.hits[i]!),
-    passes: found!.passes[i]!,
+  const matched: Array<MatchedChunk & { passes: boolean }> = parseAnswer<[number, number, string, boolean]>(found?.matches).map(([id, length, hits, passes]) => ({
+    id,
+    length,
+    tf: termFrequencies(hits),
+    passes,
   }));
   const scores = scoreChunks(
     matched,
@@ -278,8 +278,18 @@ export type CandidateFields = Omit<CandidateRow, 'score'>;
  */
 export async function candidateRows(q: Queryable, ids: number[]): Promise<Map<number, CandidateFields>> {
   if (ids.length === 0) return new Map();
-  const rows = await q.query<Omit<RawRow, 'score'>>(`select ${COLUMNS}, ${FILE_CHUNKS} from memory.chunks c where id = any($1::bigint[])`, [ids], REUSE_PLAN);
-  return new Map(rows.map((row) => [Number(row.id), { ...row, id: Number(row.id), file_chunks: Number(row.file_chunks) }]));
+  const [row] = await q.query<{ found: string | null }>(
+    `select json_agg(json_build_array(${COLUMNS}, file_chunks))::text as found from (select ${COLUMNS}, ${FILE_CHUNKS} from memory.chunks c where id = any($1::bigint[])) c`,
+    [ids],
+    REUSE_PLAN,
+  );
+  type Fields = [number, string, number, number, string, string | null, string, string, string, number];
+  return new Map(
+    parseAnswer<Fields>(row?.found).map(([id, path, start_line, end_line, language, symbol, kind, symbol_tokens, path_tokens, file_chunks]) => [
+      id,
+      { id, path, start_line, end_line, language, symbol, kind, symbol_tokens, path_tokens, file_chunks },
+    ]),
+  );
 }
 
 /** The list's candidates with their columns and scores, in its order (chunks without columns left out). */

@@ -285,13 +285,68 @@ export function textView(text: string): LexicalView {
   return view;
 }
 
+/**
+ * A JSON memory's view: its fields at once, its words (the rendered text's view, and its values')
+ * only when first read. The rules read a JSON memory's words only when its fields do not decide
+ * (relate, judgeable), and they mostly do: an outcome of another job is told apart by its id. Reading
+ * the words of every new outcome memory cost 0.27 ms of the event loop per write (0.8 under load),
+ * inside the write's transaction; now 0.025 ms (an orchestrator outcome, 2,000 in a row).
+ */
+class JsonView implements LexicalView {
+  private whole: LexicalView | undefined;
+  private valuesView: LexicalView | undefined;
+
+  constructor(
+    private readonly rendered: string,
+    private readonly valuesText: string,
+    readonly fields: Map<string, string>,
+  ) {}
+
+  private get text(): LexicalView {
+    return (this.whole ??= textView(this.rendered));
+  }
+
+  get normalised(): string {
+    return this.text.normalised;
+  }
+
+  get anchors(): string[] {
+    return this.text.anchors;
+  }
+
+  get framing(): FramingWord[] {
+    return this.text.framing;
+  }
+
+  get numbers(): Set<string> {
+    return this.text.numbers;
+  }
+
+  get polarity(): 1 | -1 {
+    return this.text.polarity;
+  }
+
+  get change(): LexicalView['change'] {
+    return this.text.change;
+  }
+
+  get simple(): boolean {
+    return this.text.simple;
+  }
+
+  get values(): LexicalView {
+    return (this.valuesView ??= textView(this.valuesText));
+  }
+}
+
 export function lexicalView(content: MemoryContent, rendered: string): LexicalView {
   if (typeof content === 'string') return textView(rendered);
   const flat = flattenJson(content);
-  const view = textView(rendered);
-  view.fields = new Map(flat.map(([key, value]) => [key, value.trim().toLowerCase()]));
-  view.values = textView(flat.map(([, value]) => value).join('.\n'));
-  return view;
+  return new JsonView(
+    rendered,
+    flat.map(([, value]) => value).join('.\n'),
+    new Map(flat.map(([key, value]) => [key, value.trim().toLowerCase()])),
+  );
 }
 
 function commonPrefix(a: string, b: string): number {

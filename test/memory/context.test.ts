@@ -2,6 +2,7 @@
 // counted by a real tokenizer (checked here with js-tiktoken's own cl100k_base encoder) at many
 // budgets; and the project's memories and learned patterns that speak to the task, within the same
 // budget, absent when they do not.
+import fc from 'fast-check';
 import { getEncoding } from 'js-tiktoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MemoryView } from '../../src/memory/memories/memories.js';
@@ -9,6 +10,7 @@ import type { PatternView } from '../../src/memory/patterns/describe.js';
 import { assembleContext, buildContext, KNOWLEDGE_SHARE } from '../../src/memory/retrieval/context.js';
 import { memoryLine, MEMORIES_HEADING, patternLine, PATTERNS_HEADING } from '../../src/memory/retrieval/knowledge.js';
 import type { SearchHit } from '../../src/memory/retrieval/search.js';
+import { countTokens } from '../../src/memory/retrieval/tokenCount.js';
 import { api } from '../support/orchestrator.js';
 import { GO_SERVER, MD_GUIDE, PY_CLI, TS_CALLER, TS_SCHEDULER } from './fixtures.js';
 import { startTestMemory, type TestMemory } from './memoryKit.js';
@@ -320,5 +322,26 @@ describe('assembleContext', () => {
     expect(roomy.memories).toHaveLength(5);
     expect(roomy.patterns).toHaveLength(8);
     expect(tokens(roomy.context)).toBeGreaterThan(1500 * KNOWLEDGE_SHARE);
+  });
+});
+
+describe('countTokens', () => {
+  // Counted by parts (cut after a line break, before a character that is not white space): always
+  // the whole text's count, whatever the lines hold and however they end.
+  const pieces = [
+    '\n', '\n\n', '\r\n', ' ', '  ', '\t', '\u00a0', '\u2028', '-', '- ', '#', '## ', ')', '."', '…', "'s", "'LL", 'a', 'Ab', 'invoice',
+    'ünïcödé', '日本語', '1', '123', '4567', '💥', '\u200d', '🧨', '`', '```ts', '  total += x;', '(confidence 0.85)', '{', '}',
+  ];
+  it('equals the tokenizer on the whole text, for any text', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 60 }), (parts) => {
+        const text = parts.join('');
+        expect(countTokens(text)).toBe(tokens(text));
+        // Again, now that its parts are known.
+        expect(countTokens(text)).toBe(tokens(text));
+      }),
+      { numRuns: 3000, seed: 7 },
+    );
+    for (const text of [GO_SERVER, MD_GUIDE, PY_CLI, TS_CALLER, TS_SCHEDULER]) expect(countTokens(text)).toBe(tokens(text));
   });
 });

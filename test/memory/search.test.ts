@@ -190,6 +190,31 @@ describe('results', () => {
   });
 });
 
+describe('an index that changes between searches', () => {
+  const index = (files: Record<string, string>) =>
+    api(t.url, 'POST', '/api/v1/index/files', { project_id: 'changing', files: Object.entries(files).map(([path, content]) => ({ path, content })) });
+  const first = async (query: string) => {
+    const res = await api(t.url, 'POST', '/api/v1/search', { project_id: 'changing', query });
+    return { status: res.status, top: res.body.results?.[0] };
+  };
+
+  it('is searched as it is now: new chunks and counts, a dropped index, one made again with other files', async () => {
+    expect((await index({ 'src/alpha.ts': 'export function alphaWidget(size: number) {\n  return size * 2;\n}\n' })).status).toBe(200);
+    expect((await first('alphaWidget')).top).toMatchObject({ path: 'src/alpha.ts', symbol: 'alphaWidget' });
+    // More chunks (the search's record of the index is older): the new one is found and ranked with the new counts.
+    await index({ 'src/beta.ts': 'export function betaGadget(name: string) {\n  return name.trim();\n}\n' });
+    expect((await first('betaGadget')).top).toMatchObject({ path: 'src/beta.ts', symbol: 'betaGadget' });
+    const text = await searchCode(t.memory.search, { projectId: 'changing', query: 'betaGadget trim name', limit: 5 }, 'text');
+    expect(text[0]?.path).toBe('src/beta.ts');
+    // Dropped: not found. Made again (another index id) with other files: those.
+    expect((await api(t.url, 'DELETE', '/api/v1/index/changing')).status).toBe(200);
+    expect((await first('alphaWidget')).status).toBe(404);
+    await index({ 'lib/gamma.ts': 'export function gammaThing() {\n  return 3;\n}\n' });
+    expect((await first('gammaThing')).top).toMatchObject({ path: 'lib/gamma.ts', symbol: 'gammaThing' });
+    expect((await first('alphaWidget')).top?.path).not.toBe('src/alpha.ts');
+  });
+});
+
 describe('query plans, on a project of 3,000 chunks', () => {
   /** Letters-only names, so that each file has tokens of its own: 0 → "qxa", 27 → "qxbb". */
   const word = (n: number): string => {

@@ -202,6 +202,16 @@ export function textMatchesQuery(indexId: number, plan: TextQueryPlan | undefine
   return { sql, params };
 }
 
+/**
+ * A statement that makes the vector half's settings for the rest of its transaction and answers
+ * what `inner` answers (its columns, after the settings'), with the settings' parameter appended:
+ * on the embedded database one round instead of two in the vector half's transaction.
+ */
+export function withVectorSettings(inner: CandidateQuery, filters: CandidateFilters, settings: VectorSearchSettings, limit: number): CandidateQuery {
+  const params = [...inner.params, efSearchValue(settings, limit)];
+  return { sql: `select ${vectorSettingsColumns(filters, settings, `$${params.length}`)}, inner_.* from (${inner.sql}) inner_`, params };
+}
+
 /** Nearest chunks, best first, in the caller's transaction whose vector settings are already made (vectorSettingsColumns). */
 export async function nearestInTransaction(tx: Queryable, record: CodeIndexRecord, vector: Float32Array, filters: CandidateFilters, limit: number): Promise<ScoredId[]> {
   const { sql, params } = nearestChunksQuery(record, vector, filters, limit);
@@ -247,7 +257,18 @@ export async function textMatches(
   symbol?: SymbolLookup,
 ): Promise<TextCandidates> {
   const { sql, params } = textMatchesQuery(record.id, plan, tokens, filters, symbol);
-  const [found] = await q.query<{ matches: string | null; symbols: string | null }>(sql, params, REUSE_PLAN);
+  const [found] = await q.query<TextAnswer>(sql, params, REUSE_PLAN);
+  return scoreTextAnswer(found, record, plan, limit);
+}
+
+/** What textMatchesQuery answers (also as columns of a statement that wraps it). */
+export interface TextAnswer {
+  matches: string | null;
+  symbols: string | null;
+}
+
+/** textMatchesQuery's answer scored: BM25 over the matches with the index's counts in `record`, best `limit` first. */
+export function scoreTextAnswer(found: TextAnswer | undefined, record: CodeIndexRecord, plan: TextQueryPlan | undefined, limit: number): TextCandidates {
   const symbolRows = parseAnswer<[number, number]>(found?.symbols).map(([id, score]) => ({ id, score }));
   if (!plan) return { text: [], symbol: symbolRows };
   const matched: Array<MatchedChunk & { passes: boolean }> = parseAnswer<[number, number, string, boolean]>(found?.matches).map(([id, length, hits, passes]) => ({

@@ -54,6 +54,23 @@ export async function findCodeIndex(q: Queryable, projectId: string): Promise<Co
   return row ? toRecord(row) : undefined;
 }
 
+/**
+ * The project's index row as a column of another statement (JSON text; `projectParam` names the
+ * parameter holding the project id): search reads it in the statement that starts its work, to
+ * check the record it began with.
+ */
+export function codeIndexColumn(projectParam: string): string {
+  const fields = COLUMNS.split(', ')
+    .map((column) => `'${column}', ${column}`)
+    .join(', ');
+  return `(select json_build_object(${fields})::text from memory.indexes where project_id = ${projectParam}) as code_index`;
+}
+
+/** codeIndexColumn's value as a record; undefined when the project has no index. */
+export function parseCodeIndexColumn(text: string | null | undefined): CodeIndexRecord | undefined {
+  return text ? toRecord(JSON.parse(text) as IndexRow) : undefined;
+}
+
 /** The project's index, created with this embedder when it has none. */
 export async function ensureCodeIndex(q: Queryable, projectId: string, embedder: EmbedderIdentity): Promise<CodeIndexRecord> {
   await q.query(

@@ -304,6 +304,31 @@ describe('the claude-code agent with the real Claude Code CLI, default settings'
     expect(job.result.cost_usd).toBeGreaterThan(0.5);
   });
 
+  it('prices the output a message writes as it arrives: a long Write passes the budget and the run is stopped before its next step', async () => {
+    // Claude Code prints a message's blocks with message_start's usage (output 1 here, as from the
+    // API); the real output count comes after the last block. The guard must not wait for it.
+    const big = 'x'.repeat(150_000);
+    await start((body) => {
+      const cwd = cwdOf(body);
+      if (stepOf(body) === 0) return { content: [text('Writing a large file.'), toolUse('Write', { file_path: path.join(cwd, 'big.txt'), content: big })], usage: { input_tokens: 1200, output_tokens: 50_000 } };
+      // The next step is held mid-stream: the run must be stopped while it waits, never reaching after.txt.
+      return {
+        content: [text('Now the second file, written after a pause.'), toolUse('Write', { file_path: path.join(cwd, 'after.txt'), content: 'after\n' })],
+        usage: TURN_USAGE,
+        textPieces: (value) => [value.slice(0, 10), value.slice(10)],
+        beforeTextDelta: () => new Promise((resolve) => setTimeout(resolve, 20_000)),
+      };
+    });
+    const repo = createTestRepo();
+    dirs.push(repo);
+    const { job, log } = await finished(await submit(repo, { max_cost_usd: 0.2 }));
+    expect(job.status, log).toBe('failed');
+    expect(job.error).toMatch(/^stopped: cost \$\d+\.\d+ .*passed max_cost_usd \$0\.2/);
+    // Stopped as the Write was printed (its output priced), before the held step could run.
+    expect(log).toContain('stopping the agent: cost');
+    expect(() => gitIn(repo, 'show', `${job.branch}:after.txt`)).toThrow();
+  });
+
   it('fails at once on a rejected API key when retries are off, with the error in the log and events', async () => {
     // By default Claude Code retries a 401 ten times with backoff (minutes); CLAUDE_CODE_MAX_RETRIES bounds it.
     await start(() => apiError(401, 'authentication_error', 'invalid x-api-key'), {}, { CLAUDE_CODE_MAX_RETRIES: '0' });

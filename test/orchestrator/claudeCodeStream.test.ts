@@ -39,14 +39,18 @@ const RUN = [
 describe("Claude Code's stream", () => {
   it('becomes session, text, tool calls with one-line summaries, results, usage and the result', () => {
     const { events, report } = parse(RUN);
-    expect(events.map((e) => e.kind)).toEqual(['session', 'agent_text', 'usage', 'tool_call', 'tool_result', 'tool_call', 'usage', 'tool_result', 'rate_limit', 'usage', 'result']);
+    // m1's second block (the Write) raises its estimated output: usage again.
+    expect(events.map((e) => e.kind)).toEqual(['session', 'agent_text', 'usage', 'tool_call', 'usage', 'tool_result', 'tool_call', 'usage', 'tool_result', 'rate_limit', 'usage', 'result']);
     expect(events[0]).toEqual({ kind: 'session', session_id: 's-1', model: 'claude-opus-4-8', permission_mode: 'acceptEdits', tools: ['Bash', 'Write'] });
     expect(events[3]).toEqual({ kind: 'tool_call', tool: 'Write', summary: 'src/a.ts', call_id: 't1' });
-    expect(events[5]).toMatchObject({ kind: 'tool_call', tool: 'Bash', summary: 'npm test --silent' });
-    expect(events[7]).toEqual({ kind: 'tool_result', tool: 'Bash', is_error: true, summary: '1 failing', call_id: 't2' });
-    // Usage while running: the sum over distinct API messages.
-    expect(events[6]).toMatchObject({ kind: 'usage', usage: { input_tokens: 300, output_tokens: 2 }, cost_usd: null });
-    expect(events[8]).toMatchObject({ kind: 'rate_limit', status: 'allowed_warning', resets_at: new Date(1796643600 * 1000).toISOString() });
+    expect(events[6]).toMatchObject({ kind: 'tool_call', tool: 'Bash', summary: 'npm test --silent' });
+    expect(events[8]).toEqual({ kind: 'tool_result', tool: 'Bash', is_error: true, summary: '1 failing', call_id: 't2' });
+    // Usage while running: the sum over distinct API messages (input counted once per message), output
+    // at least what the blocks' text took (the reported 1 a message is printed with is not its count).
+    const running = events[7] as Extract<RunEvent, { kind: 'usage' }>;
+    expect(running).toMatchObject({ kind: 'usage', usage: { input_tokens: 300 }, cost_usd: null });
+    expect(running.usage.output_tokens).toBeGreaterThan(2);
+    expect(events[9]).toMatchObject({ kind: 'rate_limit', status: 'allowed_warning', resets_at: new Date(1796643600 * 1000).toISOString() });
     expect(report).toMatchObject({
       sessionId: 's-1',
       model: 'claude-opus-4-8',
@@ -58,6 +62,27 @@ describe("Claude Code's stream", () => {
       rateLimited: null,
       usage: { input_tokens: 300, output_tokens: 50, cache_read_input_tokens: 10, cache_creation_input_tokens: 5 },
     });
+  });
+
+  it("counts a message's output from its blocks while it runs, never below what they hold, until the result gives the real count", () => {
+    // Claude Code prints each block with message_start's usage (output 1); the real count comes at the end.
+    const file = 'x'.repeat(30_000);
+    const lines = [
+      assistant('m1', [{ type: 'text', text: 'Writing the file.' }]),
+      assistant('m1', [{ type: 'tool_use', id: 't1', name: 'Write', input: { file_path: `${CWD}/big.txt`, content: file } }]),
+      // A later line of the same message reporting less does not lower it.
+      assistant('m1', [{ type: 'text', text: 'ok' }], { input_tokens: 100, output_tokens: 5 }),
+    ];
+    const { events, report } = parse(lines);
+    const usages = events.filter((e): e is Extract<RunEvent, { kind: 'usage' }> => e.kind === 'usage');
+    const last = usages[usages.length - 1]!.usage;
+    // At least a token per 4 characters of what the message wrote (an estimate that errs high, not low).
+    expect(last.output_tokens).toBeGreaterThanOrEqual(file.length / 4);
+    expect(last.input_tokens).toBe(100);
+    expect(report.usage?.output_tokens).toBe(last.output_tokens);
+    // The result's figures replace the estimate.
+    const ended = parse([...lines, line({ type: 'result', subtype: 'success', is_error: false, result: 'Done', session_id: 's-1', total_cost_usd: 0.2, usage: { input_tokens: 100, output_tokens: 8000 } })]);
+    expect(ended.report.usage).toMatchObject({ input_tokens: 100, output_tokens: 8000 });
   });
 
   it('counts the denials the result lists, and marks refused tool results as they come', () => {

@@ -25,6 +25,28 @@ export function usageOf(value: unknown): TokenUsage | null {
   };
 }
 
+/**
+ * Characters per output token assumed while a message's real count is unknown: fewer than the ~4 of
+ * English prose (code and JSON run nearer 3), so that the estimate errs high and a budget stops early
+ * rather than late.
+ */
+const ESTIMATE_CHARS_PER_TOKEN = 3;
+
+/**
+ * Output tokens a content block took at least, from its text. Why estimate: Claude Code prints each
+ * content block as it completes, with the usage of the API's message_start, whose output count is
+ * ~1; the real count arrives in message_delta, after the last block, and reaches the stream only in
+ * the run's final `result`. Priced as reported, a run writing a long file would cost next to nothing
+ * until it ends, and a budget guard would let it pass its limit.
+ */
+function estimatedOutputTokens(block: Json): number {
+  let chars = 0;
+  if (typeof block.text === 'string') chars += block.text.length;
+  if (typeof block.thinking === 'string') chars += block.thinking.length;
+  if (block.type === 'tool_use') chars += (str(block.name)?.length ?? 0) + (JSON.stringify(block.input ?? {})?.length ?? 0);
+  return Math.ceil(chars / ESTIMATE_CHARS_PER_TOKEN);
+}
+
 /** A reset time as Claude Code gives it: epoch seconds or milliseconds, or an ISO string. */
 export function parseResetTime(value: unknown): Date | null {
   if (typeof value === 'number' && Number.isFinite(value) && value > 0) return new Date(value < 1e12 ? value * 1000 : value);
@@ -118,8 +140,13 @@ export interface ClaudeStreamOptions extends ToolSummaryOptions {
 export function claudeCodeStreamParser(options: ClaudeStreamOptions = {}): AgentStreamParser {
   const report = emptyReport();
   const now = options.now ?? (() => new Date());
-  /** Usage per API message id: Claude Code repeats a message's usage on each of its content blocks. */
+  /**
+   * Usage per API message id: Claude Code repeats a message's usage on each of its content blocks.
+   * Its output count is the larger of the reported one and the estimate from the blocks seen so far
+   * (estimatedOutputTokens); the run's `result` replaces the whole with the real figures.
+   */
   const messageUsage = new Map<string, TokenUsage>();
+  const messageOutputEstimate = new Map<string, number>();
   const toolNames = new Map<string, string>();
   let turnUsage: TokenUsage | null = null;
   let limitText: string | null = null;
@@ -151,12 +178,19 @@ export function claudeCodeStreamParser(options: ClaudeStreamOptions = {}): Agent
     if (event.error === 'rate_limit') limited(content.map((b) => (isObject(b) ? (str(b.text) ?? '') : '')).join(' ').trim() || 'rate limited', null);
     const id = str(message.id);
     const usage = usageOf(message.usage);
-    if (id && usage && message.model !== '<synthetic>' && !messageUsage.has(id)) {
-      messageUsage.set(id, usage);
-      if (!report.model && typeof message.model === 'string') report.model = message.model;
-      turnUsage = runningUsage();
-      report.usage = turnUsage;
-      out.push({ kind: 'usage', usage: turnUsage, cost_usd: null });
+    if (id && usage && message.model !== '<synthetic>') {
+      const estimate = (messageOutputEstimate.get(id) ?? 0) + content.reduce((sum: number, block) => sum + (isObject(block) ? estimatedOutputTokens(block) : 0), 0);
+      messageOutputEstimate.set(id, estimate);
+      const known = messageUsage.get(id);
+      const outputTokens = Math.max(usage.output_tokens, known?.output_tokens ?? 0, estimate);
+      // The message's first line, or a later block that raised its output: the running usage grew.
+      if (!known || outputTokens > known.output_tokens) {
+        messageUsage.set(id, { ...(known ?? usage), output_tokens: outputTokens });
+        if (!report.model && typeof message.model === 'string') report.model = message.model;
+        turnUsage = runningUsage();
+        report.usage = turnUsage;
+        out.push({ kind: 'usage', usage: turnUsage, cost_usd: null });
+      }
     }
     return out;
   }

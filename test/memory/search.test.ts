@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCodeIndex } from '../../src/memory/store/codeIndexes.js';
 import { HashEmbedder } from '../../src/memory/embeddings/hashEmbedder.js';
-import { matchingChunksQuery, nearestChunks, nearestChunksQuery, textMatchesQuery, type CandidateRow } from '../../src/memory/retrieval/candidates.js';
+import { allTextMatches, matchingChunksQuery, nearestChunks, nearestChunksQuery, textMatches, textMatchesQuery, type CandidateRow } from '../../src/memory/retrieval/candidates.js';
 import { parseQuery } from '../../src/memory/retrieval/queryTerms.js';
 import { rankCandidates } from '../../src/memory/retrieval/ranking.js';
 import { textQueryPlan } from '../../src/memory/retrieval/termStats.js';
@@ -282,6 +282,23 @@ describe('query plans, on a project of 3,000 chunks', () => {
     await nearestChunks(spy, record, vector!, {}, 300, { iterativeScan: true, efSearch: 100 });
     expect(seen.some((sql) => sql.includes(`'hnsw.iterative_scan', 'relaxed_order'`))).toBe(true);
     expect(seen.some((sql) => sql.includes(`'hnsw.ef_search'`) && sql.includes('["300"]'))).toBe(true);
+  });
+
+  it('the full-text half reads the chunks of its rare tokens first, and only those when no chunk of common tokens alone can rank among the best: the same list as reading every match', async () => {
+    const record = (await findCodeIndex(t.db, 'big'))!;
+    const tokens = [word(123), 'load'];
+    // `load` in a third of the chunks (each file's Load function): common, its alternative still selective enough to be read.
+    const plan = textQueryPlan(tokens, { shares: new Map([['load', 1000 / 3020]]), unlisted: 0.0001 }, record.chunkCount)!;
+    expect(plan.rareQuery).toBe(word(123));
+    expect(plan.tsquery).toBe(`${word(123)} | load`);
+    for (const limit of [2, 40]) {
+      const sent: unknown[] = [];
+      const spy: Queryable = { query: (sql, params, options) => (sent.push(params?.[1]), t.db.query(sql, params, options)), exec: (sql) => t.db.exec(sql) };
+      const found = await textMatches(spy, record, plan, tokens, {}, limit);
+      expect(found.text).toEqual(await allTextMatches(t.db, record, plan, tokens, {}, limit));
+      // Two of module123's chunks outscore any chunk of `load` alone; forty cannot come from its three.
+      expect(sent).toEqual(limit === 2 ? [word(123)] : [word(123), plan.tsquery]);
+    }
   });
 
   it('full-text and symbol-name matches use their GIN indexes', async () => {

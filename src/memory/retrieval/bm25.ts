@@ -29,6 +29,17 @@ export function termScore(tf: number, termIdf: number, length: number, averageLe
 }
 
 /**
+ * The most a chunk can score from these tokens alone, whatever their frequencies and its length:
+ * each term's score stays below idf × (k1 + 1) (termScore), `documentFrequency` giving their
+ * document frequencies.
+ */
+export function scoreBound(tokens: Iterable<string>, documentFrequency: (token: string) => number, documents: number): number {
+  let bound = 0;
+  for (const token of tokens) bound += idf(documentFrequency(token), documents) * (BM25.k1 + 1);
+  return bound;
+}
+
+/**
  * Term frequencies from a tsvector's text form (`'claim':1,7 'job':3A`): each lexeme with the
  * number of its positions. Lexemes are quoted, quotes inside doubled; a position may carry a weight
  * letter; a lexeme without positions counts once.

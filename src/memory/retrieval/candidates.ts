@@ -5,7 +5,7 @@
 import type { Database, Queryable } from '../../platform/database/database.js';
 import type { CodeIndexRecord } from '../store/codeIndexes.js';
 import { embeddingExpression, sqlInteger, vectorParam } from '../store/vectors.js';
-import { scoreChunks, termFrequencies, type MatchedChunk } from './bm25.js';
+import { scoreBound, scoreChunks, termFrequencies, type MatchedChunk } from './bm25.js';
 import type { TextQueryPlan } from './termStats.js';
 
 export interface CandidateRow {
@@ -187,10 +187,18 @@ export interface SymbolLookup {
  * The same statement answers the symbol-name lookup (`symbol`: best ts_rank first, within the
  * filters), as a second value: one round to the database a search instead of two. Either half may
  * be absent (a null to_tsquery text matches nothing); the statement's shape stays the same, so its
- * plan is prepared once.
+ * plan is prepared once. `rareFirst`: the plan's rare tokens only (see readsRareFirst).
  */
-export function textMatchesQuery(indexId: number, plan: TextQueryPlan | undefined, tokens: string[], filters: CandidateFilters, symbol?: SymbolLookup): CandidateQuery {
-  const params: unknown[] = [indexId, plan?.tsquery ?? null, tokens, symbol?.tsquery ?? null, symbol?.limit ?? 0];
+export function textMatchesQuery(
+  indexId: number,
+  plan: TextQueryPlan | undefined,
+  tokens: string[],
+  filters: CandidateFilters,
+  symbol?: SymbolLookup,
+  rareFirst = false,
+): CandidateQuery {
+  const tsquery = plan ? (rareFirst && plan.rareQuery ? plan.rareQuery : plan.tsquery) : null;
+  const params: unknown[] = [indexId, tsquery, tokens, symbol?.tsquery ?? null, symbol?.limit ?? 0];
   const filters_ = filterSql(filters, params);
   const passes = filters_.replace(/^ and /, '') || 'true';
   const sql = `select (
@@ -249,6 +257,15 @@ export interface TextCandidates {
 }
 
 /**
+ * Whether the text half reads the chunks holding the plan's rare tokens first (TextQueryPlan.rareQuery):
+ * when the plan has common tokens too, and BM25's average chunk length is the index's (when it is
+ * not known, the matches' average stands in, which depends on what was read).
+ */
+export function readsRareFirst(record: CodeIndexRecord, plan: TextQueryPlan | undefined): boolean {
+  return plan?.rareQuery !== undefined && record.termCount > 0;
+}
+
+/**
  * The `limit` chunks with the best BM25 scores for the query's `tokens`, best first (ties by id):
  * matches and their term frequencies from SQL, scores in bm25.ts; and with `symbol`, the chunks
  * whose symbol names match, best ts_rank first, from the same statement.
@@ -262,9 +279,25 @@ export async function textMatches(
   limit: number,
   symbol?: SymbolLookup,
 ): Promise<TextCandidates> {
-  const { sql, params } = textMatchesQuery(record.id, plan, tokens, filters, symbol);
+  const rareFirst = readsRareFirst(record, plan);
+  const { sql, params } = textMatchesQuery(record.id, plan, tokens, filters, symbol, rareFirst);
   const [found] = await q.query<TextAnswer>(sql, params, REUSE_PLAN);
-  return scoreTextAnswer(found, record, plan, limit);
+  const scored = scoreTextAnswer(found, record, plan, limit, rareFirst);
+  return scored.complete ? scored : { text: await allTextMatches(q, record, plan, tokens, filters, limit), symbol: scored.symbol };
+}
+
+/** The BM25 half from every chunk the plan's whole query matches (when reading the rare tokens' first was not enough). */
+export async function allTextMatches(
+  q: Queryable,
+  record: CodeIndexRecord,
+  plan: TextQueryPlan | undefined,
+  tokens: string[],
+  filters: CandidateFilters,
+  limit: number,
+): Promise<ScoredId[]> {
+  const { sql, params } = textMatchesQuery(record.id, plan, tokens, filters);
+  const [found] = await q.query<TextAnswer>(sql, params, REUSE_PLAN);
+  return scoreTextAnswer(found, record, plan, limit).text;
 }
 
 /** What textMatchesQuery answers (also as columns of a statement that wraps it). */
@@ -273,10 +306,21 @@ export interface TextAnswer {
   symbols: string | null;
 }
 
-/** textMatchesQuery's answer scored: BM25 over the matches with the index's counts in `record`, best `limit` first. */
-export function scoreTextAnswer(found: TextAnswer | undefined, record: CodeIndexRecord, plan: TextQueryPlan | undefined, limit: number): TextCandidates {
+/**
+ * textMatchesQuery's answer scored: BM25 over the matches with the index's counts in `record`,
+ * best `limit` first. `rareFirst` (the answer holds the rare tokens' matches only): `complete` says
+ * whether those are the best `limit` of all matches, i.e. `limit` of them (within the filters)
+ * score more than a chunk of common tokens alone can; else every match must be read.
+ */
+export function scoreTextAnswer(
+  found: TextAnswer | undefined,
+  record: CodeIndexRecord,
+  plan: TextQueryPlan | undefined,
+  limit: number,
+  rareFirst = false,
+): TextCandidates & { complete: boolean } {
   const symbolRows = parseAnswer<[number, number]>(found?.symbols).map(([id, score]) => ({ id, score }));
-  if (!plan) return { text: [], symbol: symbolRows };
+  if (!plan) return { text: [], symbol: symbolRows, complete: true };
   const matched: Array<MatchedChunk & { passes: boolean }> = parseAnswer<[number, number, string, boolean]>(found?.matches).map(([id, length, hits, passes]) => ({
     id,
     length,
@@ -293,7 +337,9 @@ export function scoreTextAnswer(found: TextAnswer | undefined, record: CodeIndex
     (chunk) => chunk.passes,
   );
   const best = [...scores].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, limit);
-  return { text: best.map(([id, score]) => ({ id, score })), symbol: symbolRows };
+  const last = best[limit - 1];
+  const complete = !rareFirst || (last !== undefined && last[1] > scoreBound(plan.estimated.keys(), (token) => plan.estimated.get(token)!, record.chunkCount));
+  return { text: best.map(([id, score]) => ({ id, score })), symbol: symbolRows, complete };
 }
 
 /** A candidate's columns, without its score (which belongs to each list that found it). */

@@ -7,10 +7,12 @@ import { AppError } from '../../platform/errors.js';
 import { embedTexts, sameModel, type EmbedderPool } from '../embeddings/embedderPool.js';
 import { codeIndexColumn, findCodeIndex, parseCodeIndexColumn, type CodeIndexRecord } from '../store/codeIndexes.js';
 import {
+  allTextMatches,
   candidateRows,
   chunkContents,
   nearestChunks,
   nearestInTransaction,
+  readsRareFirst,
   scoreTextAnswer,
   textMatches,
   textMatchesQuery,
@@ -164,9 +166,14 @@ async function serverLists(deps: SearchDeps, asked: Asked): Promise<FoundLists> 
  */
 const knownIndexes = new WeakMap<Database, Map<string, CodeIndexRecord>>();
 
+/** The to_tsquery text a text statement sends for this plan. */
+function textSent(plan: TextQueryPlan | undefined, rareFirst: boolean): string | undefined {
+  return rareFirst && plan?.rareQuery ? plan.rareQuery : plan?.tsquery;
+}
+
 /** The search's first statement, in its transaction: the vector settings, the index row, and the full-text half (with the symbol names) when asked. */
 function firstStatement(record: CodeIndexRecord, plan: TextQueryPlan | undefined, asked: Asked, settings: VectorSearchSettings): CandidateQuery {
-  const text = plan || asked.symbol ? textMatchesQuery(record.id, plan, asked.terms.tokens, asked.filters, asked.symbol) : undefined;
+  const text = plan || asked.symbol ? textMatchesQuery(record.id, plan, asked.terms.tokens, asked.filters, asked.symbol, readsRareFirst(record, plan)) : undefined;
   const params = [...(text?.params ?? []), asked.request.projectId];
   const inner = { sql: `select ${codeIndexColumn(`$${params.length}`)}${text ? `, text_.* from (${text.sql}) text_` : ''}`, params };
   return withVectorSettings(inner, asked.filters, settings, asked.k);
@@ -213,10 +220,13 @@ async function embeddedLists(deps: SearchDeps, asked: Asked): Promise<FoundLists
         return { record: current, ...(current?.chunkCount === 0 ? { lists: [] } : {}) };
       }
       // The full-text query and BM25's counts as the index now is (the same unless an index call moved them).
-      const now = current.chunkCount === began.chunkCount ? plan : await textPlanFor(deps, asked, current.chunkCount);
+      const now = current.chunkCount === began.chunkCount && current.termCount === began.termCount ? plan : await textPlanFor(deps, asked, current.chunkCount);
+      const rareFirst = readsRareFirst(began, plan);
       let texts: Partial<TextCandidates> = {};
-      if (now?.tsquery === plan?.tsquery && (plan || asked.symbol)) {
-        texts = textLists(scoreTextAnswer({ matches: row?.matches ?? null, symbols: row?.symbols ?? null }, current, now, asked.k), now, asked);
+      if (rareFirst === readsRareFirst(current, now) && textSent(plan, rareFirst) === textSent(now, rareFirst) && (plan || asked.symbol)) {
+        const scored = scoreTextAnswer({ matches: row?.matches ?? null, symbols: row?.symbols ?? null }, current, now, asked.k, rareFirst);
+        const text = scored.complete ? scored.text : await allTextMatches(tx, current, now, asked.terms.tokens, asked.filters, asked.k);
+        texts = textLists({ text, symbol: scored.symbol }, now, asked);
       } else if (now || asked.symbol) {
         texts = textLists(await textMatches(tx, current, now, asked.terms.tokens, asked.filters, asked.k, asked.symbol), now, asked);
       }

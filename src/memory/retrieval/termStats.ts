@@ -100,6 +100,13 @@ export interface TextQueryPlan {
   counted: string[];
   /** The other tokens' expected document frequency in the project (share of chunks × chunks). */
   estimated: Map<string, number>;
+  /**
+   * The rare tokens alone, when `tsquery` also has the common ones' alternative: what search reads
+   * first. A chunk that holds common tokens only scores less than each of them can add at most
+   * (BM25 saturates: idf × (k1 + 1)); when the best chunks holding a rare token all score more,
+   * those others need not be read (bm25.ts commonBound, candidates.ts textMatches).
+   */
+  rareQuery?: string;
 }
 
 /**
@@ -126,7 +133,9 @@ export function textQueryPlan(tokens: string[], frequencies: TermFrequencies, ch
   const parts = [...rare];
   if (common.length > 0 && expected + together <= MAX_EXPECTED_MATCHES) parts.push(common.length === 1 ? common[0]! : `(${common.join(' & ')})`);
   if (parts.length === 0) return undefined;
-  return { tsquery: parts.join(' | '), counted: rare, estimated: new Map(common.map((token) => [token, share(token) * chunks])) };
+  const estimated = new Map(common.map((token) => [token, share(token) * chunks]));
+  const tsquery = parts.join(' | ');
+  return rare.length > 0 && parts.length > rare.length ? { tsquery, counted: rare, estimated, rareQuery: rare.join(' | ') } : { tsquery, counted: rare, estimated };
 }
 
 /** The to_tsquery text of textQueryPlan alone. */

@@ -187,7 +187,7 @@ export interface SymbolLookup {
  * The same statement answers the symbol-name lookup (`symbol`: best ts_rank first, within the
  * filters), as a second value: one round to the database a search instead of two. Either half may
  * be absent (a null to_tsquery text matches nothing); the statement's shape stays the same, so its
- * plan is prepared once. `rareFirst`: the plan's rare tokens only (see readsRareFirst).
+ * plan is prepared once. `read`: which of the plan's matches (see TextRead).
  */
 export function textMatchesQuery(
   indexId: number,
@@ -195,9 +195,9 @@ export function textMatchesQuery(
   tokens: string[],
   filters: CandidateFilters,
   symbol?: SymbolLookup,
-  rareFirst = false,
+  read: TextRead = 'all',
 ): CandidateQuery {
-  const tsquery = plan ? (rareFirst && plan.rareQuery ? plan.rareQuery : plan.tsquery) : null;
+  const tsquery = plan ? textQueryText(plan, read) : null;
   const params: unknown[] = [indexId, tsquery, tokens, symbol?.tsquery ?? null, symbol?.limit ?? 0];
   const filters_ = filterSql(filters, params);
   const passes = filters_.replace(/^ and /, '') || 'true';
@@ -250,6 +250,19 @@ export async function nearestChunks(
   });
 }
 
+/**
+ * Which matches of a plan a text statement reads: all; the chunks holding a rare token (when the
+ * plan has common ones too, see readsRareFirst); or the rest, chunks of the common tokens alone.
+ */
+export type TextRead = 'all' | 'rare' | 'rest';
+
+/** The to_tsquery text of a plan's matches to read. */
+export function textQueryText(plan: TextQueryPlan, read: TextRead): string {
+  if (read === 'rare' && plan.rareQuery) return plan.rareQuery;
+  if (read === 'rest' && plan.rareQuery && plan.commonQuery) return `${plan.commonQuery} & !(${plan.rareQuery})`;
+  return plan.tsquery;
+}
+
 /** What textMatches found: the BM25 half's best chunks, and the symbol-name matches (when asked). */
 export interface TextCandidates {
   text: ScoredId[];
@@ -279,18 +292,37 @@ export async function textMatches(
   limit: number,
   symbol?: SymbolLookup,
 ): Promise<TextCandidates> {
-  const rareFirst = readsRareFirst(record, plan);
-  const { sql, params } = textMatchesQuery(record.id, plan, tokens, filters, symbol, rareFirst);
+  const read = readsRareFirst(record, plan) ? 'rare' : 'all';
+  const { sql, params } = textMatchesQuery(record.id, plan, tokens, filters, symbol, read);
   const [found] = await q.query<TextAnswer>(sql, params, REUSE_PLAN);
-  const scored = scoreTextAnswer(found, record, plan, limit, rareFirst);
-  return scored.complete ? scored : { text: await allTextMatches(q, record, plan, tokens, filters, limit), symbol: scored.symbol };
+  const scored = scoreTextAnswer(found, record, plan, limit, read);
+  return scored.complete ? scored : { text: await restOfTextMatches(q, record, plan!, tokens, filters, limit, scored.matched), symbol: scored.symbol };
 }
 
-/** The BM25 half from every chunk the plan's whole query matches (when reading the rare tokens' first was not enough). */
+/**
+ * The BM25 half when reading the rare tokens' chunks first was not enough: the chunks of common
+ * tokens alone read too, and all of them scored together (the rare tokens' frequencies, counted
+ * among the first, are complete: those chunks hold none).
+ */
+export async function restOfTextMatches(
+  q: Queryable,
+  record: CodeIndexRecord,
+  plan: TextQueryPlan,
+  tokens: string[],
+  filters: CandidateFilters,
+  limit: number,
+  first: TextMatch[],
+): Promise<ScoredId[]> {
+  const { sql, params } = textMatchesQuery(record.id, plan, tokens, filters, undefined, 'rest');
+  const [found] = await q.query<TextAnswer>(sql, params, REUSE_PLAN);
+  return bestTextMatches([...first, ...parseTextMatches(found?.matches)], record, plan, limit);
+}
+
+/** Every match read in one statement and scored: what textMatches answers, the long way (tests compare the two). */
 export async function allTextMatches(
   q: Queryable,
   record: CodeIndexRecord,
-  plan: TextQueryPlan | undefined,
+  plan: TextQueryPlan,
   tokens: string[],
   filters: CandidateFilters,
   limit: number,
@@ -306,27 +338,15 @@ export interface TextAnswer {
   symbols: string | null;
 }
 
-/**
- * textMatchesQuery's answer scored: BM25 over the matches with the index's counts in `record`,
- * best `limit` first. `rareFirst` (the answer holds the rare tokens' matches only): `complete` says
- * whether those are the best `limit` of all matches, i.e. `limit` of them (within the filters)
- * score more than a chunk of common tokens alone can; else every match must be read.
- */
-export function scoreTextAnswer(
-  found: TextAnswer | undefined,
-  record: CodeIndexRecord,
-  plan: TextQueryPlan | undefined,
-  limit: number,
-  rareFirst = false,
-): TextCandidates & { complete: boolean } {
-  const symbolRows = parseAnswer<[number, number]>(found?.symbols).map(([id, score]) => ({ id, score }));
-  if (!plan) return { text: [], symbol: symbolRows, complete: true };
-  const matched: Array<MatchedChunk & { passes: boolean }> = parseAnswer<[number, number, string, boolean]>(found?.matches).map(([id, length, hits, passes]) => ({
-    id,
-    length,
-    tf: termFrequencies(hits),
-    passes,
-  }));
+/** A matching chunk as BM25 scores it, and whether it passes the filters. */
+export type TextMatch = MatchedChunk & { passes: boolean };
+
+function parseTextMatches(text: string | null | undefined): TextMatch[] {
+  return parseAnswer<[number, number, string, boolean]>(text).map(([id, length, hits, passes]) => ({ id, length, tf: termFrequencies(hits), passes }));
+}
+
+/** The best `limit` of these matches by BM25 (within the filters), ties by id. */
+function bestTextMatches(matched: TextMatch[], record: CodeIndexRecord, plan: TextQueryPlan, limit: number): ScoredId[] {
   const scores = scoreChunks(
     matched,
     {
@@ -336,10 +356,32 @@ export function scoreTextAnswer(
     },
     (chunk) => chunk.passes,
   );
-  const best = [...scores].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, limit);
-  const last = best[limit - 1];
-  const complete = !rareFirst || (last !== undefined && last[1] > scoreBound(plan.estimated.keys(), (token) => plan.estimated.get(token)!, record.chunkCount));
-  return { text: best.map(([id, score]) => ({ id, score })), symbol: symbolRows, complete };
+  return [...scores]
+    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+    .slice(0, limit)
+    .map(([id, score]) => ({ id, score }));
+}
+
+/**
+ * textMatchesQuery's answer scored: BM25 over the matches with the index's counts in `record`,
+ * best `limit` first. Read 'rare' (the rare tokens' chunks only): `complete` says whether those
+ * are the best `limit` of all matches, i.e. `limit` of them (within the filters) score more than a
+ * chunk of common tokens alone can; else restOfTextMatches reads the others (`matched`: these).
+ */
+export function scoreTextAnswer(
+  found: TextAnswer | undefined,
+  record: CodeIndexRecord,
+  plan: TextQueryPlan | undefined,
+  limit: number,
+  read: TextRead = 'all',
+): TextCandidates & { complete: boolean; matched: TextMatch[] } {
+  const symbol = parseAnswer<[number, number]>(found?.symbols).map(([id, score]) => ({ id, score }));
+  if (!plan) return { text: [], symbol, complete: true, matched: [] };
+  const matched = parseTextMatches(found?.matches);
+  const text = bestTextMatches(matched, record, plan, limit);
+  const last = text[limit - 1];
+  const complete = read !== 'rare' || (last !== undefined && last.score > scoreBound(plan.estimated.keys(), (token) => plan.estimated.get(token)!, record.chunkCount));
+  return { text, symbol, complete, matched };
 }
 
 /** A candidate's columns, without its score (which belongs to each list that found it). */

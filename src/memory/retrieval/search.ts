@@ -7,15 +7,16 @@ import { AppError } from '../../platform/errors.js';
 import { embedTexts, sameModel, type EmbedderPool } from '../embeddings/embedderPool.js';
 import { codeIndexColumn, findCodeIndex, parseCodeIndexColumn, type CodeIndexRecord } from '../store/codeIndexes.js';
 import {
-  allTextMatches,
   candidateRows,
   chunkContents,
   nearestChunks,
   nearestInTransaction,
   readsRareFirst,
+  restOfTextMatches,
   scoreTextAnswer,
   textMatches,
   textMatchesQuery,
+  textQueryText,
   withFields,
   withVectorSettings,
   type CandidateFilters,
@@ -25,6 +26,7 @@ import {
   type SymbolLookup,
   type TextAnswer,
   type TextCandidates,
+  type TextRead,
   type VectorSearchSettings,
 } from './candidates.js';
 import { parseQuery, type QueryTerms } from './queryTerms.js';
@@ -166,14 +168,19 @@ async function serverLists(deps: SearchDeps, asked: Asked): Promise<FoundLists> 
  */
 const knownIndexes = new WeakMap<Database, Map<string, CodeIndexRecord>>();
 
+/** Which of the plan's matches the search's text statement reads first. */
+function textRead(record: CodeIndexRecord, plan: TextQueryPlan | undefined): TextRead {
+  return readsRareFirst(record, plan) ? 'rare' : 'all';
+}
+
 /** The to_tsquery text a text statement sends for this plan. */
-function textSent(plan: TextQueryPlan | undefined, rareFirst: boolean): string | undefined {
-  return rareFirst && plan?.rareQuery ? plan.rareQuery : plan?.tsquery;
+function textSent(plan: TextQueryPlan | undefined, read: TextRead): string | undefined {
+  return plan ? textQueryText(plan, read) : undefined;
 }
 
 /** The search's first statement, in its transaction: the vector settings, the index row, and the full-text half (with the symbol names) when asked. */
 function firstStatement(record: CodeIndexRecord, plan: TextQueryPlan | undefined, asked: Asked, settings: VectorSearchSettings): CandidateQuery {
-  const text = plan || asked.symbol ? textMatchesQuery(record.id, plan, asked.terms.tokens, asked.filters, asked.symbol, readsRareFirst(record, plan)) : undefined;
+  const text = plan || asked.symbol ? textMatchesQuery(record.id, plan, asked.terms.tokens, asked.filters, asked.symbol, textRead(record, plan)) : undefined;
   const params = [...(text?.params ?? []), asked.request.projectId];
   const inner = { sql: `select ${codeIndexColumn(`$${params.length}`)}${text ? `, text_.* from (${text.sql}) text_` : ''}`, params };
   return withVectorSettings(inner, asked.filters, settings, asked.k);
@@ -221,11 +228,11 @@ async function embeddedLists(deps: SearchDeps, asked: Asked): Promise<FoundLists
       }
       // The full-text query and BM25's counts as the index now is (the same unless an index call moved them).
       const now = current.chunkCount === began.chunkCount && current.termCount === began.termCount ? plan : await textPlanFor(deps, asked, current.chunkCount);
-      const rareFirst = readsRareFirst(began, plan);
+      const read = textRead(began, plan);
       let texts: Partial<TextCandidates> = {};
-      if (rareFirst === readsRareFirst(current, now) && textSent(plan, rareFirst) === textSent(now, rareFirst) && (plan || asked.symbol)) {
-        const scored = scoreTextAnswer({ matches: row?.matches ?? null, symbols: row?.symbols ?? null }, current, now, asked.k, rareFirst);
-        const text = scored.complete ? scored.text : await allTextMatches(tx, current, now, asked.terms.tokens, asked.filters, asked.k);
+      if (read === textRead(current, now) && textSent(plan, read) === textSent(now, read) && (plan || asked.symbol)) {
+        const scored = scoreTextAnswer({ matches: row?.matches ?? null, symbols: row?.symbols ?? null }, current, now, asked.k, read);
+        const text = scored.complete ? scored.text : await restOfTextMatches(tx, current, now!, asked.terms.tokens, asked.filters, asked.k, scored.matched);
         texts = textLists({ text, symbol: scored.symbol }, now, asked);
       } else if (now || asked.symbol) {
         texts = textLists(await textMatches(tx, current, now, asked.terms.tokens, asked.filters, asked.k, asked.symbol), now, asked);

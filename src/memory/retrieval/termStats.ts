@@ -104,9 +104,11 @@ export interface TextQueryPlan {
    * The rare tokens alone, when `tsquery` also has the common ones' alternative: what search reads
    * first. A chunk that holds common tokens only scores less than each of them can add at most
    * (BM25 saturates: idf × (k1 + 1)); when the best chunks holding a rare token all score more,
-   * those others need not be read (bm25.ts commonBound, candidates.ts textMatches).
+   * those others need not be read, else they are read next (bm25.ts scoreBound, candidates.ts textMatches).
    */
   rareQuery?: string;
+  /** With rareQuery: the common tokens' alternative alone (a token, or their conjunction). */
+  commonQuery?: string;
 }
 
 /**
@@ -131,11 +133,14 @@ export function textQueryPlan(tokens: string[], frequencies: TermFrequencies, ch
   }
   const together = common.reduce((product, token) => product * share(token), 1) * chunks;
   const parts = [...rare];
-  if (common.length > 0 && expected + together <= MAX_EXPECTED_MATCHES) parts.push(common.length === 1 ? common[0]! : `(${common.join(' & ')})`);
+  const commonQuery = common.length === 1 ? common[0]! : `(${common.join(' & ')})`;
+  if (common.length > 0 && expected + together <= MAX_EXPECTED_MATCHES) parts.push(commonQuery);
   if (parts.length === 0) return undefined;
   const estimated = new Map(common.map((token) => [token, share(token) * chunks]));
   const tsquery = parts.join(' | ');
-  return rare.length > 0 && parts.length > rare.length ? { tsquery, counted: rare, estimated, rareQuery: rare.join(' | ') } : { tsquery, counted: rare, estimated };
+  return rare.length > 0 && parts.length > rare.length
+    ? { tsquery, counted: rare, estimated, rareQuery: rare.join(' | '), commonQuery }
+    : { tsquery, counted: rare, estimated };
 }
 
 /** The to_tsquery text of textQueryPlan alone. */

@@ -88,9 +88,10 @@ function sqlKind(sql: string): string {
   if (flat.startsWith('update memory.files f set term_count')) return 'SQL: file term counts (BM25 lengths)';
   if (flat.includes('from memory.files where index_id')) return 'SQL: load stored file hashes';
   if (flat.includes('with nearest as materialized')) return 'SQL: nearest chunks (HNSW)';
+  if (flat.includes('setweight(search')) return 'SQL: full-text matches (term frequencies for BM25) and symbol names, with the settings';
   if (flat.includes('symbol_search @@')) return 'SQL: symbol-name matches';
-  if (flat.includes('search @@')) return 'SQL: full-text matches (term frequencies for BM25)';
-  if (/from memory\.chunks (c )?where id = any/.test(flat)) return 'SQL: BM25 winners\' rows';
+  if (flat.startsWith('select id, content from memory.chunks')) return 'SQL: text of the hits returned';
+  if (/from memory\.chunks (c )?where id = any/.test(flat)) return "SQL: candidates' columns (every list's)";
   if (flat.includes('from pg_stats')) return 'SQL: term statistics';
   if (flat.includes('from memory.indexes')) return 'SQL: find index';
   if (flat.startsWith('select set_config')) return 'SQL: settings (set_config)';

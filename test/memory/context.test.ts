@@ -208,6 +208,20 @@ describe('memories and patterns in the context', () => {
     expect(body.sources.length).toBeGreaterThan(0);
   });
 
+  it('embeds the task once for its code search and its memories, with the same memories found', async () => {
+    const task = 'Change how an invoice total is rounded';
+    t.stats.texts = 0;
+    const first = await shop({ task_description: task, max_tokens: 2000 });
+    expect(first.status).toBe(200);
+    expect(first.body.memories.map((m: any) => m.id)).toContain(invoiceLesson.id);
+    expect(first.body.sources.length).toBeGreaterThan(0);
+    // One embedding of the task, though the code search and the recall each need its vector.
+    expect(t.stats.texts).toBe(1);
+    // Asked again, the same answer.
+    const again = await shop({ task_description: task, max_tokens: 2000 });
+    expect(again.body).toEqual(first.body);
+  });
+
   it('leaves out what does not speak to the task', async () => {
     const res = await shop({ task_description: 'verifyPassword must reject an empty password', max_tokens: 2000 });
     expect(res.status).toBe(200);

@@ -94,6 +94,48 @@ export async function embedTexts(embedder: Embedder, texts: string[]): Promise<F
   }
 }
 
+/**
+ * Query vectors embedded lately, per embedder (one object per model in the pool), by text. Why: a
+ * task's context embeds the task twice, for the code search and for the memories' recall (same text,
+ * same model as a rule); with a local model that is ~10 – 30 ms of CPU each. A vector is a pure
+ * function of the model and the text; callers only read it. Pending embeddings are shared too, so
+ * two identical queries at once embed once. Long texts are not kept (memory), and a failure is
+ * forgotten at once (the next call tries again).
+ */
+const QUERY_VECTORS = 256;
+const MAX_CACHED_QUERY = 16_384;
+const queryVectors = new WeakMap<Embedder, Map<string, Promise<Float32Array | undefined>>>();
+
+/** A query's vector (undefined if the embedder returned none), embedded once for repeated queries. */
+export function embedQueryText(embedder: Embedder, text: string): Promise<Float32Array | undefined> {
+  const embed = () => embedTexts(embedder, [text]).then(([vector]) => vector);
+  if (text.length > MAX_CACHED_QUERY) return embed();
+  let cache = queryVectors.get(embedder);
+  if (!cache) {
+    cache = new Map();
+    queryVectors.set(embedder, cache);
+  }
+  const known = cache.get(text);
+  if (known) {
+    cache.delete(text);
+    cache.set(text, known);
+    return known;
+  }
+  const pending = embed();
+  const entries = cache;
+  entries.set(text, pending);
+  pending.then(
+    (vector) => {
+      if (vector === undefined && entries.get(text) === pending) entries.delete(text);
+    },
+    () => {
+      if (entries.get(text) === pending) entries.delete(text);
+    },
+  );
+  if (entries.size > QUERY_VECTORS) entries.delete(entries.keys().next().value!);
+  return pending;
+}
+
 export function sameModel(embedder: RecordedModel, recorded: RecordedModel): boolean {
   return embedder.provider === recorded.provider && embedder.model === recorded.model && embedder.dimension === recorded.dimension;
 }

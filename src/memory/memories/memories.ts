@@ -9,7 +9,7 @@
 import type { Database, Queryable } from '../../platform/database/database.js';
 import { AppError } from '../../platform/errors.js';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
-import { embedTexts, type EmbedderPool, type RecordedModel } from '../embeddings/embedderPool.js';
+import { embedQueryText, embedTexts, type EmbedderPool, type RecordedModel } from '../embeddings/embedderPool.js';
 import { forgetOutcomes, learnFromOutcome, type PatternLimits } from '../patterns/learn.js';
 import { verifiedOutcome } from '../patterns/outcome.js';
 import { sqlInteger, vectorParam } from '../store/vectors.js';
@@ -360,7 +360,7 @@ async function recall(deps: MemoryDeps, options: ListOptions, query: string): Pr
   const ranked: MemoryView[] = [];
   for (const model of models) {
     const embedder = await deps.embedders.forModel(model);
-    const [vector] = await embedTexts(embedder, [query]);
+    const vector = await embedQueryText(embedder, query);
     if (!vector) continue;
     const dimension = sqlInteger(model.dimension, 'dimension');
     const n = params.length;
@@ -411,8 +411,7 @@ async function recallExpecting(deps: MemoryDeps, options: ListOptions, query: st
   // A guess whose model cannot embed now says nothing of the project: the caller reads its models.
   const vector = await deps.embedders
     .forModel(expected)
-    .then((embedder) => embedTexts(embedder, [query]))
-    .then(([embedded]) => embedded)
+    .then((embedder) => embedQueryText(embedder, query))
     .catch(() => undefined);
   if (!vector) return undefined;
   const dimension = sqlInteger(expected.dimension, 'dimension');

@@ -4,7 +4,7 @@
 // compare against.
 import type { Database } from '../../platform/database/database.js';
 import { AppError } from '../../platform/errors.js';
-import { embedTexts, sameModel, type EmbedderPool } from '../embeddings/embedderPool.js';
+import { embedQueryText, sameModel, type EmbedderPool } from '../embeddings/embedderPool.js';
 import { codeIndexColumn, findCodeIndex, parseCodeIndexColumn, type CodeIndexRecord } from '../store/codeIndexes.js';
 import {
   candidateRows,
@@ -121,8 +121,7 @@ async function textPlanFor(deps: SearchDeps, asked: Asked, chunks: number): Prom
 
 async function embedQuery(deps: SearchDeps, record: CodeIndexRecord, asked: Asked): Promise<Float32Array | undefined> {
   if (asked.mode === 'text') return undefined;
-  const [vector] = await embedTexts(await deps.embedders.forModel(record), [asked.request.query]);
-  return vector;
+  return embedQueryText(await deps.embedders.forModel(record), asked.request.query);
 }
 
 function listsOf(vector: ScoredId[] | undefined, text: Partial<TextCandidates>): FoundLists {

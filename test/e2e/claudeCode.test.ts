@@ -327,6 +327,8 @@ describe('the claude-code agent with the real Claude Code CLI, default settings'
     // Stopped as the Write was printed (its output priced), before the held step could run.
     expect(log).toContain('stopping the agent: cost');
     expect(() => gitIn(repo, 'show', `${job.branch}:after.txt`)).toThrow();
+    // Stopped mid-Write or not, Claude Code's half-written temporary copy never lands on the branch.
+    expect(job.result.files_changed.filter((file: string) => file.includes('.tmp.'))).toEqual([]);
   });
 
   it('fails at once on a rejected API key when retries are off, with the error in the log and events', async () => {

@@ -1,6 +1,6 @@
 // What a branch holds beyond its base, on real repositories: one commit, several, a merge, binary
 // files, odd paths, renames; and saving leftovers.
-import { writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectBranchWork, saveWork } from '../../src/orchestrator/worktrees/branchWork.js';
@@ -30,6 +30,22 @@ describe('branch work', () => {
     expect(work.commits).toEqual([{ sha: gitIn(repo, 'rev-parse', 'HEAD'), message: 'autobuild: save' }]);
     expect(work.files_changed.sort()).toEqual(['README.md', 'blob.bin', 'tab\there "q".txt']);
     expect(work.diff_stat).toEqual({ files: 3, insertions: 2, deletions: 0 });
+  });
+
+  it("never saves an agent's torn atomic write (Claude Code's <file>.tmp.<pid>.<hex>), at any depth, but keeps look-alikes", async () => {
+    const repo = branchRepo();
+    writeFileSync(path.join(repo, 'big.txt.tmp.31427.860d7e652101'), 'half a file');
+    mkdirSync(path.join(repo, 'src'));
+    writeFileSync(path.join(repo, 'src', 'a.ts.tmp.7.0123456789ab'), 'half');
+    // Not the pattern: kept like any file.
+    writeFileSync(path.join(repo, 'notes.tmp.txt'), 'n\n');
+    writeFileSync(path.join(repo, 'data.tmp.1.abc'), 'd\n');
+    writeFileSync(path.join(repo, 'src', 'b.ts'), 'b\n');
+    expect(await saveWork(repo, 'autobuild: save')).not.toBeNull();
+    expect((await collectBranchWork(repo, 'main')).files_changed.sort()).toEqual(['data.tmp.1.abc', 'notes.tmp.txt', 'src/b.ts']);
+    // Only torn writes left: nothing to save.
+    gitIn(repo, 'checkout', '-q', '-b', 'only-torn', 'main');
+    expect(await saveWork(repo, 'nothing')).toBeNull();
   });
 
   it('uses the net diff against the merge base when the branch has several commits or a merge', async () => {

@@ -9,12 +9,21 @@ import type { JobResult } from '../jobs/job.js';
 const SAVE_IDENTITY = ['-c', 'user.name=AutoBuild', '-c', 'user.email=autobuild@localhost', '-c', 'commit.gpgsign=false'];
 
 /**
- * Commit everything the tree holds that is not committed yet; returns the new commit's short sha,
- * or null when there was nothing to commit. Two git calls: add, then commit.
+ * Files an agent writes atomically leave behind when it is stopped mid-write: Claude Code writes
+ * `<file>.tmp.<pid>.<12 hex digits>` and renames it over `<file>`; a run stopped between the two
+ * (cancelled, over its budget, timed out) leaves the half-written copy. Never saved on the branch;
+ * the worktree's removal deletes it.
+ */
+const TORN_WRITES = `:(exclude,glob)**/*.tmp.[0-9]*.${'[0-9a-f]'.repeat(12)}`;
+
+/**
+ * Commit everything the tree holds that is not committed yet (but an agent's torn atomic writes);
+ * returns the new commit's short sha, or null when there was nothing to commit. Two git calls: add,
+ * then commit.
  */
 export async function saveWork(worktreePath: string, message: string): Promise<string | null> {
   if (!existsSync(worktreePath)) return null;
-  await git(['add', '--all'], { cwd: worktreePath });
+  await git(['add', '--all', '--', '.', TORN_WRITES], { cwd: worktreePath });
   try {
     const out = await git([...SAVE_IDENTITY, 'commit', '--no-verify', '--no-status', '-m', message], { cwd: worktreePath });
     return /^\[[^\]]* ([0-9a-f]{7,})\]/m.exec(out)?.[1] ?? 'committed';

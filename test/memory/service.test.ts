@@ -259,5 +259,18 @@ describe('an embedding backend failing mid-call', () => {
     const search = await api(t.url, 'POST', '/api/v1/search', { project_id: 'ok', query: 'claimJobs' });
     expect(search.status).toBe(503);
     expect(search.body.error.message).toContain('embedding with hash autobuild-hash-v1-384 (384-d) failed');
+
+    // A project searched, then deleted: still a 404 while the embedder is down (not the embedder's 503),
+    // and again on the next search.
+    failing = false;
+    await api(t.url, 'POST', '/api/v1/index/files', { project_id: 'gone', files: FILES });
+    expect((await api(t.url, 'POST', '/api/v1/search', { project_id: 'gone', query: 'claimJobs' })).status).toBe(200);
+    expect((await api(t.url, 'DELETE', '/api/v1/index/gone')).status).toBe(200);
+    failing = true;
+    for (const query of ['claim the next job', 'claim the next job']) {
+      const afterDelete = await api(t.url, 'POST', '/api/v1/search', { project_id: 'gone', query });
+      expect(afterDelete.status, JSON.stringify(afterDelete.body)).toBe(404);
+      expect(afterDelete.body.error.code).toBe('project_not_found');
+    }
   });
 });

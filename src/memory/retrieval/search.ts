@@ -200,7 +200,8 @@ async function embeddedLists(deps: SearchDeps, asked: Asked): Promise<FoundLists
   const projectId = asked.request.projectId;
   let known = knownIndexes.get(deps.db);
   if (!known) knownIndexes.set(deps.db, (known = new Map()));
-  let record = known.get(projectId) ?? (await findCodeIndex(deps.db, projectId));
+  let remembered = known.get(projectId);
+  let record = remembered ?? (await findCodeIndex(deps.db, projectId));
   for (let attempt = 1; ; attempt++) {
     if (!record) {
       known.delete(projectId);
@@ -209,8 +210,21 @@ async function embeddedLists(deps: SearchDeps, asked: Asked): Promise<FoundLists
     // An empty index (only ever read afresh: an empty one is not remembered) needs no embedding.
     if (record.chunkCount === 0) return [];
     const began = record;
-    const vector = await embedQuery(deps, began, asked);
-    const plan = await textPlanFor(deps, asked, began.chunkCount);
+    let vector: Float32Array | undefined;
+    let plan: TextQueryPlan | undefined;
+    try {
+      vector = await embedQuery(deps, began, asked);
+      plan = await textPlanFor(deps, asked, began.chunkCount);
+    } catch (error) {
+      // A remembered record may be of an index deleted or rebuilt since: what fails (an embedder
+      // down, a model gone) is said of the index as it is now — a deleted project is a 404, not a 503.
+      if (began !== remembered) throw error;
+      known.delete(projectId);
+      remembered = undefined;
+      record = await findCodeIndex(deps.db, projectId);
+      if (record && record.id === began.id && sameModel(record, began)) throw error;
+      continue;
+    }
     const outcome = await deps.db.transaction(async (tx): Promise<{ record: CodeIndexRecord | undefined; lists?: FoundLists }> => {
       const first = firstStatement(began, plan, asked, deps.vector);
       const firstRow = tx.query<Partial<TextAnswer> & { code_index: string | null }>(first.sql, first.params, { reusePlan: true });

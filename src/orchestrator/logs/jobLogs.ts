@@ -4,7 +4,7 @@
 // diagnosis). In-process events wake live followers (SSE) at once; followers in another process
 // read the files.
 import { EventEmitter } from 'node:events';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunEvent, StoredRunEvent } from '../agents/runEvents.js';
@@ -34,44 +34,6 @@ function countLines(file: string): { lines: number; torn: boolean } {
   let lines = 0;
   for (const byte of data) if (byte === 10) lines++;
   return { lines, torn: data.length > 0 && data[data.length - 1] !== 10 };
-}
-
-/**
- * A file appended to with synchronous writes on a descriptor held open. Why not a WriteStream: a
- * job writes a line at a time (a note, an event), and each streamed write is a hop to libuv's
- * thread pool plus the stream's bookkeeping; appending a line to the page cache is a few
- * microseconds, less than that hop (a CPU profile of 200 one-file jobs put the streams' writes at
- * ~2 ms of the event loop per job). Errors (a full disk) are dropped, as the streams' were: the
- * log must never fail the job.
- */
-class AppendFile {
-  private fd: number | undefined;
-  private closed = false;
-
-  constructor(private readonly file: string) {}
-
-  write(data: string | Buffer): void {
-    if (this.closed) return;
-    try {
-      this.fd ??= openSync(this.file, 'a');
-      const buffer = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-      let written = 0;
-      while (written < buffer.length) written += writeSync(this.fd, buffer, written, buffer.length - written);
-    } catch {
-      // a full or vanished disk: the job goes on without its log
-    }
-  }
-
-  close(): void {
-    this.closed = true;
-    if (this.fd === undefined) return;
-    try {
-      closeSync(this.fd);
-    } catch {
-      // already closed
-    }
-    this.fd = undefined;
-  }
 }
 
 /** Longest string kept in a stored event: a runaway line of output must not make one event megabytes long. */
@@ -111,9 +73,10 @@ export class JobLogs {
   }
 
   open(jobId: string): JobLogWriter {
-    const text = new AppendFile(this.pathOf(jobId));
-    const events = new AppendFile(this.eventsPathOf(jobId));
-    const raw = new AppendFile(this.rawPathOf(jobId));
+    const text: WriteStream = createWriteStream(this.pathOf(jobId), { flags: 'a' });
+    const events: WriteStream = createWriteStream(this.eventsPathOf(jobId), { flags: 'a' });
+    let raw: WriteStream | undefined;
+    for (const stream of [text, events]) stream.on('error', () => undefined);
     // Seq continues across attempts, resumes and notes: the file's line count so far (a torn last
     // line is ended first, so it cannot swallow the next event), shared by this process's writers.
     let sequence = this.sequences.get(jobId);
@@ -132,20 +95,28 @@ export class JobLogs {
       state.seq += 1;
       events.write(`${JSON.stringify({ seq: state.seq, at, ...value })}\n`);
       const line = renderEvent(value, at);
-      if (line !== null) text.write(`${line}\n`);
-      emit();
+      if (line === null) emit();
+      else text.write(`${line}\n`, emit);
     };
     let closed = false;
     return {
-      write: (chunk) => raw.write(chunk),
+      write: (chunk) => {
+        if (!raw) {
+          raw = createWriteStream(this.rawPathOf(jobId), { flags: 'a' });
+          raw.on('error', () => undefined);
+        }
+        raw.write(chunk);
+      },
       event,
       note: (message) => event({ kind: 'note', text: message }),
       close: async () => {
+        // Once: a second close must not count this writer out again (another writer's seq would restart).
         if (closed) return;
         closed = true;
         state.writers -= 1;
         if (state.writers === 0) this.sequences.delete(jobId);
-        for (const file of [raw, events, text]) file.close();
+        const end = (stream: WriteStream | undefined) => new Promise<void>((resolve) => (stream ? stream.end(() => resolve()) : resolve()));
+        await Promise.all([end(raw), end(events), end(text)]);
         emit();
       },
     };

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import httpProxy from '@fastify/http-proxy';
 import type { Logger } from '../platform/logger.js';
@@ -48,7 +48,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const built = existsSync(path.join(assetsDir, 'index.html'));
   const app = fastify({
     loggerInstance: options.logger.child({ service: 'dashboard' }) as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Live streams through the proxy must not hold a stopping server open.
     forceCloseConnections: true,
   });

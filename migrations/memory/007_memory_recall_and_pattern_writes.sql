@@ -10,8 +10,10 @@
 -- out of line.
 alter table memory.memories alter column embedding set storage main;
 -- Rows written before keep their out-of-line vectors until rewritten: rewrite them (a new value, not
--- the old toast pointer, so the new storage applies).
-update memory.memories set embedding = embedding::real[]::vector;
+-- the old toast pointer, so the new storage applies). Only vectors that can fit in a row: one of 512
+-- dimensions or more is over 2 kB on its own, so the last resort of 'main' still moves it out of line,
+-- and rewriting it would only hold the table's lock longer and leave a dead copy of every row.
+update memory.memories set embedding = embedding::real[]::vector where dimension < 500;
 
 -- The models a project's live memories were embedded with: recall checks the one it expects by
 -- reading this index's first and last entries (two probes), instead of reading every live memory

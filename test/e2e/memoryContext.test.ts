@@ -113,5 +113,39 @@ describe('memory service down when jobs finish', () => {
       await memory?.stop();
     }
   });
+
+  it("drops the outcome of a job deleted from the database before delivery, and delivers the rest", async () => {
+    const port = await freePort();
+    const t = await startTestOrchestrator({ env: { MEMORY_SERVICE_URL: `http://127.0.0.1:${port}` } });
+    let memory: TestMemory | undefined;
+    try {
+      const repo = createTestRepo(FILES);
+      const submit = (prompt: string) => api(t.url, 'POST', '/api/v1/jobs', { project_id: 'pruned', prompt, repo, agent: { type: 'command', command: ['true'] } });
+      const kept = await submit('tidy the readme');
+      const gone = await submit('tidy the changelog');
+      for (const job of [kept, gone]) expect((await waitForJob(t.url, job.body.id, isDone)).status).toBe('succeeded');
+      // Both outcomes wait for the service (their first delivery failed), then one job's row is deleted.
+      const deadline = Date.now() + 10_000;
+      let failed: { n: number }[] = [];
+      do {
+        await t.orchestrator.outbox.deliver();
+        failed = await t.db.query<{ n: number }>('select count(*)::int as n from orchestrator.memory_outbox where last_error is not null');
+        if (failed[0]!.n === 2) break;
+        await new Promise((r) => setTimeout(r, 50));
+      } while (Date.now() < deadline);
+      expect(failed[0]!.n).toBe(2);
+      await t.db.query('delete from orchestrator.jobs where id = $1', [gone.body.id]);
+
+      memory = await startTestMemory({ env: { MEMORY_PORT: String(port) } });
+      await t.db.query('update orchestrator.memory_outbox set next_attempt_at = now()');
+      expect(await t.orchestrator.outbox.deliver()).toBe(2);
+      const memories = (await api(memory.url, 'GET', '/api/v1/memory/pruned')).body.memories;
+      expect(memories.map((m: any) => m.job_id)).toEqual([kept.body.id]);
+      expect((await t.db.query<{ n: number }>('select count(*)::int as n from orchestrator.memory_outbox'))[0]!.n).toBe(0);
+    } finally {
+      await t.stop();
+      await memory?.stop();
+    }
+  });
 });
 

@@ -155,12 +155,6 @@ export function nearestChunksQuery(record: CodeIndexRecord, vector: Float32Array
 /** What a full-text query looks in: all code tokens (weighted), or symbol names only. */
 export type TextField = 'search' | 'symbol_search';
 
-/** A full-text statement: chunks matching a to_tsquery text, best ts_rank first (ids and scores). */
-export function matchingChunksQuery(indexId: number, tsquery: string, filters: CandidateFilters, limit: number, field: TextField = 'search'): CandidateQuery {
-  const params: unknown[] = [indexId, tsquery, limit];
-  return { sql: `select id, score from (${rankedMatchesSql(field, '$1', '$2', '$3', filterSql(filters, params))}) best order by score desc, id`, params };
-}
-
 function rankedMatchesSql(field: TextField, indexId: string, tsquery: string, limit: string, filters: string): string {
   return `select id, ts_rank('${TEXT_WEIGHTS}', ${field}, query, ${TEXT_NORMALISATION}) as score
       from memory.chunks, to_tsquery('simple', ${tsquery}) as query
@@ -316,20 +310,6 @@ export async function restOfTextMatches(
   const { sql, params } = textMatchesQuery(record.id, plan, tokens, filters, undefined, 'rest');
   const [found] = await q.query<TextAnswer>(sql, params, REUSE_PLAN);
   return bestTextMatches([...first, ...parseTextMatches(found?.matches)], record, plan, limit);
-}
-
-/** Every match read in one statement and scored: what textMatches answers, the long way (tests compare the two). */
-export async function allTextMatches(
-  q: Queryable,
-  record: CodeIndexRecord,
-  plan: TextQueryPlan,
-  tokens: string[],
-  filters: CandidateFilters,
-  limit: number,
-): Promise<ScoredId[]> {
-  const { sql, params } = textMatchesQuery(record.id, plan, tokens, filters);
-  const [found] = await q.query<TextAnswer>(sql, params, REUSE_PLAN);
-  return scoreTextAnswer(found, record, plan, limit).text;
 }
 
 /** What textMatchesQuery answers (also as columns of a statement that wraps it). */

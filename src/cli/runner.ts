@@ -77,6 +77,7 @@ export function registerRunnerCommand(program: Command): void {
           runId: env.GITHUB_RUN_ID ?? '0',
           github: { token: config.github.token, apiUrl: config.github.apiUrl, repository: env.GITHUB_REPOSITORY },
           agents: config.agents,
+          costs: config.costs,
           defaultAgent: config.jobs.defaultAgent,
           defaultTimeoutS: config.jobs.defaultTimeoutS,
           killGraceMs: config.jobs.killGraceMs,

@@ -14,6 +14,8 @@ import { CLI, freePort } from '../support/processes.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/githubServer.js';
 import { startTestMemory } from '../memory/memoryKit.js';
 import { startFakeOidcIssuer } from '../fakes/oidcIssuer.js';
+import { startFakeAnthropic, text, toolUse } from '../fakes/anthropicServer.js';
+import { claudeBinary, claudeFakeEnv, cwdOf, hasWrite, stepOf } from '../support/claudeCode.js';
 
 const run = promisify(execFile);
 const SECRET = 'runner-callback-secret';
@@ -122,6 +124,42 @@ describe('autobuild runner', () => {
     expect(done.result.pr_url).toBeNull();
     expect(gitIn(origin, 'show', `${done.branch}:half.txt`)).toBe('half');
     expect(gh.pulls.some((p) => p.head === done.branch)).toBe(false);
+  });
+});
+
+describe('autobuild runner with the real Claude Code CLI', () => {
+  it("stops the agent at the job's max_cost_usd, as the local executor does, and reports why", async () => {
+    // The first answer writes a large file: its output, priced as it is printed, passes $0.2. The next
+    // answer is held mid-stream: the run must be stopped before it, never writing after.txt.
+    const fake = await startFakeAnthropic((body) => {
+      if (!hasWrite(body)) return { content: [text('Title')] };
+      const cwd = cwdOf(body);
+      if (stepOf(body) === 0) return { content: [text('Writing a large file.'), toolUse('Write', { file_path: path.join(cwd, 'big.txt'), content: 'x'.repeat(150_000) })], usage: { input_tokens: 1200, output_tokens: 50_000 } };
+      return {
+        content: [text('Now the second file, after a pause.'), toolUse('Write', { file_path: path.join(cwd, 'after.txt'), content: 'after\n' })],
+        textPieces: (value) => [value.slice(0, 10), value.slice(10)],
+        beforeTextDelta: () => new Promise((resolve) => setTimeout(resolve, 20_000)),
+      };
+    });
+    try {
+      const { auth, origin, workspace } = await setup();
+      const job = await api(t!.url, 'POST', '/api/v1/jobs', { project_id: 'gh', prompt: 'Write a large file', executor: 'github-actions', agent: { type: 'claude-code' }, max_cost_usd: 0.2 }, auth);
+      expect(job.status).toBe(201);
+      await waitForJob(t!.url, job.body.id, (j) => j.status === 'running', 10_000, auth);
+      const dispatched = gh.runs.find((r) => r.inputs.job_id === job.body.id)!;
+      const claude = { ...claudeFakeEnv(fake.url, tempDir('claude-home-')), AUTOBUILD_CLAUDE_COMMAND: claudeBinary() };
+      const started = Date.now();
+      const result = await runner(dispatched.inputs, dispatched.id, workspace, claude).catch((e) => e);
+      expect(result.code, String(result.stdout)).toBe(1);
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(String(result.stdout)).toContain('stopping the agent: cost');
+      const done = await waitForJob(t!.url, job.body.id, isDone, 10_000, auth);
+      expect(done.status).toBe('failed');
+      expect(done.error).toMatch(/^stopped: cost \$\d+\.\d+ \(estimated from tokens at [\w.-]+'s price\) passed max_cost_usd \$0\.2/);
+      expect(() => gitIn(origin, 'show', `${done.branch}:after.txt`)).toThrow();
+    } finally {
+      await fake.close();
+    }
   });
 });
 

@@ -27,6 +27,46 @@ export interface BudgetGuardOptions {
 
 const money = (n: number) => `$${n.toFixed(4).replace(/0{1,2}$/, '')}`;
 
+/**
+ * A usage event's cost so far in the run: the agent's own figure, else its tokens priced through the
+ * table at the model seen (an unknown one at the dearest price), with how it was priced for a stop's reason.
+ */
+export function priceRunUsage(event: Extract<RunEvent, { kind: 'usage' }>, model: string | null, prices: Record<string, ModelPrice>): { runCostUsd: number; estimated: boolean; how: string } {
+  const estimated = event.cost_usd === null;
+  return {
+    runCostUsd: event.cost_usd ?? priceUsage(event.usage, model, prices).costUsd,
+    estimated,
+    how: estimated ? ` (estimated from tokens at ${model ?? 'an unknown model'}'s price)` : '',
+  };
+}
+
+/** Why a job's spend stops it ("cost $0.61 (…) passed max_cost_usd $0.5"), or null while within its limit. */
+export function overJobLimit(totalUsd: number, how: string, maxCostUsd: number | null): string | null {
+  return maxCostUsd !== null && totalUsd > maxCostUsd ? `cost ${money(totalUsd)}${how} passed max_cost_usd ${money(maxCostUsd)}` : null;
+}
+
+/**
+ * The job's own limit alone, for a run with no database at hand (the GitHub Actions runner): stops
+ * the agent the moment its spend passes max_cost_usd, as BudgetGuard does locally.
+ */
+export class JobCostLimit {
+  private seenModel: string | null = null;
+  private tripped = false;
+
+  constructor(private readonly options: { maxCostUsd: number | null; spentUsd: number; prices: Record<string, ModelPrice>; onOver: (reason: string) => void }) {}
+
+  observe(event: RunEvent): void {
+    if (event.kind === 'session' && event.model) this.seenModel = event.model;
+    if (event.kind !== 'usage' || this.tripped) return;
+    const { runCostUsd, how } = priceRunUsage(event, this.seenModel, this.options.prices);
+    const reason = overJobLimit(this.options.spentUsd + runCostUsd, how, this.options.maxCostUsd);
+    if (reason) {
+      this.tripped = true;
+      this.options.onOver(reason);
+    }
+  }
+}
+
 export class BudgetGuard {
   private seenModel: string | null = null;
   private budget: number | null = null;
@@ -74,13 +114,12 @@ export class BudgetGuard {
     if (event.kind !== 'usage' || this.stopped) return;
     const { prices, maxCostUsd } = this.options;
     const base = this.options.base ?? { costUsd: this.options.job.cost_usd ?? 0, usage: this.options.job.usage };
-    const estimated = event.cost_usd === null;
-    const runCost = event.cost_usd ?? priceUsage(event.usage, this.seenModel, prices).costUsd;
-    const total = base.costUsd + runCost;
+    const { runCostUsd, estimated, how } = priceRunUsage(event, this.seenModel, prices);
+    const total = base.costUsd + runCostUsd;
     this.latest = { costUsd: total, usage: addUsage(base.usage ?? { ...ZERO_USAGE }, event.usage), estimated };
-    const how = estimated ? ` (estimated from tokens at ${this.seenModel ?? 'an unknown model'}'s price)` : '';
-    if (!this.tripped && maxCostUsd !== null && total > maxCostUsd) {
-      this.trip(`cost ${money(total)}${how} passed max_cost_usd ${money(maxCostUsd)}`);
+    const overLimit = overJobLimit(total, how, maxCostUsd);
+    if (!this.tripped && overLimit) {
+      this.trip(overLimit);
     } else if (!this.tripped && this.budget !== null && this.others + total > this.budget) {
       this.trip(`project budget reached: ${money(this.others + total)}${how} of ${money(this.budget)} in the last 24 h`);
     }

@@ -12,6 +12,8 @@ import { createGithubClient, describeGithubError } from '../../platform/github.j
 import { git } from '../../platform/git.js';
 import type { Logger } from '../../platform/logger.js';
 import { agentInvocation, agentStreamParser } from '../agents/agentCommand.js';
+import { JobCostLimit } from '../budgets/budgetGuard.js';
+import { DEFAULT_PRICES } from '../../platform/config.js';
 import { agentEnvironment } from '../agents/agentEnvironment.js';
 import { runAgentProcess, type StopReason } from '../agents/agentProcess.js';
 import { RunRecorder } from '../agents/runRecorder.js';
@@ -52,6 +54,8 @@ export interface RunnerSettings {
   runId: string;
   github: { token: string | undefined; apiUrl: string; repository: string | undefined };
   agents: Config['agents'];
+  /** The prices that turn tokens into dollars, and the limit of a job that names none (AUTOBUILD_MAX_COST_USD). */
+  costs?: Config['costs'];
   defaultAgent: Config['jobs']['defaultAgent'];
   defaultTimeoutS: number;
   killGraceMs: number;
@@ -75,6 +79,8 @@ interface JobFacts {
   timeoutS: number;
   projectId: string;
   attempt: number;
+  /** The job's max_cost_usd (null: unlimited), when the job came from the orchestrator. */
+  maxCostUsd: number | null | undefined;
 }
 
 /** The Actions log: the run's events as readable lines (the raw agent output is not shown). */
@@ -95,7 +101,15 @@ async function jobFacts(settings: RunnerSettings, log: JobLogWriter): Promise<Jo
   if (settings.orchestratorUrl) {
     try {
       const job = await new OrchestratorClient({ baseUrl: settings.orchestratorUrl, token: settings.apiToken }).getJob(settings.jobId);
-      return { prompt: job.prompt, title: job.title, agent: job.agent as AgentSpec, timeoutS: job.timeout_s ?? settings.defaultTimeoutS, projectId: job.project_id, attempt: Math.max(1, job.attempt) };
+      return {
+        prompt: job.prompt,
+        title: job.title,
+        agent: job.agent as AgentSpec,
+        timeoutS: job.timeout_s ?? settings.defaultTimeoutS,
+        projectId: job.project_id,
+        attempt: Math.max(1, job.attempt),
+        maxCostUsd: job.max_cost_usd,
+      };
     } catch (error) {
       if (!settings.promptFallback) throw new Error(`could not fetch job ${settings.jobId} from the orchestrator: ${(error as Error).message}`);
       log.note(`could not fetch the job from the orchestrator (${(error as Error).message}); using the prompt input`);
@@ -110,6 +124,7 @@ async function jobFacts(settings: RunnerSettings, log: JobLogWriter): Promise<Jo
     timeoutS: settings.defaultTimeoutS,
     projectId: 'github',
     attempt: 1,
+    maxCostUsd: undefined,
   };
 }
 
@@ -224,15 +239,33 @@ export async function runRemoteJob(settings: RunnerSettings, logger: Logger, sig
     const baseEnv = { ...settings.baseEnv };
     for (const name of RUNNER_ONLY_ENV) delete baseEnv[name];
     const env = agentEnvironment(baseEnv, invocation.env, { id: settings.jobId, prompt: facts.prompt, branch: settings.branch, project_id: facts.projectId, attempt: facts.attempt }, contextFile);
-    recorder = new RunRecorder(agentStreamParser(facts.agent, { cwd: settings.workdir }), log);
+    // The job's own spending limit holds here too (its project's daily budget needs the database: the
+    // orchestrator applies that when it dispatches). This run's spend is all the runner knows of.
+    const maxCostUsd = facts.maxCostUsd === undefined ? (settings.costs?.maxCostUsd ?? null) : facts.maxCostUsd;
+    const control = new AbortController();
+    const forward = () => control.abort(signal.reason);
+    signal.addEventListener('abort', forward, { once: true });
+    if (signal.aborted) forward();
+    let overBudget: string | null = null;
+    const limit = new JobCostLimit({
+      maxCostUsd,
+      spentUsd: 0,
+      prices: settings.costs?.prices ?? DEFAULT_PRICES,
+      onOver: (reason) => {
+        overBudget = reason;
+        log.note(`stopping the agent: ${reason}`);
+        control.abort('over_budget' satisfies StopReason);
+      },
+    });
+    recorder = new RunRecorder(agentStreamParser(facts.agent, { cwd: settings.workdir }), log, (event) => limit.observe(event));
     const run = await runAgentProcess(invocation, {
       cwd: settings.workdir,
       env,
       log: recorder.writer(),
       timeoutMs: facts.timeoutS * 1000,
       killGraceMs: settings.killGraceMs,
-      signal,
-    });
+      signal: control.signal,
+    }).finally(() => signal.removeEventListener('abort', forward));
     recorder.flush();
     const report = recorder.report();
     exitCode = run.exitCode;
@@ -240,6 +273,8 @@ export async function runRemoteJob(settings: RunnerSettings, logger: Logger, sig
     if (stopped === 'cancelled' || stopped === 'shutdown') {
       status = 'cancelled';
       error = 'the workflow run was cancelled';
+    } else if (stopped === 'over_budget' && overBudget) {
+      error = `stopped: ${overBudget}`;
     } else if (stopped === 'timed_out') {
       error = `timed out after ${facts.timeoutS}s`;
     } else if (run.spawnError) {

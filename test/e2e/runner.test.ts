@@ -161,6 +161,25 @@ describe('autobuild runner with the real Claude Code CLI', () => {
       await fake.close();
     }
   });
+
+  it('fails a run whose last report takes it over max_cost_usd, though it wrote little on the way', async () => {
+    // A short answer whose real output count (known only at the end) costs far more than the limit.
+    const fake = await startFakeAnthropic((body) => (hasWrite(body) ? { content: [text('Done.')], usage: { input_tokens: 1200, output_tokens: 2_000_000 } } : { content: [text('Title')] }));
+    try {
+      const { auth, workspace } = await setup();
+      const job = await api(t!.url, 'POST', '/api/v1/jobs', { project_id: 'gh', prompt: 'Say done', executor: 'github-actions', agent: { type: 'claude-code' }, max_cost_usd: 0.2 }, auth);
+      await waitForJob(t!.url, job.body.id, (j) => j.status === 'running', 10_000, auth);
+      const dispatched = gh.runs.find((r) => r.inputs.job_id === job.body.id)!;
+      const claude = { ...claudeFakeEnv(fake.url, tempDir('claude-home-')), AUTOBUILD_CLAUDE_COMMAND: claudeBinary() };
+      const result = await runner(dispatched.inputs, dispatched.id, workspace, claude).catch((e) => e);
+      expect(result.code, String(result.stdout)).toBe(1);
+      const done = await waitForJob(t!.url, job.body.id, isDone, 10_000, auth);
+      expect(done.status).toBe('failed');
+      expect(done.error).toMatch(/cost \$\d+\.\d+ passed max_cost_usd \$0\.2/);
+    } finally {
+      await fake.close();
+    }
+  });
 });
 
 describe('autobuild runner with GitHub OIDC instead of the callback secret', () => {

@@ -273,8 +273,9 @@ export async function runRemoteJob(settings: RunnerSettings, logger: Logger, sig
     if (stopped === 'cancelled' || stopped === 'shutdown') {
       status = 'cancelled';
       error = 'the workflow run was cancelled';
-    } else if (stopped === 'over_budget' && overBudget) {
-      error = `stopped: ${overBudget}`;
+    } else if (overBudget) {
+      // Stopped for it, or taken over it by the agent's last report as it ended: failed either way.
+      error = stopped === 'over_budget' ? `stopped: ${overBudget}` : `over its limit when the agent ended: ${overBudget}`;
     } else if (stopped === 'timed_out') {
       error = `timed out after ${facts.timeoutS}s`;
     } else if (run.spawnError) {

@@ -284,6 +284,42 @@ describe('the claude-code agent with the real Claude Code CLI, default settings'
     expect(job.result.usage.input_tokens).toBe(5 * TURN_USAGE.input_tokens);
   });
 
+  it("a job parked by a usage limit in the middle of its QA rounds goes on counting them: never more than the project's qa.rounds", async () => {
+    const feedback = (body: MessagesRequest) => (userTexts(body).at(-1) ?? '').includes('checks failed');
+    let limited = 0;
+    await start(
+      (body) => {
+        // The first fix of the failing check meets the provider's usage limit; after it, the agent tries again.
+        if (feedback(body) && limited === 0) {
+          limited++;
+          return apiError(429, 'rate_limit_error', 'Claude AI usage limit reached. Your limit resets soon.', {
+            'anthropic-ratelimit-unified-status': 'rejected',
+            'retry-after': '3600',
+          });
+        }
+        if (userTexts(body).some((t) => t.includes('interrupted')) || feedback(body)) return { content: [text('Tried again.')], usage: TURN_USAGE };
+        return worker(body);
+      },
+      { AUTOBUILD_RATE_LIMIT_BACKOFF_S: '2' },
+    );
+    // A check that never passes: hello.txt must say "never".
+    const repo = createTestRepo({
+      'package.json': JSON.stringify({ name: 'never', private: true, scripts: { test: "node -e \"process.exit(require('fs').readFileSync('hello.txt', 'utf8').trim() === 'never' ? 0 : 1)\"" } }),
+    });
+    dirs.push(repo);
+    expect((await api(url, 'POST', '/api/v1/projects', { id: 'p', repo, qa: { rounds: 1 } })).status).toBeLessThan(300);
+    const { job, log } = await finished(await submit(repo));
+    expect(job.status, log).toBe('failed');
+    expect(log).toMatch(/rate limited by the model provider/);
+    // Round 1 before the park, round 2 after it: then the one round of feedback allowed is spent.
+    expect(job.result.qa).toMatchObject({ passed: false, rounds: 2 });
+    expect(job.error).toMatch(/QA failed: test after 2 round\(s\)/);
+    // The check's output went back to the agent once (the fix the limit interrupted, then resumed),
+    // never a second time.
+    expect(log.match(/sending the output back to the agent/g), log).toHaveLength(1);
+    expect(log).toMatch(/resuming session [0-9a-f-]{36}\)\n[\s\S]*Tried again\.[\s\S]*QA failed: test after 2 round\(s\)/);
+  });
+
   it('a run over max_cost_usd is stopped, its work saved on the branch, and fails with the reason', async () => {
     await start((body) => {
       const response = worker(body);

@@ -142,7 +142,8 @@ export class LocalExecutor {
       const baseEnv = agentEnvironment(this.deps.baseEnv, job.agent.type === 'command' ? (job.agent.env ?? {}) : {}, job, contextFile);
       let { prompt, resumeSessionId } = await this.promptFor(job, worktree.path, baseEnv, log);
       let specs: QaCheckSpec[] | undefined;
-      let qaRound = 0;
+      // A run resuming a parked attempt goes on counting its QA rounds (0 for a new attempt).
+      let qaRound = job.qa_rounds ?? 0;
       let qaSettings = { rounds: DEFAULT_QA_ROUNDS, required: true };
       for (;;) {
         const first = runs.length === 0;

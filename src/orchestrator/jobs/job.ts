@@ -88,6 +88,8 @@ export interface JobRow {
   session_id: string | null;
   runs: number;
   parks: number;
+  /** QA rounds the current attempt has used before a provider's limit parked it (0 otherwise). */
+  qa_rounds: number;
   waiting_reason: string | null;
   max_cost_usd: number | null;
   cost_usd: number;

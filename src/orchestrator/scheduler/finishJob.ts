@@ -51,7 +51,7 @@ export async function finishAttempt(
           set status = case when $3::boolean and cancel_requested_at is null then 'queued' else $4 end,
               run_at = now() + make_interval(secs => $5::double precision),
               finished_at = case when $3::boolean and cancel_requested_at is null then null else now() end,
-              exit_code = $6, error = $7, result = $8::jsonb,
+              exit_code = $6, error = $7, result = $8::jsonb, qa_rounds = 0,
               waiting_reason = case when $3::boolean and cancel_requested_at is null
                                     then 'retry backoff after attempt ' || attempt || ' ' || $4 else null end,
               external_run = coalesce($9::jsonb, external_run),
@@ -129,6 +129,7 @@ export async function parkJob(db: Queryable, job: Pick<JobRow, 'id'>, workerId: 
               finished_at = case when cancel_requested_at is null then null else now() end,
               attempt = case when cancel_requested_at is null then greatest(0, attempt - 1) else attempt end,
               run_at = $3, waiting_reason = $4, session_id = coalesce($5, session_id), result = $6::jsonb, error = null, parks = parks + 1,
+              qa_rounds = coalesce(($6::jsonb #>> '{qa,rounds}')::int, qa_rounds),
               locked_by = null, locked_at = null, lease_expires_at = null, agent_pid = null, updated_at = now()
         where id = $1 and locked_by = $2 and status in ('preparing', 'running')
         returning *

@@ -46,6 +46,8 @@ export async function recoverJobs(db: Queryable, options: { expiredOnly: boolean
             error = case when j.locked_by = $2
                          then 'the orchestrator could not record the outcome of attempt ' || j.attempt || ' of ' || j.max_attempts
                          else 'the orchestrator process running this job stopped before it finished (attempt ' || j.attempt || ' of ' || j.max_attempts || ')' end,
+            -- The lost attempt is spent: the next one starts its QA rounds afresh.
+            qa_rounds = 0,
             locked_by = null, locked_at = null, lease_expires_at = null, updated_at = now()
        from lost
       where j.id = lost.id

@@ -36,6 +36,43 @@ function countLines(file: string): { lines: number; torn: boolean } {
   return { lines, torn: data.length > 0 && data[data.length - 1] !== 10 };
 }
 
+/**
+ * A file appended to through one write stream (opened on the first write): writes reach the file in
+ * the order they were made. Errors (a full disk) end the stream and are dropped: the log must never
+ * fail the job.
+ */
+class AppendStream {
+  private stream: WriteStream | undefined;
+  private last: Promise<void> = Promise.resolve();
+
+  constructor(private readonly file: string) {}
+
+  /** Resolves once this chunk (and every one before it) is written, or failed. */
+  write(chunk: Buffer | string): Promise<void> {
+    if (!this.stream) {
+      this.stream = createWriteStream(this.file, { flags: 'a' });
+      this.stream.on('error', () => undefined);
+    }
+    const stream = this.stream;
+    this.last = new Promise<void>((resolve) => stream.write(chunk, () => resolve()));
+    return this.last;
+  }
+
+  flushed(): Promise<void> {
+    return this.last;
+  }
+
+  /** Ends the stream; resolves once the file is closed (at once if it never opened or failed). */
+  end(): Promise<void> {
+    const stream = this.stream;
+    if (!stream || stream.destroyed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      stream.once('close', () => resolve());
+      stream.end();
+    });
+  }
+}
+
 /** Longest string kept in a stored event: a runaway line of output must not make one event megabytes long. */
 const MAX_EVENT_TEXT = 64 * 1024;
 
@@ -52,8 +89,14 @@ function bounded(event: RunEvent): RunEvent {
 
 export class JobLogs {
   private readonly events = new EventEmitter();
-  /** The next seq of each job with an open writer in this process: two writers never reuse a number. */
-  private readonly sequences = new Map<string, { seq: number; writers: number }>();
+  /**
+   * Each job with an open writer in this process: its next seq (two writers never reuse a number) and
+   * its files, shared by its writers. Why shared: a recovery's note and the next attempt's lines are
+   * written by two writers at once; with a stream each, the two streams' writes reached the file in
+   * either order, so lines could stand out of seq order (a reader paging by seq would skip one).
+   * One stream per file keeps the file in the order the lines were written.
+   */
+  private readonly open_ = new Map<string, { seq: number; writers: number; text: AppendStream; events: AppendStream; raw: AppendStream }>();
 
   constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -73,50 +116,47 @@ export class JobLogs {
   }
 
   open(jobId: string): JobLogWriter {
-    const text: WriteStream = createWriteStream(this.pathOf(jobId), { flags: 'a' });
-    const events: WriteStream = createWriteStream(this.eventsPathOf(jobId), { flags: 'a' });
-    let raw: WriteStream | undefined;
-    for (const stream of [text, events]) stream.on('error', () => undefined);
-    // Seq continues across attempts, resumes and notes: the file's line count so far (a torn last
-    // line is ended first, so it cannot swallow the next event), shared by this process's writers.
-    let sequence = this.sequences.get(jobId);
-    if (!sequence) {
+    let state = this.open_.get(jobId);
+    if (!state) {
+      // Seq continues across attempts, resumes and notes: the file's line count so far (a torn last
+      // line is ended first, so it cannot swallow the next event).
       const existing = countLines(this.eventsPathOf(jobId));
-      if (existing.torn) events.write('\n');
-      sequence = { seq: existing.lines + (existing.torn ? 1 : 0), writers: 0 };
-      this.sequences.set(jobId, sequence);
+      state = {
+        seq: existing.lines + (existing.torn ? 1 : 0),
+        writers: 0,
+        text: new AppendStream(this.pathOf(jobId)),
+        events: new AppendStream(this.eventsPathOf(jobId)),
+        raw: new AppendStream(this.rawPathOf(jobId)),
+      };
+      if (existing.torn) state.events.write('\n');
+      this.open_.set(jobId, state);
     }
-    sequence.writers += 1;
-    const state = sequence;
+    state.writers += 1;
+    const files = state;
     const emit = () => this.events.emit(jobId);
     const event = (raw: RunEvent) => {
       const value = bounded(raw);
       const at = new Date().toISOString();
-      state.seq += 1;
-      events.write(`${JSON.stringify({ seq: state.seq, at, ...value })}\n`);
+      files.seq += 1;
+      files.events.write(`${JSON.stringify({ seq: files.seq, at, ...value })}\n`);
       const line = renderEvent(value, at);
       if (line === null) emit();
-      else text.write(`${line}\n`, emit);
+      else files.text.write(`${line}\n`).then(emit);
     };
     let closed = false;
     return {
-      write: (chunk) => {
-        if (!raw) {
-          raw = createWriteStream(this.rawPathOf(jobId), { flags: 'a' });
-          raw.on('error', () => undefined);
-        }
-        raw.write(chunk);
-      },
+      write: (chunk) => void files.raw.write(chunk),
       event,
       note: (message) => event({ kind: 'note', text: message }),
       close: async () => {
         // Once: a second close must not count this writer out again (another writer's seq would restart).
         if (closed) return;
         closed = true;
-        state.writers -= 1;
-        if (state.writers === 0) this.sequences.delete(jobId);
-        const end = (stream: WriteStream | undefined) => new Promise<void>((resolve) => (stream ? stream.end(() => resolve()) : resolve()));
-        await Promise.all([end(raw), end(events), end(text)]);
+        files.writers -= 1;
+        const last = files.writers === 0;
+        if (last && this.open_.get(jobId) === files) this.open_.delete(jobId);
+        // What this writer wrote is on disk when close resolves; the last writer also ends the files.
+        await Promise.all([files.raw, files.events, files.text].map((file) => (last ? file.end() : file.flushed())));
         emit();
       },
     };

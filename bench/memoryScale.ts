@@ -25,14 +25,13 @@
 //   database) instead of PGlite; its statement timings overlap (a pool of connections), the rest holds
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { Database, Queryable, QueryOptions } from '../src/platform/database/database.js';
-import { createEmbedder } from '../src/memory/embeddings/embedder.js';
-import type { EmbedderFactory } from '../src/memory/embeddings/embedderPool.js';
+import type { Database } from '../src/platform/database/database.js';
 import { nearestChunks, nearestChunksQuery, type VectorSearchSettings } from '../src/memory/retrieval/candidates.js';
 import { findCodeIndex, type CodeIndexRecord } from '../src/memory/store/codeIndexes.js';
 import { embeddingExpression, vectorParam } from '../src/memory/store/vectors.js';
 import { envInt, percentile, round, table, tempDir } from './support/harness.js';
 import { expectJson, seededRandom, startBenchMemory, type IndexResult, type SearchResult } from './support/memoryBench.js';
+import { flatSql, searchStatementKind, timedDb, timedEmbedders, Timings, type Tally } from './support/memoryProfile.js';
 import { collectRealFiles, nodeModulesDir, selectFiles, shuffled, writeTree } from './support/sourceTree.js';
 import { QUERIES } from './retrieval/queries.js';
 import { GENERIC_QUERIES } from './retrieval/scaleQueries.js';
@@ -47,39 +46,10 @@ const DATABASE = process.env.BENCH_DATABASE_URL ? 'PostgreSQL server (BENCH_DATA
 // ---------------------------------------------------------------------------------------------
 // where the time goes: SQL by kind of statement, and embedding
 
-interface Tally {
-  count: number;
-  ms: number;
-}
-
-class Timings {
-  readonly byKey = new Map<string, Tally>();
-
-  add(key: string, ms: number, count = 1): void {
-    const tally = this.byKey.get(key) ?? { count: 0, ms: 0 };
-    tally.count += count;
-    tally.ms += ms;
-    this.byKey.set(key, tally);
-  }
-
-  reset(): void {
-    this.byKey.clear();
-  }
-
-  total(filter: (key: string) => boolean = () => true): number {
-    return [...this.byKey].filter(([key]) => filter(key)).reduce((sum, [, tally]) => sum + tally.ms, 0);
-  }
-
-  /** A copy, largest first. */
-  sorted(): Array<[string, Tally]> {
-    return [...this.byKey].map(([key, tally]): [string, Tally] => [key, { ...tally }]).sort((a, b) => b[1].ms - a[1].ms);
-  }
-}
-
 const EMBED_KEY = 'embedding (hash embedder, in JS)';
 
 function sqlKind(sql: string): string {
-  const flat = sql.replace(/\s+/g, ' ').trim().toLowerCase();
+  const flat = flatSql(sql);
   if (flat.includes('using hnsw')) return 'SQL: HNSW index build';
   if (flat.startsWith('insert into memory.chunks')) return 'SQL: insert chunks (+ tsvector, GIN pending list)';
   if (flat.startsWith('insert into memory.files')) return 'SQL: upsert files';
@@ -87,71 +57,7 @@ function sqlKind(sql: string): string {
   if (flat.startsWith('analyze')) return 'SQL: analyze';
   if (flat.startsWith('update memory.files f set term_count')) return 'SQL: file term counts (BM25 lengths)';
   if (flat.includes('from memory.files where index_id')) return 'SQL: load stored file hashes';
-  if (flat.includes('with nearest as materialized')) return 'SQL: nearest chunks (HNSW)';
-  if (flat.includes('setweight(search')) return 'SQL: full-text matches (term frequencies for BM25) and symbol names, with the settings';
-  if (flat.includes('symbol_search @@')) return 'SQL: symbol-name matches';
-  if (flat.startsWith('select id, content from memory.chunks')) return 'SQL: text of the hits returned';
-  if (/from memory\.chunks (c )?where id = any/.test(flat)) return "SQL: candidates' columns (every list's)";
-  if (flat.includes('from pg_stats')) return 'SQL: term statistics';
-  if (flat.includes('from memory.indexes')) return 'SQL: find index';
-  if (flat.startsWith('select set_config')) return 'SQL: settings (set_config)';
-  return 'SQL: other';
-}
-
-/**
- * Times every statement by kind. PGlite is one connection that runs one statement at a time, so a
- * statement's own time is from the later of its call and the previous statement's answer to its
- * answer: waiting behind the concurrent statements of the same search is not counted twice.
- */
-function timedDb(db: Database, timings: Timings): Database {
-  let lastEnd = 0;
-  const timed = async <T>(sql: string, run: () => Promise<T>): Promise<T> => {
-    const started = performance.now();
-    try {
-      return await run();
-    } finally {
-      const end = performance.now();
-      timings.add(sqlKind(sql), end - Math.max(started, lastEnd));
-      lastEnd = end;
-    }
-  };
-  const wrap = (q: Queryable): Queryable => ({
-    // The options go through: without them every prepared statement would be planned afresh.
-    query: <Row>(sql: string, params?: readonly unknown[], options?: QueryOptions) => timed(sql, () => q.query<Row>(sql, params, options)),
-    exec: (sql: string) => timed(sql, () => q.exec(sql)),
-  });
-  const root = wrap(db);
-  return {
-    kind: db.kind,
-    query: root.query,
-    exec: root.exec,
-    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
-    listen: (channel, onNotify) => db.listen(channel, onNotify),
-    close: () => db.close(),
-  };
-}
-
-function timedEmbedders(timings: Timings): EmbedderFactory {
-  return async (settings) => {
-    const made = await createEmbedder(settings);
-    const inner = made.embedder;
-    return {
-      ...made,
-      embedder: {
-        provider: inner.provider,
-        model: inner.model,
-        dimension: inner.dimension,
-        async embed(texts: string[]) {
-          const started = performance.now();
-          try {
-            return await inner.embed(texts);
-          } finally {
-            timings.add(EMBED_KEY, performance.now() - started, texts.length);
-          }
-        },
-      },
-    };
-  };
+  return searchStatementKind(flat) ?? 'SQL: other';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,7 +172,7 @@ async function main(): Promise<void> {
   );
 
   const timings = new Timings();
-  const service = await startBenchMemory({ wrapDb: (db) => timedDb(db, timings), embedderFactory: timedEmbedders(timings) });
+  const service = await startBenchMemory({ wrapDb: (db) => timedDb(db, timings, sqlKind), embedderFactory: timedEmbedders((ms, texts) => timings.add(EMBED_KEY, ms, texts)) });
   const problems: string[] = [];
   let first: IndexResult;
   let again: IndexResult;

@@ -21,11 +21,9 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import type { Database, Queryable, QueryOptions } from '../src/platform/database/database.js';
-import { createEmbedder } from '../src/memory/embeddings/embedder.js';
-import type { EmbedderFactory } from '../src/memory/embeddings/embedderPool.js';
 import { envInt, percentile, round, table, tempDir } from './support/harness.js';
 import { expectJson, requestJson, seededRandom, startBenchMemory, type IndexResult, type SearchResult } from './support/memoryBench.js';
+import { flatSql, searchStatementKind, timedDb, timedEmbedders, Timings, TRANSACTION_KEY } from './support/memoryProfile.js';
 import { collectRealFiles, shuffled, writeTree, type TreeFile } from './support/sourceTree.js';
 import { startUp } from './support/up.js';
 import { GENERIC_QUERIES } from './retrieval/scaleQueries.js';
@@ -104,105 +102,25 @@ function queriesFor(project: Project, count: number, random: () => number): stri
 // ---------------------------------------------------------------------------------------------
 // profiling (BENCH_PROFILE=1): the service in this process, statements and embedding timed
 
-type Timings = Map<string, { count: number; ms: number }>;
-
-function add(timings: Timings, key: string, ms: number): void {
-  const tally = timings.get(key) ?? { count: 0, ms: 0 };
-  tally.count++;
-  tally.ms += ms;
-  timings.set(key, tally);
-}
-
+/** A search's statements by kind (begin and commit, rounds of their own on the embedded database, come from timedDb's transaction tally). */
 function sqlKind(sql: string): string {
-  const flat = sql.replace(/\s+/g, ' ').trim().toLowerCase();
-  if (flat.includes('with nearest as materialized')) return 'SQL: nearest chunks (HNSW)';
-  if (flat.includes('setweight(search')) return 'SQL: full-text matches (BM25 term frequencies) and symbol names';
-  if (flat.includes('symbol_search @@')) return 'SQL: symbol-name matches';
-  if (flat.startsWith('select id, content from memory.chunks')) return 'SQL: text of the hits returned';
-  if (/from memory\.chunks (c )?where id = any/.test(flat)) return "SQL: candidates' columns (every list's)";
-  if (flat.includes('from pg_stats')) return 'SQL: term statistics';
-  if (flat.includes('from memory.indexes')) return 'SQL: find index';
-  if (flat.startsWith('select set_config')) return 'SQL: settings (set_config)';
+  const flat = flatSql(sql);
   if (flat === 'begin' || flat === 'commit' || flat === 'rollback') return `SQL: ${flat}`;
-  return `SQL: other (${flat.slice(0, 40)})`;
-}
-
-interface Inside {
-  started: number;
-  beginMs?: number;
-}
-
-/** Each statement's own time: from the later of its call and the previous answer (one connection). */
-function timedDb(db: Database, timings: Timings): Database {
-  let lastEnd = 0;
-  const timed = async <T>(sql: string, run: () => Promise<T>, inside?: Inside): Promise<T> => {
-    const started = performance.now();
-    // A transaction's first statement is sent once its begin is answered: that round's own time.
-    if (inside && inside.beginMs === undefined) inside.beginMs = started - Math.max(inside.started, lastEnd);
-    try {
-      return await run();
-    } finally {
-      const end = performance.now();
-      add(timings, sqlKind(sql), end - Math.max(started, lastEnd));
-      lastEnd = end;
-    }
-  };
-  const wrap = (q: Queryable, inside?: Inside): Queryable => ({
-    query: <Row>(sql: string, params?: readonly unknown[], options?: QueryOptions) => timed(sql, () => q.query<Row>(sql, params, options), inside),
-    exec: (sql: string) => timed(sql, () => q.exec(sql), inside),
-  });
-  const root = wrap(db);
-  return {
-    kind: db.kind,
-    query: root.query,
-    exec: root.exec,
-    transaction: (fn) => {
-      const inside: Inside = { started: performance.now() };
-      return db.transaction((tx) => fn(wrap(tx, inside))).finally(() => {
-        const end = performance.now();
-        add(timings, 'transaction (whole, incl. begin/commit)', end - inside.started);
-        // Begin and commit are rounds of their own to the database thread (not statements through query).
-        add(timings, 'SQL: begin and commit', (inside.beginMs ?? 0) + end - Math.max(lastEnd, inside.started));
-        lastEnd = end;
-      });
-    },
-    listen: (channel, onNotify) => db.listen(channel, onNotify),
-    close: () => db.close(),
-  };
-}
-
-function timedEmbedders(timings: Timings): EmbedderFactory {
-  return async (settings) => {
-    const made = await createEmbedder(settings);
-    const inner = made.embedder;
-    return {
-      ...made,
-      embedder: {
-        provider: inner.provider,
-        model: inner.model,
-        dimension: inner.dimension,
-        async embed(texts: string[]) {
-          const started = performance.now();
-          try {
-            return await inner.embed(texts);
-          } finally {
-            add(timings, 'embedding the query', performance.now() - started);
-          }
-        },
-      },
-    };
-  };
+  return searchStatementKind(flat) ?? `SQL: other (${flat.slice(0, 40)})`;
 }
 
 async function profileSearch(projects: Project[], queriesOf: (project: Project) => string[], warmup: number): Promise<void> {
-  const timings: Timings = new Map();
-  const service = await startBenchMemory({ wrapDb: (db) => timedDb(db, timings), embedderFactory: timedEmbedders(timings) });
+  const timings = new Timings();
+  const service = await startBenchMemory({
+    wrapDb: (db) => timedDb(db, timings, sqlKind, { transactions: true }),
+    embedderFactory: timedEmbedders((ms) => timings.add('embedding the query', ms)),
+  });
   try {
     for (const project of projects) {
       await expectJson<IndexResult>(service.url, 'POST', '/api/v1/index/files', { project_id: project.name, root: project.root, sync: true });
       const all = queriesOf(project);
       for (const q of all.slice(0, warmup)) await expectJson(service.url, 'POST', '/api/v1/search', { project_id: project.name, query: q, limit: K });
-      timings.clear();
+      timings.reset();
       let wall = 0;
       const cpu0 = process.cpuUsage();
       for (const q of all.slice(warmup)) {
@@ -212,11 +130,12 @@ async function profileSearch(projects: Project[], queriesOf: (project: Project) 
       }
       const cpu = process.cpuUsage(cpu0);
       const n = all.length - warmup;
-      const rows = [...timings]
-        .filter(([key]) => !key.startsWith('transaction'))
-        .sort((a, b) => b[1].ms - a[1].ms)
+      const statements = (key: string) => key !== TRANSACTION_KEY;
+      const rows = timings
+        .sorted()
+        .filter(([key]) => statements(key))
         .map(([key, t]) => [key, round(t.count / n, 2), round(t.ms / n, 3)] as Array<string | number>);
-      const counted = [...timings].filter(([key]) => !key.startsWith('transaction')).reduce((sum, [, t]) => sum + t.ms, 0);
+      const counted = timings.total(statements);
       rows.push(['everything else: HTTP, parsing, ranking, JSON (wall minus the above)', '', round((wall - counted) / n, 3)]);
       rows.push(['search over HTTP, mean', '', round(wall / n, 3)]);
       rows.push(['CPU of the process (all threads: HTTP client and server, database), mean', '', round((cpu.user + cpu.system) / 1000 / n, 3)]);

@@ -101,19 +101,3 @@ export async function refExists(repo: string, ref: string): Promise<boolean> {
     return false;
   }
 }
-
-/** Serialises async work per key (a repository's path); different keys run in parallel. */
-export class KeyedMutex {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const current = previous.catch(() => undefined).then(work);
-    this.tails.set(key, current);
-    try {
-      return await current;
-    } finally {
-      if (this.tails.get(key) === current) this.tails.delete(key);
-    }
-  }
-}

@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { exclusively, type Database } from '../../platform/database/database.js';
 import { AppError } from '../../platform/errors.js';
-import { KeyedMutex } from '../../platform/git.js';
+import { KeyedQueue } from '../../platform/keyedQueue.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Embedder } from '../embeddings/embedder.js';
 import { embedTexts, modelName, sameModel, type EmbedderPool } from '../embeddings/embedderPool.js';
@@ -63,7 +63,7 @@ interface ChangedFile {
 }
 
 export class CodeIndexer {
-  private readonly projects = new KeyedMutex();
+  private readonly projects = new KeyedQueue();
 
   constructor(private readonly deps: IndexerDeps) {}
 

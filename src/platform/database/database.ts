@@ -65,19 +65,3 @@ export function assertChannelName(channel: string): void {
 export function exclusively<T>(db: Database, key: string, fn: () => Promise<T>): Promise<T> {
   return db.exclusive ? db.exclusive(key, fn) : fn();
 }
-
-/** Work run one at a time per key within this process (the embedded database's `exclusive`). */
-export class KeyedQueue {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const current = previous.catch(() => undefined).then(work);
-    this.tails.set(key, current);
-    try {
-      return await current;
-    } finally {
-      if (this.tails.get(key) === current) this.tails.delete(key);
-    }
-  }
-}

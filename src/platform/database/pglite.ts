@@ -9,7 +9,8 @@
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { packageRoot } from '../paths.js';
-import { assertChannelName, KeyedQueue, type Database, type Queryable, type QueryOptions } from './database.js';
+import { KeyedQueue } from '../keyedQueue.js';
+import { assertChannelName, type Database, type Queryable, type QueryOptions } from './database.js';
 
 type Request =
   | { op: 'query'; sql: string; params: readonly unknown[]; tx?: number; reusePlan?: boolean }

@@ -5,6 +5,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
+import { KeyedQueue } from '../keyedQueue.js';
 import { packageRoot } from '../paths.js';
 
 export interface SpawnOptions {
@@ -45,22 +46,7 @@ export interface ProcessStarter {
   run(file: string, args: string[], options: RunOptions): Promise<RunResult>;
 }
 
-/** Work run one at a time per key, in call order. */
-class SerialQueues {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const current = (this.tails.get(key) ?? Promise.resolve()).then(work, work);
-    const tail = current.catch(() => undefined);
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return current;
-  }
-}
-
-const localQueues = new SerialQueues();
+const localQueues = new KeyedQueue();
 
 /** Starting processes from this process. */
 export const localStarter: ProcessStarter = {

@@ -7,8 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../support/orchestrator.js';
 import { createTestRepo, gitIn, tempDir } from '../support/repo.js';
 import { GO_SERVER, MD_GUIDE, PY_CLI, TS_CALLER, TS_SCHEDULER } from './fixtures.js';
-import { createEmbedder, EmbeddingUnavailableError } from '../../src/memory/embeddings/embedder.js';
-import { resetMemoryDb, startTestMemory, type TestMemory } from './memoryKit.js';
+import { EmbeddingUnavailableError } from '../../src/memory/embeddings/embedder.js';
+import { embedderFactoryWith, resetMemoryDb, startTestMemory, type TestMemory } from './memoryKit.js';
 
 let t: TestMemory;
 beforeAll(async () => {
@@ -217,21 +217,10 @@ describe('an index call that fails half way', () => {
     let calls = 0;
     const failing = await startTestMemory({
       reset: false,
-      factory: async (settings) => {
-        const { embedder } = await createEmbedder(settings);
-        return {
-          embedder: {
-            provider: embedder.provider,
-            model: embedder.model,
-            dimension: embedder.dimension,
-            embed: async (texts: string[]) => {
-              // The first batch of files embeds; the second finds the embedder gone.
-              if (++calls === 2) throw new EmbeddingUnavailableError('embedding server http://127.0.0.1:1/v1 is unreachable');
-              return embedder.embed(texts);
-            },
-          },
-        };
-      },
+      // The first batch of files embeds; the second finds the embedder gone.
+      factory: embedderFactoryWith(() => {
+        if (++calls === 2) throw new EmbeddingUnavailableError('embedding server http://127.0.0.1:1/v1 is unreachable');
+      }),
     });
     try {
       // 260 one-chunk files: two batches (200 files each at most).

@@ -115,10 +115,12 @@ export interface EmbedStats {
   created: EmbeddingSettings[];
 }
 
-/** The real factory, with every embedder wrapped to count its work. */
-export function countingFactory(stats: EmbedStats, inner: EmbedderFactory = createEmbedder): EmbedderFactory {
+/**
+ * The factory's embedders with `before` run ahead of every embed() call: to count the work, or to
+ * throw as a backend that fails (it may look at the texts).
+ */
+export function embedderFactoryWith(before: (texts: string[]) => void, inner: EmbedderFactory = createEmbedder): EmbedderFactory {
   return async (settings) => {
-    stats.created.push(settings);
     const made: CreatedEmbedder = await inner(settings);
     const embedder = made.embedder;
     return {
@@ -128,12 +130,23 @@ export function countingFactory(stats: EmbedStats, inner: EmbedderFactory = crea
         model: embedder.model,
         dimension: embedder.dimension,
         async embed(texts: string[]) {
-          stats.texts += texts.length;
-          stats.calls++;
+          before(texts);
           return embedder.embed(texts);
         },
       },
     };
+  };
+}
+
+/** The real factory, with every embedder wrapped to count its work. */
+export function countingFactory(stats: EmbedStats, inner: EmbedderFactory = createEmbedder): EmbedderFactory {
+  const counted = embedderFactoryWith((texts) => {
+    stats.texts += texts.length;
+    stats.calls++;
+  }, inner);
+  return (settings) => {
+    stats.created.push(settings);
+    return counted(settings);
   };
 }
 

@@ -7,12 +7,12 @@ import { loadConfig } from '../../src/platform/config.js';
 import { openPostgres } from '../../src/platform/database/postgres.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { buildMemory } from '../../src/memory/memory.js';
-import { createEmbedder, EmbeddingUnavailableError } from '../../src/memory/embeddings/embedder.js';
+import { EmbeddingUnavailableError } from '../../src/memory/embeddings/embedder.js';
 import { api } from '../support/orchestrator.js';
 import { pgClusterSkipReason, pgvectorSkipReason, requirePg, startPgCluster, type PgCluster } from '../support/pgCluster.js';
 import { freePort } from '../support/processes.js';
 import { GO_SERVER, PY_CLI, TS_CALLER, TS_SCHEDULER } from './fixtures.js';
-import { resetMemoryDb, sharedDb, startTestMemory, type TestMemory } from './memoryKit.js';
+import { embedderFactoryWith, resetMemoryDb, sharedDb, startTestMemory, type TestMemory } from './memoryKit.js';
 
 const FILES = Object.entries({ 'src/jobs/claim.ts': TS_SCHEDULER, 'src/jobs/loop.ts': TS_CALLER, 'tools/cli.py': PY_CLI, 'server/server.go': GO_SERVER }).map(([path, content]) => ({ path, content }));
 
@@ -234,20 +234,9 @@ describe('an embedding backend failing mid-call', () => {
   it('is a 503 that says so, for indexing (nothing written) and for search', async () => {
     let failing = false;
     const t = await startTestMemory({
-      factory: async (settings) => {
-        const { embedder } = await createEmbedder(settings);
-        return {
-          embedder: {
-            provider: embedder.provider,
-            model: embedder.model,
-            dimension: embedder.dimension,
-            embed: async (texts: string[]) => {
-              if (failing) throw new EmbeddingUnavailableError('embedding server http://127.0.0.1:1/v1 is unreachable');
-              return embedder.embed(texts);
-            },
-          },
-        };
-      },
+      factory: embedderFactoryWith(() => {
+        if (failing) throw new EmbeddingUnavailableError('embedding server http://127.0.0.1:1/v1 is unreachable');
+      }),
     });
     running.push(t);
     await api(t.url, 'POST', '/api/v1/index/files', { project_id: 'ok', files: FILES });

@@ -23,6 +23,7 @@ import type { AgentSpec } from '../jobs/job.js';
 import type { JobLogWriter } from '../logs/jobLogs.js';
 import { collectBranchWork, saveWork, type BranchWork } from '../worktrees/branchWork.js';
 import { memoryContextProvider } from '../memoryContext.js';
+import { followingController } from '../../platform/abort.js';
 
 /** How the callback proves it comes from this run. */
 export type CallbackAuth =
@@ -242,10 +243,7 @@ export async function runRemoteJob(settings: RunnerSettings, logger: Logger, sig
     // The job's own spending limit holds here too (its project's daily budget needs the database: the
     // orchestrator applies that when it dispatches). This run's spend is all the runner knows of.
     const maxCostUsd = facts.maxCostUsd === undefined ? (settings.costs?.maxCostUsd ?? null) : facts.maxCostUsd;
-    const control = new AbortController();
-    const forward = () => control.abort(signal.reason);
-    signal.addEventListener('abort', forward, { once: true });
-    if (signal.aborted) forward();
+    const { controller: control, release } = followingController(signal);
     let overBudget: string | null = null;
     const limit = new JobCostLimit({
       maxCostUsd,
@@ -265,7 +263,7 @@ export async function runRemoteJob(settings: RunnerSettings, logger: Logger, sig
       timeoutMs: facts.timeoutS * 1000,
       killGraceMs: settings.killGraceMs,
       signal: control.signal,
-    }).finally(() => signal.removeEventListener('abort', forward));
+    }).finally(release);
     recorder.flush();
     const report = recorder.report();
     exitCode = run.exitCode;

@@ -28,6 +28,7 @@ import type { JobLogs, JobLogWriter } from '../logs/jobLogs.js';
 import type { AttemptOutcome, Parking } from '../scheduler/finishJob.js';
 import { collectBranchWork, saveWork } from '../worktrees/branchWork.js';
 import type { WorktreeManager, WorktreeRow } from '../worktrees/worktreeManager.js';
+import { followingController } from '../../platform/abort.js';
 
 export type ContextProvider = (job: JobRow) => Promise<string>;
 
@@ -124,10 +125,7 @@ export class LocalExecutor {
     const runs: AgentRunOutcome[] = [];
     let qa: NonNullable<JobResult['qa']> | null = null;
     // The job's time limit covers the agent's runs and its QA rounds.
-    const control = new AbortController();
-    const forward = () => control.abort(signal.reason);
-    signal.addEventListener('abort', forward, { once: true });
-    if (signal.aborted) forward();
+    const { controller: control, release } = followingController(signal);
     const deadline = Date.now() + job.timeout_s * 1000;
     const timeout = setTimeout(() => control.abort('timed_out' satisfies StopReason), job.timeout_s * 1000);
     try {
@@ -202,7 +200,7 @@ export class LocalExecutor {
       verdict = { status: 'failed', exitCode: null, error: (error as Error).message };
     } finally {
       clearTimeout(timeout);
-      signal.removeEventListener('abort', forward);
+      release();
       // Never lose work: save, collect, then remove — whatever happened above.
       try {
         const label = verdict?.status ?? 'interrupted';

@@ -239,15 +239,20 @@ export class JobScheduler {
       return;
     }
     if (recovered.length === 0) return;
-    for (const job of recovered) {
+    // Each job's note first, before anything is awaited: a recovered job is queued again, and the
+    // next attempt (in this process, as soon as the claim runs) must find it already in its log.
+    const notes = recovered.map((job) => {
       const own = job.locked_by === this.deps.workerId;
       this.deps.logger.warn({ jobId: job.id, status: job.status, previousOwner: job.locked_by }, own ? 'recovered a job whose outcome could not be recorded' : 'recovered a job whose orchestrator stopped');
-      // An agent that outlived its orchestrator (kill -9) is stopped before its worktree is saved.
-      if (job.agent_pid && (await isOrphanedAgent(job.agent_pid, job.id))) killProcessGroup(job.agent_pid, 'SIGKILL');
       const log = this.deps.logs.open(job.id);
       log.note(`${own ? 'its outcome could not be recorded' : 'the orchestrator running this job stopped'}; recovered as ${job.status}`);
-      await log.close();
+      return log.close();
+    });
+    // An agent that outlived its orchestrator (kill -9) is stopped before its worktree is saved.
+    for (const job of recovered) {
+      if (job.agent_pid && (await isOrphanedAgent(job.agent_pid, job.id))) killProcessGroup(job.agent_pid, 'SIGKILL');
     }
+    await Promise.all(notes);
     await this.deps.janitor.sweep().catch(() => undefined);
     if (recovered.some((job) => job.status === 'queued')) this.wake();
   }

@@ -103,6 +103,9 @@ export function timedDb(db: Database, timings: Timings, kindOf: (sql: string) =>
         lastEnd = end;
       });
     },
+    // Locks and sessions go through too: without them a server's HNSW builds would lock the table.
+    ...(db.exclusive ? { exclusive: db.exclusive.bind(db) } : {}),
+    ...(db.session ? { session: <T>(fn: (q: Queryable) => Promise<T>) => db.session!((q) => fn(wrap(q))) } : {}),
     listen: (channel, onNotify) => db.listen(channel, onNotify),
     close: () => db.close(),
   };

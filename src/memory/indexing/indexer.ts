@@ -11,7 +11,7 @@ import type { Embedder } from '../embeddings/embedder.js';
 import { embedTexts, modelName, sameModel, type EmbedderPool } from '../embeddings/embedderPool.js';
 import { deleteFiles, loadChunks, loadFiles, writeFiles, type ChunkFields, type FileWrite, type StoredChunk, type StoredFile } from '../store/chunkStore.js';
 import { adjustCounts, deleteCodeIndex, ensureCodeIndex, findCodeIndex, lockCodeIndex, refreshCounts, type CodeIndexRecord } from '../store/codeIndexes.js';
-import { createVectorIndex, dropVectorIndex, vectorIndexExists } from '../store/vectors.js';
+import { createVectorIndex, dropVectorIndex, oneIndexDdlAtATime, vectorIndexExists } from '../store/vectors.js';
 import { chunkRecords, decodeText, embeddingText, fileHash } from './chunkRecords.js';
 import { detectLanguage, MAX_INDEXED_FILE_BYTES, shouldSkipFile } from './language.js';
 import { resolveSource, type SourceFile, type SourceLimits, type SourceRequest } from './sourceFiles.js';
@@ -155,7 +155,7 @@ class IndexRun {
       await this.remove([...this.nowSkipped, ...gone]);
       const record = this.record ?? (await ensureCodeIndex(db, this.projectId, this.embedder));
       this.record = await refreshCounts(db, record.id);
-      await this.tidyUp(this.record.chunkCount);
+      await this.tidyUp();
     } catch (error) {
       // Whatever was written stays searchable: the graph is rebuilt before the error is answered.
       if (this.record && this.rebuildAtEnd) {
@@ -242,20 +242,24 @@ class IndexRun {
   }
 
   /**
-   * What autovacuum would do, and PGlite has none of: new chunks' full-text entries moved from the
-   * GIN pending list (fast to insert, scanned linearly by every search, and it makes the planner
-   * shun the index) into the index proper; planner statistics refreshed after a large change.
+   * New chunks' full-text entries moved from the GIN pending list (fast to insert, scanned linearly
+   * by every search, and it makes the planner shun the index) into the index proper; planner
+   * statistics refreshed after a large change. Autovacuum does both in time (a server's; PGlite has
+   * none), but searches right after an index call would plan without them.
    */
-  private async tidyUp(total: number): Promise<void> {
+  private async tidyUp(): Promise<void> {
     const { db } = this.deps;
     if (this.counts.chunks_added > 0) {
       await db.query(`select gin_clean_pending_list('memory.chunks_search_idx'::regclass), gin_clean_pending_list('memory.chunks_symbol_search_idx'::regclass)`);
     }
     const changed = this.counts.chunks_added + this.counts.chunks_removed;
-    if (changed > 0 && (changed >= ANALYZE_MIN_CHANGES || changed >= ANALYZE_SHARE * total)) {
-      await db.exec('analyze memory.files; analyze memory.chunks');
-      this.deps.onAnalyzed?.();
-    }
+    if (changed === 0) return;
+    // Statistics are the table's, which every project shares: large is large against all its rows.
+    const [table] = await db.query<{ rows: number }>(`select greatest(reltuples, 0)::float8 as rows from pg_class where oid = 'memory.chunks'::regclass`);
+    if (changed < ANALYZE_MIN_CHANGES && changed < ANALYZE_SHARE * (table?.rows ?? 0)) return;
+    // ANALYZE and a concurrent HNSW build exclude each other: taken as builds are (see vectors.ts).
+    await oneIndexDdlAtATime(db, () => db.exec('analyze memory.files; analyze memory.chunks'));
+    this.deps.onAnalyzed?.();
   }
 
   private async remove(paths: string[]): Promise<void> {

@@ -116,11 +116,17 @@ export async function adjustCounts(tx: Queryable, indexId: number, change: { fil
 
 /** Drop a project's index; the number of chunks it held, or undefined when it had none. */
 export async function deleteCodeIndex(db: Database, projectId: string): Promise<number | undefined> {
+  // On a server the HNSW index is dropped first, concurrently (dropVectorIndex): that cannot run in
+  // the transaction, and would wait for it. Until the rows go, the project's search scans exactly.
+  if (db.kind === 'postgres') {
+    const [known] = await db.query<{ id: number }>(`select id from memory.indexes where project_id = $1`, [projectId]);
+    if (known) await dropVectorIndex(db, known.id);
+  }
   return db.transaction(async (tx) => {
     const [row] = await tx.query<{ id: number }>(`select id from memory.indexes where project_id = $1 for update`, [projectId]);
     if (!row) return undefined;
     const [count] = await tx.query<{ n: number }>(`select count(*)::int as n from memory.chunks where index_id = $1`, [row.id]);
-    await dropVectorIndex(tx, row.id);
+    if (db.kind !== 'postgres') await dropVectorIndex(db, row.id, tx);
     await tx.query(`delete from memory.indexes where id = $1`, [row.id]);
     return count?.n ?? 0;
   });

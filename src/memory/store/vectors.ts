@@ -1,7 +1,7 @@
 // Owns how embeddings meet PostgreSQL: vectors travel in pgvector's binary format (a Uint8Array
 // parameter goes binary over both database drivers; parsing 384 floats from text costs more than
 // the rest of an insert), and the names and DDL of each project's HNSW index, built only from integers.
-import type { Queryable } from '../../platform/database/database.js';
+import { exclusively, type Database, type Queryable } from '../../platform/database/database.js';
 
 /** pgvector's binary input (vector_recv): int16 dimension, int16 zero, then big-endian float4s. */
 export function vectorParam(vector: Float32Array): Uint8Array {
@@ -32,9 +32,14 @@ export function embeddingExpression(dimension: number): string {
   return `embedding::vector(${sqlInteger(dimension, 'dimension')})`;
 }
 
+/**
+ * Whether the project's HNSW index is there and usable. A concurrent build that died (the replica
+ * killed, the statement cancelled) leaves an invalid index behind, which the planner ignores: that
+ * counts as none, and the next build replaces it.
+ */
 export async function vectorIndexExists(q: Queryable, indexId: number): Promise<boolean> {
-  const rows = await q.query<{ found: string | null }>(`select to_regclass($1)::text as found`, [`memory.${vectorIndexName(indexId)}`]);
-  return rows[0]?.found != null;
+  const rows = await q.query<{ valid: boolean }>(`select indisvalid as valid from pg_index where indexrelid = to_regclass($1)`, [`memory.${vectorIndexName(indexId)}`]);
+  return rows[0]?.valid === true;
 }
 
 // HNSW build parameters: m 16 (pgvector's default) and ef_construction 128 (twice the default).
@@ -48,22 +53,60 @@ const HNSW_EF_CONSTRUCTION = 128;
 // The build keeps the graph in memory when it fits (~2 kB per 384-d vector), which is far faster
 // than spilling to disk; the setting lasts for the building transaction only.
 const BUILD_MEMORY = '256MB';
+/** The lock HNSW builds and drops take on a server (see createVectorIndex). */
+const DDL_LOCK = 'memory:hnsw-ddl';
 
-export async function createVectorIndex(
-  db: { transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> },
-  indexId: number,
-  dimension: number,
-): Promise<void> {
+/**
+ * fn while no HNSW build or drop runs, here or in another replica: for what conflicts with one on
+ * the chunks table (ANALYZE), waited for without a snapshot a concurrent build would wait on.
+ */
+export function oneIndexDdlAtATime<T>(db: Database, fn: () => Promise<T>): Promise<T> {
+  return exclusively(db, DDL_LOCK, fn);
+}
+
+/**
+ * Builds the project's HNSW index. On a PostgreSQL server concurrently: a plain build holds a lock
+ * on the chunks table that every project shares, and blocks every other project's index writes
+ * for as long as it runs (100k chunks: over a minute). A leftover invalid index (a concurrent
+ * build that died) is dropped first. On PGlite, one connection, in a transaction as before.
+ *
+ * Builds and drops run one at a time across replicas (the lock `memory:hnsw-ddl`): two concurrent
+ * builds on one table wait for each other's snapshots and fail with a deadlock.
+ */
+export async function createVectorIndex(db: Database, indexId: number, dimension: number): Promise<void> {
   const name = vectorIndexName(indexId);
+  const definition =
+    `${name} on memory.chunks using hnsw ((${embeddingExpression(dimension)}) vector_cosine_ops) ` +
+    `with (m = ${HNSW_M}, ef_construction = ${HNSW_EF_CONSTRUCTION}) where index_id = ${sqlInteger(indexId, 'index id')}`;
+  if (db.kind === 'postgres' && db.session) {
+    const session = db.session.bind(db);
+    await oneIndexDdlAtATime(db, () =>
+      session(async (q) => {
+        const [leftover] = await q.query<{ valid: boolean }>(`select indisvalid as valid from pg_index where indexrelid = to_regclass($1)`, [`memory.${name}`]);
+        if (leftover && !leftover.valid) await q.exec(`drop index concurrently if exists memory.${name}`);
+        await q.query(`select set_config('maintenance_work_mem', $1, false)`, [BUILD_MEMORY]);
+        await q.exec(`create index concurrently if not exists ${definition}`);
+      }),
+    );
+    return;
+  }
   await db.transaction(async (tx) => {
     await tx.query(`select set_config('maintenance_work_mem', $1, true)`, [BUILD_MEMORY]);
-    await tx.exec(
-      `create index if not exists ${name} on memory.chunks using hnsw ((${embeddingExpression(dimension)}) vector_cosine_ops) ` +
-        `with (m = ${HNSW_M}, ef_construction = ${HNSW_EF_CONSTRUCTION}) where index_id = ${sqlInteger(indexId, 'index id')}`,
-    );
+    await tx.exec(`create index if not exists ${definition}`);
   });
 }
 
-export async function dropVectorIndex(q: Queryable, indexId: number): Promise<void> {
-  await q.exec(`drop index if exists memory.${vectorIndexName(indexId)}`);
+/**
+ * Drops the project's HNSW index: on a server concurrently (a plain drop locks the shared chunks
+ * table against every search until the dropping transaction ends), so never inside a transaction;
+ * on PGlite with `inTransaction`, as part of it.
+ */
+export async function dropVectorIndex(db: Database, indexId: number, inTransaction?: Queryable): Promise<void> {
+  const name = `memory.${vectorIndexName(indexId)}`;
+  if (db.kind === 'postgres' && db.session) {
+    const session = db.session.bind(db);
+    await oneIndexDdlAtATime(db, () => session((q) => q.exec(`drop index concurrently if exists ${name}`)));
+    return;
+  }
+  await (inTransaction ?? db).exec(`drop index if exists ${name}`);
 }

@@ -32,6 +32,12 @@ export interface Database extends Queryable {
    * fallback: fn alone, serialised by nothing.
    */
   exclusive?<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * A PostgreSQL server's only: fn's statements on one connection of their own, outside any
+   * transaction, and the connection closed after (session settings never reach other work). For
+   * what a transaction cannot hold: CREATE and DROP INDEX CONCURRENTLY.
+   */
+  session?<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   /** Subscribe to a NOTIFY channel; returns the unsubscribe function. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -54,6 +60,21 @@ export async function withTransactionRetry<T>(attempt: () => Promise<T>, tries =
       await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** i + Math.random() * 10));
     }
   }
+}
+
+/**
+ * The database failed for a reason outside the request (the server unreachable or restarting, the
+ * statement cancelled by an operator, out of resources, a deadlock left after the retries): worth
+ * answering 503 and trying again, not a 500 that reads as a bug. SQLSTATE classes 08, 53 and 57,
+ * 40001/40P01, and the driver's own connection errors (which carry no SQLSTATE).
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string') {
+    if (/^(08|53|57)/.test(code) || code === '40001' || code === '40P01') return true;
+    if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'EPIPE') return true;
+  }
+  return typeof message === 'string' && /^Connection terminated|^Client has encountered a connection error/.test(message);
 }
 
 /** Channel names are SQL identifiers we choose; keep them to a safe alphabet. */

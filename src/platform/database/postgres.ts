@@ -84,8 +84,33 @@ export async function openPostgres(connectionString: string, logger: Logger, poo
       client.on('error', (error) => logger.warn({ err: error.message, lock: key }, 'the connection holding a lock was lost'));
       await client.connect();
       try {
-        await client.query(`select pg_advisory_lock(hashtext('autobuild:exclusive'), hashtext($1))`, [key]);
+        // Waited for by trying again, never by blocking in pg_advisory_lock: a statement blocked on
+        // a lock keeps its snapshot, and CREATE INDEX CONCURRENTLY (which the holder may be running)
+        // waits for every older snapshot to end. The holder would wait for the waiter that waits for
+        // it, through this process: a deadlock the server cannot see.
+        for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
+          const { rows } = await client.query<{ held: boolean }>(`select pg_try_advisory_lock(hashtext('autobuild:exclusive'), hashtext($1)) as held`, [key]);
+          if (rows[0]?.held) break;
+          await new Promise((resolve) => setTimeout(resolve, pause));
+        }
         return await fn();
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    },
+    async session<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+      const client = new pg.Client({ connectionString });
+      client.on('error', (error) => logger.warn({ err: error.message }, 'a session connection was lost'));
+      await client.connect();
+      try {
+        return await fn({
+          async query<Row>(sql: string, params: readonly unknown[] = []) {
+            return (await client.query(sql, params as unknown[])).rows as Row[];
+          },
+          async exec(sql: string) {
+            await client.query(sql);
+          },
+        });
       } finally {
         await client.end().catch(() => undefined);
       }

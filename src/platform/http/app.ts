@@ -8,6 +8,7 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import { Histogram, type Registry } from 'prom-client';
 import { AppError, type FieldProblem } from '../errors.js';
+import { isDatabaseUnavailable } from '../database/database.js';
 import type { Logger } from '../logger.js';
 import { bearerTokenMatches } from './auth.js';
 import { validatorCompiler } from './validation.js';
@@ -140,6 +141,10 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     if (appError) {
       if (appError.status === 401) reply.header('www-authenticate', 'Bearer');
       return reply.status(appError.status).send(appError.toBody());
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error, url: request.url, method: request.method }, 'the database failed');
+      return reply.status(503).send(new AppError('dependency_unavailable', 'the database did not complete the request; try again').toBody());
     }
     request.log.error({ err: error, url: request.url, method: request.method }, 'unexpected error');
     return reply.status(500).send(new AppError('internal_error', 'an unexpected error occurred; it has been logged').toBody());

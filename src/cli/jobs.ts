@@ -145,7 +145,7 @@ export function describeJob(job: Job): string {
     ['error', job.error ?? undefined],
     ['commits', result?.commits.length ? result.commits.map((c) => `${c.sha.slice(0, 12)} ${c.message.split('\n')[0] ?? ''}`).join('; ') : undefined],
     ['files changed', result?.files_changed.length ? result.files_changed.join(', ') : undefined],
-    ['diff', stat ? `${stat.files} files, +${stat.insertions} -${stat.deletions}` : undefined],
+    ['diff', stat ? `${stat.files} ${stat.files === 1 ? 'file' : 'files'}, +${stat.insertions} -${stat.deletions}` : undefined],
     ['qa', result?.qa ? (result.qa.passed ? 'passed' : 'failed') : undefined],
     ['pull request', result?.pr_url ?? undefined],
     ['summary', result?.summary ?? undefined],

@@ -17,7 +17,7 @@ afterEach(async () => {
 async function up(mode: 'up' | 'memory', extra: Record<string, string> = {}): Promise<RunningServices> {
   const home = tempDir('autobuild-up-');
   cleanups.push(() => rmSync(home, { recursive: true, force: true }));
-  const env = { AUTOBUILD_HOME: home, ORCHESTRATOR_PORT: '0', MEMORY_PORT: '0', AUTOBUILD_LOG_LEVEL: 'silent', EMBEDDING_PROVIDER: 'hash', ...extra };
+  const env = { AUTOBUILD_HOME: home, ORCHESTRATOR_PORT: '0', MEMORY_PORT: '0', WEB_PORT: '0', AUTOBUILD_LOG_LEVEL: 'silent', EMBEDDING_PROVIDER: 'hash', ...extra };
   const running = await startServices(mode, env);
   cleanups.push(() => running.stop());
   return running;

@@ -11,7 +11,7 @@ import type { Embedder } from '../embeddings/embedder.js';
 import { embedTexts, modelName, sameModel, type EmbedderPool } from '../embeddings/embedderPool.js';
 import { deleteFiles, loadChunks, loadFiles, writeFiles, type ChunkFields, type FileWrite, type StoredChunk, type StoredFile } from '../store/chunkStore.js';
 import { adjustCounts, deleteCodeIndex, ensureCodeIndex, findCodeIndex, lockCodeIndex, refreshCounts, type CodeIndexRecord } from '../store/codeIndexes.js';
-import { createVectorIndex, dropVectorIndex, oneIndexDdlAtATime, vectorIndexExists } from '../store/vectors.js';
+import { analyzeChunks, createVectorIndex, dropVectorIndex, vectorIndexExists } from '../store/vectors.js';
 import { chunkRecords, decodeText, embeddingText, fileHash } from './chunkRecords.js';
 import { detectLanguage, MAX_INDEXED_FILE_BYTES, shouldSkipFile } from './language.js';
 import { resolveSource, type SourceFile, type SourceLimits, type SourceRequest } from './sourceFiles.js';
@@ -257,9 +257,7 @@ class IndexRun {
     // Statistics are the table's, which every project shares: large is large against all its rows.
     const [table] = await db.query<{ rows: number }>(`select greatest(reltuples, 0)::float8 as rows from pg_class where oid = 'memory.chunks'::regclass`);
     if (changed < ANALYZE_MIN_CHANGES && changed < ANALYZE_SHARE * (table?.rows ?? 0)) return;
-    // ANALYZE and a concurrent HNSW build exclude each other: taken as builds are (see vectors.ts).
-    await oneIndexDdlAtATime(db, () => db.exec('analyze memory.files; analyze memory.chunks'));
-    this.deps.onAnalyzed?.();
+    if (await analyzeChunks(db)) this.deps.onAnalyzed?.();
   }
 
   private async remove(paths: string[]): Promise<void> {

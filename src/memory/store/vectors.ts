@@ -1,7 +1,7 @@
 // Owns how embeddings meet PostgreSQL: vectors travel in pgvector's binary format (a Uint8Array
 // parameter goes binary over both database drivers; parsing 384 floats from text costs more than
 // the rest of an insert), and the names and DDL of each project's HNSW index, built only from integers.
-import { exclusively, type Database, type Queryable } from '../../platform/database/database.js';
+import { takeNamedLock, type Database, type Queryable } from '../../platform/database/database.js';
 
 /** pgvector's binary input (vector_recv): int16 dimension, int16 zero, then big-endian float4s. */
 export function vectorParam(vector: Float32Array): Uint8Array {
@@ -53,25 +53,31 @@ const HNSW_EF_CONSTRUCTION = 128;
 // The build keeps the graph in memory when it fits (~2 kB per 384-d vector), which is far faster
 // than spilling to disk; the setting lasts for the building transaction only.
 const BUILD_MEMORY = '256MB';
-/** The lock HNSW builds and drops take on a server (see createVectorIndex). */
+/** The named lock HNSW builds and drops take on a server (see createVectorIndex). */
 const DDL_LOCK = 'memory:hnsw-ddl';
 
 /**
- * fn while no HNSW build or drop runs, here or in another replica: for what conflicts with one on
- * the chunks table (ANALYZE), waited for without a snapshot a concurrent build would wait on.
+ * fn on a server connection of its own that first holds DDL_LOCK (waited for, or with `ifFree`
+ * not: then fn does not run). The lock is held by the very connection that runs the DDL, so it
+ * lasts exactly as long as that backend's work, whatever happens to any other connection.
  */
-export function oneIndexDdlAtATime<T>(db: Database, fn: () => Promise<T>): Promise<T> {
-  return exclusively(db, DDL_LOCK, fn);
+async function underDdlLock(session: NonNullable<Database['session']>, fn: (q: Queryable) => Promise<void>, ifFree = false): Promise<boolean> {
+  return session(async (q) => {
+    if (!(await takeNamedLock(q, DDL_LOCK, { wait: !ifFree }))) return false;
+    await fn(q);
+    return true;
+  });
 }
 
 /**
  * Builds the project's HNSW index. On a PostgreSQL server concurrently: a plain build holds a lock
  * on the chunks table that every project shares, and blocks every other project's index writes
  * for as long as it runs (100k chunks: over a minute). A leftover invalid index (a concurrent
- * build that died) is dropped first. On PGlite, one connection, in a transaction as before.
+ * build or drop that died) is dropped first; until then the planner ignores it, though writes of
+ * that project still maintain it. On PGlite, one connection, in a transaction.
  *
- * Builds and drops run one at a time across replicas (the lock `memory:hnsw-ddl`): two concurrent
- * builds on one table wait for each other's snapshots and fail with a deadlock.
+ * Builds and drops run one at a time across replicas (DDL_LOCK): two concurrent builds on one
+ * table wait for each other's snapshots and end in a deadlock.
  */
 export async function createVectorIndex(db: Database, indexId: number, dimension: number): Promise<void> {
   const name = vectorIndexName(indexId);
@@ -79,21 +85,31 @@ export async function createVectorIndex(db: Database, indexId: number, dimension
     `${name} on memory.chunks using hnsw ((${embeddingExpression(dimension)}) vector_cosine_ops) ` +
     `with (m = ${HNSW_M}, ef_construction = ${HNSW_EF_CONSTRUCTION}) where index_id = ${sqlInteger(indexId, 'index id')}`;
   if (db.kind === 'postgres' && db.session) {
-    const session = db.session.bind(db);
-    await oneIndexDdlAtATime(db, () =>
-      session(async (q) => {
-        const [leftover] = await q.query<{ valid: boolean }>(`select indisvalid as valid from pg_index where indexrelid = to_regclass($1)`, [`memory.${name}`]);
-        if (leftover && !leftover.valid) await q.exec(`drop index concurrently if exists memory.${name}`);
-        await q.query(`select set_config('maintenance_work_mem', $1, false)`, [BUILD_MEMORY]);
-        await q.exec(`create index concurrently if not exists ${definition}`);
-      }),
-    );
+    await underDdlLock(db.session.bind(db), async (q) => {
+      const [leftover] = await q.query<{ valid: boolean }>(`select indisvalid as valid from pg_index where indexrelid = to_regclass($1)`, [`memory.${name}`]);
+      if (leftover && !leftover.valid) await q.exec(`drop index concurrently if exists memory.${name}`);
+      await q.query(`select set_config('maintenance_work_mem', $1, false)`, [BUILD_MEMORY]);
+      await q.exec(`create index concurrently if not exists ${definition}`);
+    });
     return;
   }
   await db.transaction(async (tx) => {
     await tx.query(`select set_config('maintenance_work_mem', $1, true)`, [BUILD_MEMORY]);
     await tx.exec(`create index if not exists ${definition}`);
   });
+}
+
+/**
+ * Refreshes the planner's statistics of the files and chunks tables; false when it did not. On a
+ * server only when no HNSW build or drop runs: ANALYZE and a concurrent build exclude each other,
+ * and an index call should not wait minutes for another project's build (the server's autovacuum
+ * analyzes the tables soon enough).
+ */
+export async function analyzeChunks(db: Database): Promise<boolean> {
+  const sql = 'analyze memory.files; analyze memory.chunks';
+  if (db.kind === 'postgres' && db.session) return underDdlLock(db.session.bind(db), (q) => q.exec(sql), true);
+  await db.exec(sql);
+  return true;
 }
 
 /**
@@ -104,8 +120,7 @@ export async function createVectorIndex(db: Database, indexId: number, dimension
 export async function dropVectorIndex(db: Database, indexId: number, inTransaction?: Queryable): Promise<void> {
   const name = `memory.${vectorIndexName(indexId)}`;
   if (db.kind === 'postgres' && db.session) {
-    const session = db.session.bind(db);
-    await oneIndexDdlAtATime(db, () => session((q) => q.exec(`drop index concurrently if exists ${name}`)));
+    await underDdlLock(db.session.bind(db), (q) => q.exec(`drop index concurrently if exists ${name}`));
     return;
   }
   await (inTransaction ?? db).exec(`drop index if exists ${name}`);

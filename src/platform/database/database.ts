@@ -34,8 +34,8 @@ export interface Database extends Queryable {
   exclusive?<T>(key: string, fn: () => Promise<T>): Promise<T>;
   /**
    * A PostgreSQL server's only: fn's statements on one connection of their own, outside any
-   * transaction, and the connection closed after (session settings never reach other work). For
-   * what a transaction cannot hold: CREATE and DROP INDEX CONCURRENTLY.
+   * transaction, and the connection closed after (session settings and locks never reach other
+   * work). For what a transaction cannot hold: CREATE and DROP INDEX CONCURRENTLY.
    */
   session?<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   /** Subscribe to a NOTIFY channel; returns the unsubscribe function. */
@@ -65,21 +65,39 @@ export async function withTransactionRetry<T>(attempt: () => Promise<T>, tries =
 /**
  * The database failed for a reason outside the request (the server unreachable or restarting, the
  * statement cancelled by an operator, out of resources, a deadlock left after the retries): worth
- * answering 503 and trying again, not a 500 that reads as a bug. SQLSTATE classes 08, 53 and 57,
- * 40001/40P01, and the driver's own connection errors (which carry no SQLSTATE).
+ * answering 503 and trying again, not a 500 that reads as a bug.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof code === 'string') {
-    if (/^(08|53|57)/.test(code) || code === '40001' || code === '40P01') return true;
-    if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'EPIPE') return true;
-  }
+  if (typeof code === 'string' && UNAVAILABLE_SQLSTATES.test(code)) return true;
+  // pg's pool reports a refused or reset connection with the socket's error code.
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET') return true;
   return typeof message === 'string' && /^Connection terminated|^Client has encountered a connection error/.test(message);
 }
+
+/** Connection exceptions (not 08P01, a protocol violation: a bug), insufficient resources, operator intervention, and the transaction rollbacks left after the retries. */
+const UNAVAILABLE_SQLSTATES = /^(0800[01346]|53|57|40001$|40P01$)/;
 
 /** Channel names are SQL identifiers we choose; keep them to a safe alphabet. */
 export function assertChannelName(channel: string): void {
   if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name ${channel}`);
+}
+
+/**
+ * A PostgreSQL server's named lock (the one `exclusive` holds), taken by the connection `q` for the
+ * rest of its session: false when `wait` is off and another session holds it. Waited for by trying
+ * again, never by blocking in pg_advisory_lock: a statement blocked on a lock keeps its snapshot,
+ * and CREATE INDEX CONCURRENTLY (which the holder may be running) waits for every older snapshot
+ * to end. The holder would wait for the waiter that waits for it, through this process: a deadlock
+ * the server cannot see.
+ */
+export async function takeNamedLock(q: Queryable, key: string, options: { wait: boolean }): Promise<boolean> {
+  for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
+    const [row] = await q.query<{ held: boolean }>(`select pg_try_advisory_lock(hashtext('autobuild:exclusive'), hashtext($1)) as held`, [key]);
+    if (row?.held) return true;
+    if (!options.wait) return false;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
 }
 
 /** fn under the database's lock named `key` (see Database.exclusive). */

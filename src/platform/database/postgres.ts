@@ -1,7 +1,7 @@
 // A PostgreSQL server through a pg pool. LISTEN uses one dedicated connection that reconnects.
 import pg from 'pg';
 import type { Logger } from '../logger.js';
-import { assertChannelName, withTransactionRetry, type Database, type Queryable } from './database.js';
+import { assertChannelName, takeNamedLock, withTransactionRetry, type Database, type Queryable } from './database.js';
 
 export async function openPostgres(connectionString: string, logger: Logger, poolSize = 10): Promise<Database> {
   const pool = new pg.Pool({ connectionString, max: poolSize });
@@ -39,6 +39,18 @@ export async function openPostgres(connectionString: string, logger: Logger, poo
     return connecting;
   }
 
+  /** fn's statements on a connection of its own, outside the pool and any transaction; ended after. */
+  async function ownConnection<T>(purpose: string, fn: (q: Queryable) => Promise<T>): Promise<T> {
+    const client = new pg.Client({ connectionString });
+    client.on('error', (error) => logger.warn({ err: error.message }, `the connection ${purpose} was lost`));
+    await client.connect();
+    try {
+      return await fn(on(client));
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
   const root: Queryable = {
     async query<Row>(sql: string, params: readonly unknown[] = []) {
       const result = await pool.query(sql, params as unknown[]);
@@ -58,14 +70,7 @@ export async function openPostgres(connectionString: string, logger: Logger, poo
         const client = await pool.connect();
         try {
           await client.query('BEGIN');
-          const result = await fn({
-            async query<Row>(sql: string, params: readonly unknown[] = []) {
-              return (await client.query(sql, params as unknown[])).rows as Row[];
-            },
-            async exec(sql: string) {
-              await client.query(sql);
-            },
-          });
+          const result = await fn(on(client));
           await client.query('COMMIT');
           return result;
         } catch (error) {
@@ -76,45 +81,16 @@ export async function openPostgres(connectionString: string, logger: Logger, poo
         }
       });
     },
-    async exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
       // A session-level advisory lock on a connection of its own, outside the pool: a lock held for
       // minutes never takes a connection fn's statements need. The server releases it when the
       // session ends, also when this process dies (kill -9).
-      const client = new pg.Client({ connectionString });
-      client.on('error', (error) => logger.warn({ err: error.message, lock: key }, 'the connection holding a lock was lost'));
-      await client.connect();
-      try {
-        // Waited for by trying again, never by blocking in pg_advisory_lock: a statement blocked on
-        // a lock keeps its snapshot, and CREATE INDEX CONCURRENTLY (which the holder may be running)
-        // waits for every older snapshot to end. The holder would wait for the waiter that waits for
-        // it, through this process: a deadlock the server cannot see.
-        for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
-          const { rows } = await client.query<{ held: boolean }>(`select pg_try_advisory_lock(hashtext('autobuild:exclusive'), hashtext($1)) as held`, [key]);
-          if (rows[0]?.held) break;
-          await new Promise((resolve) => setTimeout(resolve, pause));
-        }
-        return await fn();
-      } finally {
-        await client.end().catch(() => undefined);
-      }
+      return ownConnection(`holding the lock ${key}`, async (q) => {
+        await takeNamedLock(q, key, { wait: true });
+        return fn();
+      });
     },
-    async session<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
-      const client = new pg.Client({ connectionString });
-      client.on('error', (error) => logger.warn({ err: error.message }, 'a session connection was lost'));
-      await client.connect();
-      try {
-        return await fn({
-          async query<Row>(sql: string, params: readonly unknown[] = []) {
-            return (await client.query(sql, params as unknown[])).rows as Row[];
-          },
-          async exec(sql: string) {
-            await client.query(sql);
-          },
-        });
-      } finally {
-        await client.end().catch(() => undefined);
-      }
-    },
+    session: <T>(fn: (q: Queryable) => Promise<T>) => ownConnection('a session', fn),
     async listen(channel, onNotify) {
       assertChannelName(channel);
       let handlers = listeners.get(channel);
@@ -131,6 +107,18 @@ export async function openPostgres(connectionString: string, logger: Logger, poo
       closed = true;
       await listenClient?.end().catch(() => undefined);
       await pool.end();
+    },
+  };
+}
+
+/** Statements on one connection. */
+function on(client: pg.ClientBase): Queryable {
+  return {
+    async query<Row>(sql: string, params: readonly unknown[] = []) {
+      return (await client.query(sql, params as unknown[])).rows as Row[];
+    },
+    async exec(sql: string) {
+      await client.query(sql);
     },
   };
 }

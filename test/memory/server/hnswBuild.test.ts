@@ -31,8 +31,11 @@ await onPostgresServer(async () => {
     await holder.connect();
     await holder.query('begin');
     await holder.query('lock table memory.chunks in row exclusive mode');
+    let released = false;
     return {
       async release() {
+        if (released) return;
+        released = true;
         await holder.query('commit').catch(() => undefined);
         await holder.end();
       },
@@ -77,11 +80,12 @@ await onPostgresServer(async () => {
         building = index('first', { files: files('first', 5) });
         await waitingBuild();
 
-        // A plain CREATE INDEX would queue for its table lock ahead of these writes and hold them back.
-        const changed = [...files('other', 3), { path: 'src/added.ts', content: 'export function addedWhileBuilding(): string {\n  return "x";\n}\n' }];
-        const other = await within(15_000, "another project's index call", index('other', { files: changed }));
+        // A plain CREATE INDEX would queue for its table lock ahead of these writes and hold them
+        // back. The change is large for the table (ANALYZE is due), which must not wait either.
+        const added = [...files('added', 5), { path: 'src/added.ts', content: 'export function addedWhileBuilding(): string {\n  return "x";\n}\n' }];
+        const other = await within(15_000, "another project's index call", index('other', { files: [...files('other', 3), ...added] }));
         expect(other.status).toBe(200);
-        expect(other.body).toMatchObject({ indexed_files: 4, chunks_added: 1, chunks_unchanged: 3 });
+        expect(other.body).toMatchObject({ indexed_files: 9, chunks_added: 6, chunks_unchanged: 3 });
         const found = await within(15_000, 'a search', api(t.url, 'POST', '/api/v1/search', { project_id: 'other', query: 'addedWhileBuilding' }));
         expect(found.body.results[0]).toMatchObject({ path: 'src/added.ts' });
       } finally {
@@ -91,6 +95,24 @@ await onPostgresServer(async () => {
       expect(await indexState('first')).toEqual({ valid: true });
       const search = await api(t.url, 'POST', '/api/v1/search', { project_id: 'first', query: 'firstPart2' });
       expect(search.body.results[0]).toMatchObject({ path: 'src/first2.ts' });
+    });
+
+    it('builds two projects’ indexes asked for at once, one after the other (at once they would deadlock)', async () => {
+      const writers = await holdTableWriters();
+      let both: Array<Awaited<ReturnType<typeof index>>>;
+      try {
+        const building = Promise.all([index('left', { files: files('left', 3) }), index('right', { files: files('right', 3) })]);
+        await waitingBuild();
+        // Both index calls are at their build by now: the second waits for the first's lock.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await writers.release();
+        both = await within(30_000, 'two builds', building);
+      } finally {
+        await writers.release();
+      }
+      expect(both.map((answer) => answer.status)).toEqual([200, 200]);
+      expect(await indexState('left')).toEqual({ valid: true });
+      expect(await indexState('right')).toEqual({ valid: true });
     });
 
     it('finishes when two replicas index the same new project at once (the second waits without holding the build up)', async () => {

@@ -106,7 +106,7 @@ export function timedDb(db: Database, timings: Timings, kindOf: (sql: string) =>
     // Locks and sessions go through too: without them a server's HNSW builds would lock the table.
     ...(db.exclusive ? { exclusive: db.exclusive.bind(db) } : {}),
     ...(db.session ? { session: <T>(fn: (q: Queryable) => Promise<T>) => db.session!((q) => fn(wrap(q))) } : {}),
-    listen: (channel, onNotify) => db.listen(channel, onNotify),
+    listen: (channel, onNotify, onGap) => db.listen(channel, onNotify, onGap),
     close: () => db.close(),
   };
 }

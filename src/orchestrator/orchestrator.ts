@@ -145,10 +145,17 @@ export async function buildOrchestrator(options: OrchestratorOptions): Promise<O
       // embedded database) for every child would stall the event loop.
       releaseLauncher = await acquireProcessLauncher();
       // Any change to the queued set, on any replica, is announced on this channel.
-      unlisten = await db.listen(JOBS_CHANNEL, (payload) => {
-        queue.invalidate();
-        if (payload === 'finished') outbox.kick();
-      });
+      unlisten = await db.listen(
+        JOBS_CHANNEL,
+        (payload) => {
+          queue.invalidate();
+          if (payload === 'finished') outbox.kick();
+        },
+        () => {
+          queue.invalidate();
+          outbox.kick();
+        },
+      );
       outbox.start();
       if (options.runJobs !== false) await scheduler.start();
       const address = await app.listen({ host: config.host, port: config.orchestratorPort });

@@ -1,8 +1,9 @@
 // Two orchestrator processes sharing one PostgreSQL server (a throwaway cluster started here):
 // every job runs exactly once, the global and per-project caps hold across both, and a replica
 // killed with -9 has its jobs recovered by the other when their leases lapse.
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, isDone, waitForJob } from '../support/orchestrator.js';
 import { createTestRepo, gitIn, tempDir } from '../support/repo.js';
@@ -101,5 +102,65 @@ describe.skipIf(skipReason !== undefined)('several orchestrator replicas on one 
     await waitFor(() => !processAlive(agentPid), 5000, 'the orphaned agent to die');
     const root = path.join(path.dirname(path.dirname(done.worktree.path)));
     await waitFor(() => !existsSync(root) || readdirSync(root).every((p) => readdirSync(path.join(root, p)).length === 0), 10_000, 'worktrees removed');
+  });
+
+  it('catches up on a cancel announced while its listening connection was away', async () => {
+    const [one] = await replicas('gap', {});
+    const repo = createTestRepo();
+    const scratch = tempDir();
+    const started = path.join(scratch, 'started');
+    const job = await api(one!.url, 'POST', '/api/v1/jobs', {
+      project_id: 'gap', prompt: 'x', repo,
+      agent: { type: 'command', command: ['sh', '-c', 'touch "$1"; sleep 60', 'sh', started] },
+    });
+    await waitFor(() => existsSync(started), 15_000, 'the agent to start');
+    const admin = new pg.Client({ connectionString: cluster.url.replace(/\/postgres$/, '/gap') });
+    await admin.connect();
+    try {
+      // Both replicas' listening connections go (as in a network cut); each is back about a second later.
+      const { rows } = await admin.query(`select pg_terminate_backend(pid) as gone from pg_stat_activity where datname = 'gap' and query ilike 'LISTEN%'`);
+      expect(rows).toEqual([{ gone: true }, { gone: true }]);
+    } finally {
+      await admin.end();
+    }
+    const cancel = await api(one!.url, 'DELETE', `/api/v1/jobs/${job.body.id}`);
+    expect(cancel.status).toBe(202);
+    const done = await waitForJob(one!.url, job.body.id, isDone, 10_000);
+    expect(done.status).toBe('cancelled');
+  });
+
+  it('rides out a database restart: requests meanwhile answer 503, and a job that finished during it is recorded once the database is back', async () => {
+    const [one] = await replicas('outage', {});
+    const repo = createTestRepo();
+    const scratch = tempDir();
+    const started = path.join(scratch, 'started');
+    const finished = path.join(scratch, 'finished');
+    const job = await api(one!.url, 'POST', '/api/v1/jobs', {
+      project_id: 'outage', prompt: 'x', repo,
+      agent: { type: 'command', command: ['sh', '-c', 'touch "$1"; while [ ! -f "$2" ]; do sleep 0.05; done; echo ok > out.txt', 'sh', started, finished] },
+    });
+    expect(job.status).toBe(201);
+    await waitFor(() => existsSync(started), 15_000, 'the agent to start');
+    await cluster.pause();
+    try {
+      const refused = await api(one!.url, 'POST', '/api/v1/jobs', { project_id: 'outage', prompt: 'y', repo, agent: { type: 'command', command: ['true'] } });
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.code).toBe('dependency_unavailable');
+      const health = await api(one!.url, 'GET', '/api/v1/health');
+      expect(health.status).toBe(503);
+      expect(health.body.checks.database).not.toBe('ok');
+      // The agent ends while the database is down: its outcome waits for the database.
+      writeFileSync(finished, '');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    } finally {
+      await cluster.resume();
+    }
+    const done = await waitForJob(one!.url, job.body.id, isDone, 30_000);
+    expect(done).toMatchObject({ status: 'succeeded', attempt: 1, error: null });
+    expect(gitIn(repo, 'show', `${done.branch}:out.txt`)).toBe('ok');
+    const after = await api(one!.url, 'POST', '/api/v1/jobs', { project_id: 'outage', prompt: 'z', repo, agent: { type: 'command', command: ['sh', '-c', 'echo z > z.txt'] } });
+    expect(after.status).toBe(201);
+    // Announced on a listening connection that is back: it starts at once, not at the next minute's look.
+    expect((await waitForJob(one!.url, after.body.id, isDone, 10_000)).status).toBe('succeeded');
   });
 });

@@ -23,6 +23,10 @@ export interface PgCluster {
   stop(): Promise<void>;
   /** Creates a fresh database and returns a connection URL for it. */
   createDatabase(name: string): Promise<string>;
+  /** Stops the server as an operator would (fast shutdown), keeping its data: an outage. */
+  pause(): Promise<void>;
+  /** Starts a paused server again, on the same port. */
+  resume(): Promise<void>;
 }
 
 /** Under CI a missing PostgreSQL is a failure, never a skip. */
@@ -340,7 +344,14 @@ export async function startPgCluster(): Promise<PgCluster> {
       return u.toString();
     };
 
-    return { url, port, dataDir, stop, createDatabase };
+    const pause = async (): Promise<void> => {
+      await execa(bin('pg_ctl'), ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '30'], { ...opts, timeout: 40_000 });
+    };
+    const resume = async (): Promise<void> => {
+      await execa(bin('pg_ctl'), ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', `-p ${port}`], { ...opts, timeout: 90_000 });
+    };
+
+    return { url, port, dataDir, stop, createDatabase, pause, resume };
   } catch (err) {
     live.delete(root);
     cleanupSync();

@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../../platform/config.js';
-import type { Database } from '../../platform/database/database.js';
+import { retryWhileDatabaseUnavailable, type Database } from '../../platform/database/database.js';
 import type { Logger } from '../../platform/logger.js';
 import { agentInvocation, agentStreamParser } from '../agents/agentCommand.js';
 import { agentEnvironment } from '../agents/agentEnvironment.js';
@@ -165,7 +165,8 @@ export class LocalExecutor {
 
         // QA: the project's checks in the worktree; failing ones go back to the agent's session.
         if (!specs) {
-          const project = await getProject(db, job.project_id);
+          // Read after the agent's run: a database restarting meanwhile must not fail its work.
+          const project = await retryWhileDatabaseUnavailable(() => getProject(db, job.project_id), { forMs: 5 * 60_000, signal: control.signal });
           specs = qaChecks(worktree.path, project?.qa);
           qaSettings = { rounds: project?.qa?.rounds ?? DEFAULT_QA_ROUNDS, required: project?.qa?.required ?? true };
           if (specs.length === 0) break;

@@ -2,7 +2,7 @@
 // renew leases, recover jobs whose replica died, and wait for a wake-up — a NOTIFY (a job was
 // submitted, finished or cancelled anywhere), a due retry, or its own finished job. Never a busy poll.
 import type { Config } from '../../platform/config.js';
-import type { Database } from '../../platform/database/database.js';
+import { isDatabaseUnavailable, retryWhileDatabaseUnavailable, type Database } from '../../platform/database/database.js';
 import { startEmbeddedVacuum } from '../../platform/database/embeddedVacuum.js';
 import type { Logger } from '../../platform/logger.js';
 import type { JobRow } from '../jobs/job.js';
@@ -19,6 +19,13 @@ import { isOrphanedAgent } from './orphanedAgents.js';
 import type { JobMetrics } from '../metrics.js';
 
 export const JOBS_CHANNEL = 'autobuild_jobs';
+/**
+ * How long a finished job's outcome is tried again while the database is unavailable. Its lease
+ * lapses meanwhile; another replica may then recover the job, and this one's late write is refused.
+ */
+const OUTCOME_PATIENCE_MS = 10 * 60_000;
+/** A failed scheduling pass is tried again after this long. */
+const RETRY_PASS_MS = 2_000;
 export const CANCEL_CHANNEL = 'autobuild_cancel';
 
 export interface SchedulerDeps {
@@ -52,6 +59,7 @@ export class JobScheduler {
   private intervals: NodeJS.Timeout[] = [];
   private stopVacuum: () => Promise<void> = async () => undefined;
   private unlisten: Array<() => Promise<void>> = [];
+  private stopping = new AbortController();
 
   constructor(private readonly deps: SchedulerDeps) {}
 
@@ -62,15 +70,17 @@ export class JobScheduler {
   async start(): Promise<void> {
     const { db, config, janitor, logger } = this.deps;
     this.stopped = false;
+    this.stopping = new AbortController();
     this.unlisten.push(
       await db.listen(JOBS_CHANNEL, (payload) => {
         // 'retry:<epoch ms>': a job waits out a backoff until then; anything else: claim now.
         const due = /^retry:(\d+)$/.exec(payload);
         if (due) this.wakeAt(Number(due[1]));
         else if (payload !== 'claimed') this.wake();
-      }),
+        // Announcements missed while the server was away: look at the queue (and its due times) again.
+      }, () => void this.catchUp()),
     );
-    this.unlisten.push(await db.listen(CANCEL_CHANNEL, (jobId) => this.abortJob(jobId, 'cancelled')));
+    this.unlisten.push(await db.listen(CANCEL_CHANNEL, (jobId) => this.abortJob(jobId, 'cancelled'), () => void this.catchUpOnCancels()));
     // The embedded database belongs to this process alone: whatever was active belonged to a
     // process that is gone. On a server, only lapsed leases are someone else's to recover.
     await this.recover(db.kind === 'postgres');
@@ -95,6 +105,8 @@ export class JobScheduler {
   /** Stop claiming; running agents are stopped, their work saved, their jobs put back in the queue. */
   async stop(): Promise<void> {
     this.stopped = true;
+    // Outcomes are tried once more, not waited for: a job left running is recovered at the next start.
+    this.stopping.abort();
     for (const timer of this.intervals) clearInterval(timer);
     this.intervals = [];
     const vacuumStopped = this.stopVacuum();
@@ -106,6 +118,22 @@ export class JobScheduler {
     await vacuumStopped;
   }
 
+  /** After missed announcements: a scheduling pass now, and one when the next backoff ends. */
+  private async catchUp(): Promise<void> {
+    this.wake();
+    const due = await nextDueAt(this.deps.db).catch(() => undefined);
+    if (due) this.wakeAt(due.getTime());
+  }
+
+  /** After missed cancel announcements: stop the running jobs whose cancel was asked for meanwhile. */
+  private async catchUpOnCancels(): Promise<void> {
+    if (this.running.size === 0) return;
+    const rows = await this.deps.db
+      .query<{ id: string }>(`select id from orchestrator.jobs where id = any($1::uuid[]) and cancel_requested_at is not null`, [[...this.running.keys()]])
+      .catch(() => []);
+    for (const { id } of rows) this.abortJob(id, 'cancelled');
+  }
+
   /** Ask for a scheduling pass; passes never overlap, and a wake during one causes another. */
   wake(): void {
     if (this.stopped) return;
@@ -115,7 +143,11 @@ export class JobScheduler {
     }
     this.ticking = true;
     void this.tick()
-      .catch((error: Error) => this.deps.logger.error({ err: error.message }, 'scheduling pass failed'))
+      .catch((error: Error) => {
+        this.deps.logger.error({ err: error.message }, 'scheduling pass failed');
+        // Nothing may announce the queued jobs again (a database that was away): look again soon.
+        this.wakeAt(Date.now() + RETRY_PASS_MS);
+      })
       .finally(() => {
         this.ticking = false;
         if (this.tickAgain) {
@@ -172,26 +204,34 @@ export class JobScheduler {
     }
     const controller = new AbortController();
     const startedAt = Date.now();
+    // The outcome of a job that ran is not given up to a database restart: tried again meanwhile.
+    const durably = <T>(fn: () => Promise<T>) =>
+      retryWhileDatabaseUnavailable(fn, {
+        forMs: OUTCOME_PATIENCE_MS,
+        signal: this.stopping.signal,
+        onRetry: (error, pauseMs) => logger.warn({ jobId: job.id, err: error.message, retryInMs: pauseMs }, 'the database is unavailable; recording the job outcome again shortly'),
+      });
     const done = (async () => {
       let recorded = false;
       try {
         const outcome = await this.deps.executor.run(job, controller.signal);
         if (outcome.status === 'abandon') return;
         if (outcome.status === 'requeue') {
-          await requeueWithoutAttempt(db, job.id, workerId, 'the orchestrator shut down while the job ran; its work is on its branch');
+          await durably(() => requeueWithoutAttempt(db, job.id, workerId, 'the orchestrator shut down while the job ran; its work is on its branch'));
           return;
         }
         if (outcome.status === 'park') {
           // A provider's limit: back in the queue until it lifts; the NOTIFY wakes every replica then.
           // Not 'recorded': the 'finished' NOTIFY below tells every replica the slot is free.
-          await parkJob(db, job, workerId, outcome);
+          await durably(() => parkJob(db, job, workerId, outcome));
           return;
         }
-        const finished = await finishAttempt(db, job, workerId, outcome, outcomePolicy(config)).catch(async (error: Error) => {
+        const finished = await durably(() => finishAttempt(db, job, workerId, outcome, outcomePolicy(config))).catch(async (error: Error) => {
+          if (isDatabaseUnavailable(error)) throw error;
           // A result the database refuses must not keep the job running: record the outcome without it.
           logger.warn({ jobId: job.id, err: error.message }, 'could not record the job result; recording the outcome without it');
           const note = `its result could not be recorded (${error.message})`;
-          return finishAttempt(db, job, workerId, { ...outcome, result: null, error: outcome.error ? `${outcome.error}; ${note}` : note }, outcomePolicy(config));
+          return durably(() => finishAttempt(db, job, workerId, { ...outcome, result: null, error: outcome.error ? `${outcome.error}; ${note}` : note }, outcomePolicy(config)));
         });
         if (finished) {
           recorded = true;

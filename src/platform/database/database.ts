@@ -38,8 +38,12 @@ export interface Database extends Queryable {
    * work). For what a transaction cannot hold: CREATE and DROP INDEX CONCURRENTLY.
    */
   session?<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
-  /** Subscribe to a NOTIFY channel; returns the unsubscribe function. */
-  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Subscribe to a NOTIFY channel; returns the unsubscribe function. `onGap` runs when notifications
+   * may have been missed (a server's listening connection was lost and listens again): look again
+   * at what they would have announced. The embedded database never misses one.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onGap?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -73,6 +77,29 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   // pg's pool reports a refused or reset connection with the socket's error code.
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET') return true;
   return typeof message === 'string' && /^Connection terminated|^Client has encountered a connection error/.test(message);
+}
+
+/**
+ * fn, tried again while the database is unavailable (isDatabaseUnavailable: a server restarting,
+ * unreachable for a moment), pausing 0.25 s and doubling to 5 s, for up to `forMs`; any other error,
+ * or the last one once the time is up or `signal` aborts, is thrown. For background work that must
+ * not be lost to a database restart (a finished job's outcome), never for requests, which answer
+ * 503 at once. fn must be safe to run again after a failure (a transaction, or one statement).
+ */
+export async function retryWhileDatabaseUnavailable<T>(
+  fn: () => Promise<T>,
+  options: { forMs: number; signal?: AbortSignal; onRetry?: (error: Error, pauseMs: number) => void },
+): Promise<T> {
+  const deadline = Date.now() + options.forMs;
+  for (let pause = 250; ; pause = Math.min(pause * 2, 5_000)) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || options.signal?.aborted || Date.now() + pause > deadline) throw error;
+      options.onRetry?.(error as Error, pause);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
 }
 
 /** Connection exceptions (not 08P01, a protocol violation: a bug), insufficient resources, operator intervention, and the transaction rollbacks left after the retries. */

@@ -10,8 +10,12 @@ export async function openPostgres(connectionString: string, logger: Logger, poo
   await pool.query('select 1');
 
   const listeners = new Map<string, Set<(payload: string) => void>>();
+  /** Per channel, what to run when its notifications may have been missed (see Database.listen). */
+  const gapHandlers = new Map<string, Set<() => void>>();
   let listenClient: pg.Client | undefined;
   let connecting: Promise<pg.Client> | undefined;
+  /** The listening connection was lost: notifications sent meanwhile never arrived. */
+  let lost = false;
   let closed = false;
 
   async function connectListener(): Promise<pg.Client> {
@@ -19,16 +23,41 @@ export async function openPostgres(connectionString: string, logger: Logger, poo
     client.on('notification', (message) => {
       for (const handler of listeners.get(message.channel) ?? []) handler(message.payload ?? '');
     });
-    client.on('error', (error) => {
-      logger.warn({ err: error.message }, 'LISTEN connection lost; reconnecting');
+    const onLost = (error?: Error) => {
+      if (listenClient !== client) return; // one that never got going (its caller sees why), or already handled
+      logger.warn({ err: error?.message ?? 'the connection ended' }, 'LISTEN connection lost; reconnecting');
       listenClient = undefined;
-      connecting = undefined;
-      if (!closed) setTimeout(() => void ensureListener().catch(() => undefined), 1000).unref();
-    });
-    await client.connect();
-    for (const channel of listeners.keys()) await client.query(`LISTEN ${channel}`);
+      lost = true;
+      reconnect(1000);
+    };
+    client.on('error', onLost);
+    client.on('end', () => onLost());
+    try {
+      await client.connect();
+      for (const channel of listeners.keys()) await client.query(`LISTEN ${channel}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
     listenClient = client;
+    if (lost) {
+      lost = false;
+      logger.info('LISTEN connection back');
+      for (const handlers of gapHandlers.values()) for (const onGap of handlers) onGap();
+    }
     return client;
+  }
+
+  /** Listen again after pauseMs, and keep trying (up to 10 s apart) for as long as the server is away. */
+  function reconnect(pauseMs: number): void {
+    if (closed) return;
+    setTimeout(() => {
+      if (closed || listenClient) return;
+      ensureListener().catch((error: Error) => {
+        logger.warn({ err: error.message }, 'LISTEN connection not back yet; trying again');
+        reconnect(Math.min(pauseMs * 2, 10_000));
+      });
+    }, pauseMs).unref();
   }
 
   function ensureListener(): Promise<pg.Client> {
@@ -91,16 +120,20 @@ export async function openPostgres(connectionString: string, logger: Logger, poo
       });
     },
     session: <T>(fn: (q: Queryable) => Promise<T>) => ownConnection('a session', fn),
-    async listen(channel, onNotify) {
+    async listen(channel, onNotify, onGap) {
       assertChannelName(channel);
       let handlers = listeners.get(channel);
       const first = !handlers;
       if (!handlers) listeners.set(channel, (handlers = new Set()));
       handlers.add(onNotify);
+      let gaps = gapHandlers.get(channel);
+      if (!gaps) gapHandlers.set(channel, (gaps = new Set()));
+      if (onGap) gaps.add(onGap);
       const client = await ensureListener();
       if (first) await client.query(`LISTEN ${channel}`);
       return async () => {
         handlers.delete(onNotify);
+        if (onGap) gaps.delete(onGap);
       };
     },
     async close() {

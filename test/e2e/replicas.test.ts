@@ -4,6 +4,7 @@
 import { readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, isDone, waitForJob } from '../support/orchestrator.js';
 import { createTestRepo, gitIn, tempDir } from '../support/repo.js';
@@ -129,8 +130,43 @@ describe.skipIf(skipReason !== undefined)('several orchestrator replicas on one 
     expect(done.status).toBe('cancelled');
   });
 
+  it("after an outage, gives a lease's owner one lease to renew it before recovering the job", async () => {
+    const url = await cluster.createDatabase('grace');
+    const servers2 = [await startServerProcess({ DATABASE_URL: url, AUTOBUILD_HOME: tempDir('autobuild-replica-'), AUTOBUILD_LEASE_S: '2' })];
+    servers.push(...servers2);
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const id = randomUUID();
+    try {
+      // A job another replica runs: its lease runs out during the outage, as every lease does.
+      await admin.query(
+        `insert into orchestrator.jobs (id, project_id, title, prompt, priority, status, executor, agent, repo, base_branch, branch, timeout_s,
+                                        max_attempts, attempt, run_at, locked_by, locked_at, lease_expires_at)
+         values ($1, 'grace', 't', 'p', 2, 'running', 'local', '{"type":"command","command":["true"]}', '/nowhere', 'main', 'autobuild/grace', 60,
+                 1, 1, now(), 'elsewhere:1:x', now(), now() + interval '2 seconds')`,
+        [id],
+      );
+    } finally {
+      await admin.end();
+    }
+    await cluster.pause();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await cluster.resume();
+    // Recovery passes run every second; none takes the job within a lease of the database's return.
+    const backAt = Date.now();
+    while (Date.now() - backAt < 1500) {
+      const job = await api(servers2[0]!.url, 'GET', `/api/v1/jobs/${id}`);
+      if (job.status === 200) expect(job.body.status).toBe('running');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // Its owner never renewed it: then it is recovered.
+    const recovered = await waitForJob(servers2[0]!.url, id, isDone, 10_000);
+    expect(recovered.status).toBe('failed');
+    expect(recovered.error).toMatch(/stopped before it finished/);
+  });
+
   it('rides out a database restart: requests meanwhile answer 503, and a job that finished during it is recorded once the database is back', async () => {
-    const [one] = await replicas('outage', {});
+    const [one, two] = await replicas('outage', {});
     const repo = createTestRepo();
     const scratch = tempDir();
     const started = path.join(scratch, 'started');
@@ -149,9 +185,10 @@ describe.skipIf(skipReason !== undefined)('several orchestrator replicas on one 
       const health = await api(one!.url, 'GET', '/api/v1/health');
       expect(health.status).toBe(503);
       expect(health.body.checks.database).not.toBe('ok');
-      // The agent ends while the database is down: its outcome waits for the database.
+      // The agent ends while the database is down: what follows its run waits for the database.
       writeFileSync(finished, '');
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const retrying = /the database is unavailable; (trying|recording the job outcome) again shortly/;
+      await waitFor(() => [one!, two!].some((server) => retrying.test(server.output())), 20_000, 'a retry while the database is down');
     } finally {
       await cluster.resume();
     }

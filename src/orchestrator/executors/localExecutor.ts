@@ -54,6 +54,19 @@ export type LocalRunOutcome = AttemptOutcome | ({ status: 'park' } & Parking) | 
 
 /** A job parked this many times by a provider's limit fails instead: a limit that never lifts, or a misread one. */
 const MAX_PARKS = 20;
+/**
+ * How long a run's own reads and writes (budget, marking it running, QA's settings) are tried again
+ * while the database is unavailable, instead of failing the agent's work over a restart.
+ */
+const DATABASE_PATIENCE_MS = 5 * 60_000;
+
+function patiently<T>(fn: () => Promise<T>, signal: AbortSignal, logger: Logger): Promise<T> {
+  return retryWhileDatabaseUnavailable(fn, {
+    forMs: DATABASE_PATIENCE_MS,
+    signal,
+    onRetry: (error, pauseMs) => logger.warn({ err: error.message, retryInMs: pauseMs }, 'the database is unavailable; trying again shortly'),
+  });
+}
 
 interface AgentRunInput {
   worktree: WorktreeRow;
@@ -166,7 +179,7 @@ export class LocalExecutor {
         // QA: the project's checks in the worktree; failing ones go back to the agent's session.
         if (!specs) {
           // Read after the agent's run: a database restarting meanwhile must not fail its work.
-          const project = await retryWhileDatabaseUnavailable(() => getProject(db, job.project_id), { forMs: 5 * 60_000, signal: control.signal });
+          const project = await patiently(() => getProject(db, job.project_id), control.signal, scoped);
           specs = qaChecks(worktree.path, project?.qa);
           qaSettings = { rounds: project?.qa?.rounds ?? DEFAULT_QA_ROUNDS, required: project?.qa?.required ?? true };
           if (specs.length === 0) break;
@@ -197,8 +210,14 @@ export class LocalExecutor {
         prompt = session || job.agent.type === 'command' ? feedback : `${job.prompt}\n\n${feedback}`;
       }
     } catch (error) {
-      scoped.error({ err: (error as Error).message }, 'job run failed');
-      verdict = { status: 'failed', exitCode: null, error: (error as Error).message };
+      if (control.signal.aborted) {
+        // Stopped (cancel, timeout, budget, shutdown) while it waited, e.g. for the database: the
+        // outcome is the stop's, not the error the wait ended with.
+        verdict = stopVerdict(control.signal.reason as StopReason, job, null);
+      } else {
+        scoped.error({ err: (error as Error).message }, 'job run failed');
+        verdict = { status: 'failed', exitCode: null, error: (error as Error).message };
+      }
     } finally {
       clearTimeout(timeout);
       release();
@@ -306,7 +325,7 @@ export class LocalExecutor {
         },
         logger: scoped,
       });
-      await guard.start();
+      await patiently(() => guard!.start(), control.signal, scoped);
       const result = await runAgentProcess(invocation, {
         cwd: worktree.path,
         env,
@@ -318,18 +337,21 @@ export class LocalExecutor {
         // statement once its first agent has started; a cancel or a lost lease meanwhile stops it.
         onStart: run.markRunning
           ? (pid) => {
-              void db
-                .query(
+              const markRunning = () =>
+                db.query(
                   `update orchestrator.jobs set status = 'running', worktree_id = $3, worktree_path = $4, agent_pid = $5, runs = runs + 1, updated_at = now()
                     where id = $1 and locked_by = $2 and status = 'preparing' and cancel_requested_at is null returning id`,
                   [job.id, workerId, worktree.id, worktree.path, pid],
                   { reusePlan: true },
-                )
+                );
+              void patiently(markRunning, control.signal, scoped)
                 .then(async (rows) => {
                   if (rows.length > 0) return;
-                  // Cancelled while preparing (still ours: record it), or recovered by another replica.
-                  const mine = await db.query(`select 1 from orchestrator.jobs where id = $1 and locked_by = $2`, [job.id, workerId]);
-                  control.abort(mine.length > 0 ? 'cancelled' : 'lease_lost');
+                  // Cancelled while preparing (still ours: record it), recovered by another replica, or
+                  // marked already (a try whose answer was lost to a failing connection).
+                  const [now] = await db.query<{ status: string; mine: boolean }>(`select status, locked_by = $2 as mine from orchestrator.jobs where id = $1`, [job.id, workerId]);
+                  if (now?.mine && now.status === 'running') return;
+                  control.abort(now?.mine ? 'cancelled' : 'lease_lost');
                 })
                 .catch((error: Error) => scoped.error({ err: error.message }, 'could not mark the job running'));
             }

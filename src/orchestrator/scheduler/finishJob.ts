@@ -52,11 +52,18 @@ export async function finishAttempt(
               run_at = now() + make_interval(secs => $5::double precision),
               finished_at = case when $3::boolean and cancel_requested_at is null then null else now() end,
               exit_code = $6, error = $7, result = $8::jsonb, qa_rounds = 0,
+              -- The run's spend lands with its outcome as well: the write as the run ended may have
+              -- met a database outage (the outcome is tried again; that write was not).
+              spent_at = case when ($8::jsonb->>'cost_usd')::float8 > coalesce(cost_usd, 0) then now() else spent_at end,
+              cost_usd = greatest(cost_usd, ($8::jsonb->>'cost_usd')::float8),
+              usage = coalesce(nullif($8::jsonb->'usage', 'null'::jsonb), usage),
+              session_id = coalesce($8::jsonb->>'session_id', session_id),
               waiting_reason = case when $3::boolean and cancel_requested_at is null
                                     then 'retry backoff after attempt ' || attempt || ' ' || $4 else null end,
               external_run = coalesce($9::jsonb, external_run),
               locked_by = null, locked_at = null, lease_expires_at = null, agent_pid = null, updated_at = now()
-        where id = $1 and ($2::text is null or locked_by = $2) and status in ('preparing', 'running')
+        where id = $1 and ($2::text is null or locked_by = $2) and status in ('preparing', 'running') and attempt = $11
+          -- (attempt: a write tried again after its reply was lost never lands on a later attempt)
         returning *
      ), notified as (
        select pg_notify('autobuild_jobs', case when status = 'queued'
@@ -80,6 +87,7 @@ export async function finishAttempt(
       outcome.result === null ? null : JSON.stringify(outcome.result),
       externalRun === undefined ? null : JSON.stringify(externalRun),
       Boolean(policy.recordOutcome),
+      job.attempt,
     ],
     { reusePlan: true },
   );

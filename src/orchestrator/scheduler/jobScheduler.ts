@@ -2,7 +2,7 @@
 // renew leases, recover jobs whose replica died, and wait for a wake-up — a NOTIFY (a job was
 // submitted, finished or cancelled anywhere), a due retry, or its own finished job. Never a busy poll.
 import type { Config } from '../../platform/config.js';
-import { isDatabaseUnavailable, retryWhileDatabaseUnavailable, type Database } from '../../platform/database/database.js';
+import { isDatabaseRefusal, isDatabaseUnavailable, retryWhileDatabaseUnavailable, type Database } from '../../platform/database/database.js';
 import { startEmbeddedVacuum } from '../../platform/database/embeddedVacuum.js';
 import type { Logger } from '../../platform/logger.js';
 import type { JobRow } from '../jobs/job.js';
@@ -60,6 +60,11 @@ export class JobScheduler {
   private stopVacuum: () => Promise<void> = async () => undefined;
   private unlisten: Array<() => Promise<void>> = [];
   private stopping = new AbortController();
+  /** When this replica last found the database unavailable (0: never). */
+  private databaseLostAt = 0;
+  /** When this replica first found it back after that. */
+  private databaseBackAt = 0;
+  private retryPassTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: SchedulerDeps) {}
 
@@ -107,6 +112,7 @@ export class JobScheduler {
     this.stopped = true;
     // Outcomes are tried once more, not waited for: a job left running is recovered at the next start.
     this.stopping.abort();
+    clearTimeout(this.retryPassTimer);
     for (const timer of this.intervals) clearInterval(timer);
     this.intervals = [];
     const vacuumStopped = this.stopVacuum();
@@ -116,6 +122,25 @@ export class JobScheduler {
     for (const entry of this.running.values()) entry.controller.abort('shutdown' satisfies StopReason);
     await Promise.allSettled([...this.running.values()].map((entry) => entry.done));
     await vacuumStopped;
+  }
+
+  private noteFailure(error: unknown): void {
+    if (isDatabaseUnavailable(error)) this.databaseLostAt = Date.now();
+  }
+
+  /** Whether the database has answered for a whole lease since this replica last found it away. */
+  private async databaseBackForALease(): Promise<boolean> {
+    if (this.databaseLostAt === 0) return true;
+    if (this.databaseBackAt < this.databaseLostAt) {
+      try {
+        await this.deps.db.query('select 1');
+      } catch (error) {
+        this.noteFailure(error);
+        return false;
+      }
+      this.databaseBackAt = Date.now();
+    }
+    return Date.now() - this.databaseBackAt >= this.deps.config.jobs.leaseS * 1000;
   }
 
   /** After missed announcements: a scheduling pass now, and one when the next backoff ends. */
@@ -145,8 +170,11 @@ export class JobScheduler {
     void this.tick()
       .catch((error: Error) => {
         this.deps.logger.error({ err: error.message }, 'scheduling pass failed');
-        // Nothing may announce the queued jobs again (a database that was away): look again soon.
-        this.wakeAt(Date.now() + RETRY_PASS_MS);
+        this.noteFailure(error);
+        // Nothing may announce the queued jobs again (a database that was away): look again soon,
+        // due times included (this pass may have been the one to set the next).
+        clearTimeout(this.retryPassTimer);
+        this.retryPassTimer = setTimeout(() => void this.catchUp(), RETRY_PASS_MS);
       })
       .finally(() => {
         this.ticking = false;
@@ -209,7 +237,10 @@ export class JobScheduler {
       retryWhileDatabaseUnavailable(fn, {
         forMs: OUTCOME_PATIENCE_MS,
         signal: this.stopping.signal,
-        onRetry: (error, pauseMs) => logger.warn({ jobId: job.id, err: error.message, retryInMs: pauseMs }, 'the database is unavailable; recording the job outcome again shortly'),
+        onRetry: (error, pauseMs) => {
+          this.noteFailure(error);
+          logger.warn({ jobId: job.id, err: error.message, retryInMs: pauseMs }, 'the database is unavailable; recording the job outcome again shortly');
+        },
       });
     const done = (async () => {
       let recorded = false;
@@ -227,8 +258,9 @@ export class JobScheduler {
           return;
         }
         const finished = await durably(() => finishAttempt(db, job, workerId, outcome, outcomePolicy(config))).catch(async (error: Error) => {
-          if (isDatabaseUnavailable(error)) throw error;
-          // A result the database refuses must not keep the job running: record the outcome without it.
+          // A result the database refuses must not keep the job running: record the outcome without
+          // it. Anything else (a connection that failed in some other way) is left to lease recovery.
+          if (!isDatabaseRefusal(error)) throw error;
           logger.warn({ jobId: job.id, err: error.message }, 'could not record the job result; recording the outcome without it');
           const note = `its result could not be recorded (${error.message})`;
           return durably(() => finishAttempt(db, job, workerId, { ...outcome, result: null, error: outcome.error ? `${outcome.error}; ${note}` : note }, outcomePolicy(config)));
@@ -266,15 +298,21 @@ export class JobScheduler {
         }
       }
     } catch (error) {
+      this.noteFailure(error);
       this.deps.logger.warn({ err: (error as Error).message }, 'lease renewal failed');
     }
   }
 
   private async recover(expiredOnly: boolean): Promise<void> {
+    // Back from a database outage: every lease lapsed during it, the live replicas' too. Their
+    // owners get one lease period from the database's return to renew (and to record outcomes they
+    // held) before any is taken.
+    if (expiredOnly && !(await this.databaseBackForALease())) return;
     let recovered: RecoveredJob[];
     try {
       recovered = await recoverJobs(this.deps.db, { expiredOnly, exceptWorker: this.deps.workerId, running: [...this.running.keys()] });
     } catch (error) {
+      this.noteFailure(error);
       this.deps.logger.warn({ err: (error as Error).message }, 'recovery pass failed');
       return;
     }
@@ -297,3 +335,4 @@ export class JobScheduler {
     if (recovered.some((job) => job.status === 'queued')) this.wake();
   }
 }
+

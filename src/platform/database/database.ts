@@ -2,6 +2,7 @@
 // LISTEN/NOTIFY, the same over embedded PGlite and a PostgreSQL server.
 // Why no query builder: kysely's PGlite dialect does not support pglite 0.5, and the queries that
 // matter (the queue claim) are hand-written SQL either way, as in graphile-worker.
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface QueryOptions {
   /**
@@ -74,8 +75,8 @@ export async function withTransactionRetry<T>(attempt: () => Promise<T>, tries =
 export function isDatabaseUnavailable(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && UNAVAILABLE_SQLSTATES.test(code)) return true;
-  // pg's pool reports a refused or reset connection with the socket's error code.
-  if (code === 'ECONNREFUSED' || code === 'ECONNRESET') return true;
+  // pg reports a connection that could not be made or was cut with the socket's error code.
+  if (typeof code === 'string' && UNAVAILABLE_SOCKET_ERRORS.has(code)) return true;
   return typeof message === 'string' && /^Connection terminated|^Client has encountered a connection error/.test(message);
 }
 
@@ -97,13 +98,27 @@ export async function retryWhileDatabaseUnavailable<T>(
     } catch (error) {
       if (!isDatabaseUnavailable(error) || options.signal?.aborted || Date.now() + pause > deadline) throw error;
       options.onRetry?.(error as Error, pause);
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      // A stop ends the pause at once, with the error it was waiting out.
+      await sleep(pause, undefined, { signal: options.signal }).catch(() => {
+        throw error;
+      });
     }
   }
 }
 
 /** Connection exceptions (not 08P01, a protocol violation: a bug), insufficient resources, operator intervention, and the transaction rollbacks left after the retries. */
-const UNAVAILABLE_SQLSTATES = /^(0800[01346]|53|57|40001$|40P01$)/;
+const UNAVAILABLE_SQLSTATES = /^(0800[0-467]|53|57|40001$|40P01$)/;
+const UNAVAILABLE_SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+/**
+ * The database refused what it was asked to store or do (a value it cannot keep, a constraint, a
+ * trigger's exception): an error with a SQLSTATE that is not one of unavailability. SQLSTATEs are
+ * five characters with a digit among them; Node's own error codes (EPIPE) have none.
+ */
+export function isDatabaseRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && /[0-9]/.test(code) && !isDatabaseUnavailable(error);
+}
 
 /** Channel names are SQL identifiers we choose; keep them to a safe alphabet. */
 export function assertChannelName(channel: string): void {

@@ -24,10 +24,12 @@ export async function openPostgres(connectionString: string, logger: Logger, poo
       for (const handler of listeners.get(message.channel) ?? []) handler(message.payload ?? '');
     });
     const onLost = (error?: Error) => {
-      if (listenClient !== client) return; // one that never got going (its caller sees why), or already handled
+      // One that never got going (its caller sees why), one already handled, or closed on purpose.
+      if (listenClient !== client || closed) return;
       logger.warn({ err: error?.message ?? 'the connection ended' }, 'LISTEN connection lost; reconnecting');
       listenClient = undefined;
       lost = true;
+      void client.end().catch(() => undefined);
       reconnect(1000);
     };
     client.on('error', onLost);
@@ -39,23 +41,35 @@ export async function openPostgres(connectionString: string, logger: Logger, poo
       await client.end().catch(() => undefined);
       throw error;
     }
+    if (closed) {
+      await client.end().catch(() => undefined);
+      throw new Error('the database was closed');
+    }
     listenClient = client;
     if (lost) {
       lost = false;
       logger.info('LISTEN connection back');
-      for (const handlers of gapHandlers.values()) for (const onGap of handlers) onGap();
+      for (const handlers of gapHandlers.values()) {
+        for (const onGap of handlers) {
+          try {
+            onGap();
+          } catch (error) {
+            logger.error({ err: (error as Error).message }, 'a listener failed to catch up');
+          }
+        }
+      }
     }
     return client;
   }
 
-  /** Listen again after pauseMs, and keep trying (up to 10 s apart) for as long as the server is away. */
+  /** Listen again after pauseMs, and keep trying (up to 5 s apart) for as long as the server is away. */
   function reconnect(pauseMs: number): void {
     if (closed) return;
     setTimeout(() => {
       if (closed || listenClient) return;
       ensureListener().catch((error: Error) => {
         logger.warn({ err: error.message }, 'LISTEN connection not back yet; trying again');
-        reconnect(Math.min(pauseMs * 2, 10_000));
+        reconnect(Math.min(pauseMs * 2, 5_000));
       });
     }, pauseMs).unref();
   }
@@ -129,16 +143,25 @@ export async function openPostgres(connectionString: string, logger: Logger, poo
       let gaps = gapHandlers.get(channel);
       if (!gaps) gapHandlers.set(channel, (gaps = new Set()));
       if (onGap) gaps.add(onGap);
-      const client = await ensureListener();
-      if (first) await client.query(`LISTEN ${channel}`);
-      return async () => {
+      const unsubscribe = async () => {
         handlers.delete(onNotify);
         if (onGap) gaps.delete(onGap);
       };
+      try {
+        const client = await ensureListener();
+        if (first) await client.query(`LISTEN ${channel}`);
+      } catch (error) {
+        await unsubscribe();
+        throw error;
+      }
+      return unsubscribe;
     },
     async close() {
       closed = true;
-      await listenClient?.end().catch(() => undefined);
+      const listening = listenClient;
+      listenClient = undefined;
+      await listening?.end().catch(() => undefined);
+      await connecting?.catch(() => undefined);
       await pool.end();
     },
   };

@@ -19,6 +19,7 @@ import { isOrphanedAgent } from './orphanedAgents.js';
 import type { JobMetrics } from '../metrics.js';
 
 export const JOBS_CHANNEL = 'autobuild_jobs';
+export const CANCEL_CHANNEL = 'autobuild_cancel';
 /**
  * How long a finished job's outcome is tried again while the database is unavailable. Its lease
  * lapses meanwhile; another replica may then recover the job, and this one's late write is refused.
@@ -26,7 +27,6 @@ export const JOBS_CHANNEL = 'autobuild_jobs';
 const OUTCOME_PATIENCE_MS = 10 * 60_000;
 /** A failed scheduling pass is tried again after this long. */
 const RETRY_PASS_MS = 2_000;
-export const CANCEL_CHANNEL = 'autobuild_cancel';
 
 export interface SchedulerDeps {
   db: Database;
@@ -77,13 +77,17 @@ export class JobScheduler {
     this.stopped = false;
     this.stopping = new AbortController();
     this.unlisten.push(
-      await db.listen(JOBS_CHANNEL, (payload) => {
-        // 'retry:<epoch ms>': a job waits out a backoff until then; anything else: claim now.
-        const due = /^retry:(\d+)$/.exec(payload);
-        if (due) this.wakeAt(Number(due[1]));
-        else if (payload !== 'claimed') this.wake();
+      await db.listen(
+        JOBS_CHANNEL,
+        (payload) => {
+          // 'retry:<epoch ms>': a job waits out a backoff until then; anything else: claim now.
+          const due = /^retry:(\d+)$/.exec(payload);
+          if (due) this.wakeAt(Number(due[1]));
+          else if (payload !== 'claimed') this.wake();
+        },
         // Announcements missed while the server was away: look at the queue (and its due times) again.
-      }, () => void this.catchUp()),
+        () => void this.catchUp(),
+      ),
     );
     this.unlisten.push(await db.listen(CANCEL_CHANNEL, (jobId) => this.abortJob(jobId, 'cancelled'), () => void this.catchUpOnCancels()));
     // The embedded database belongs to this process alone: whatever was active belonged to a
@@ -335,4 +339,3 @@ export class JobScheduler {
     if (recovered.some((job) => job.status === 'queued')) this.wake();
   }
 }
-

@@ -152,6 +152,8 @@ export async function openPostgres(connectionString: string, logger: Logger, poo
         if (first) await client.query(`LISTEN ${channel}`);
       } catch (error) {
         await unsubscribe();
+        // Not listening on it after all: the next subscriber's LISTEN must be sent.
+        if (first) listeners.delete(channel);
         throw error;
       }
       return unsubscribe;

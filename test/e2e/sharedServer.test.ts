@@ -4,7 +4,7 @@
 // replica). Two replicas indexing one project at once end with one consistent index; near-duplicate
 // memories written at once through both merge into one; outcomes delivered twice count once;
 // every search answers the same on both replicas; a memory replica killed with -9 mid-index leaves
-// the index usable, and the next index repairs it.
+// the index usable, and the next index repairs it; a restart of the database is ridden out.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -98,8 +98,9 @@ describe.skipIf(skipReason !== undefined)('both services on one PostgreSQL serve
       )
     ).rows;
     expect(wrongFiles).toEqual([]);
-    const [hnsw] = (await sql.query(`select to_regclass($1)::text as found`, [`memory.chunks_embedding_${index.id}`])).rows;
-    expect(hnsw.found).toBe(`memory.chunks_embedding_${index.id}`);
+    // The project's HNSW index is there and valid (a concurrent build that died leaves an invalid one).
+    const [hnsw] = (await sql.query(`select indisvalid as valid from pg_index where indexrelid = to_regclass($1)`, [`memory.chunks_embedding_${index.id}`])).rows;
+    expect(hnsw).toEqual({ valid: true });
     return (await sql.query<{ path: string }>(`select path from memory.files where index_id = $1 order by path`, [index.id])).rows.map((row) => row.path);
   }
 
@@ -260,5 +261,45 @@ describe.skipIf(skipReason !== undefined)('both services on one PostgreSQL serve
     memories[0] = await startMemoryProcess({ DATABASE_URL: databaseUrl, AUTOBUILD_HOME: tempDir('autobuild-shared-again-') });
     const queries = ['checkRecord1599', 'store record 42', 'transform input'];
     expect(await answers(m(0).url, 'killed', queries)).toEqual(await answers(m(1).url, 'killed', queries));
+  });
+
+  it('rides out a restart of the database: 503s meanwhile, then every replica answers as before and jobs learn again', async () => {
+    const queries = ['checkRecord1599', 'store record 42'];
+    const before = await answers(m(1).url, 'killed', queries);
+    // Orchestrator 0 sent its outcomes to the memory replica killed above: it follows the new one.
+    // (Any orchestrator's outbox delivers any job's outcome.)
+    await orchestrators[0]!.stop();
+    orchestrators[0] = await startServerProcess({
+      DATABASE_URL: databaseUrl, AUTOBUILD_HOME: tempDir('autobuild-shared-again-'), MEMORY_SERVICE_URL: m(0).url, AUTOBUILD_RETRY_BACKOFF_S: '0', AUTOBUILD_DEFAULT_AGENT: 'command',
+    });
+    const orchestrator = orchestrators[1]!;
+    const repo = createTestRepo();
+    const job = (prompt: string) => api(orchestrator.url, 'POST', '/api/v1/jobs', { project_id: 'restart', repo, prompt, agent: { type: 'command', command: ['sh', '-c', 'echo ok > ok.txt'] } });
+    await sql.end();
+    await cluster.pause();
+    try {
+      for (const memory of memories) {
+        expect((await api(memory.url, 'POST', '/api/v1/search', { project_id: 'killed', query: 'checkRecord1599' })).status).toBe(503);
+        expect((await api(memory.url, 'GET', '/health')).body.status).toBe('down');
+      }
+      const refused = await job('while the database is away');
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.code).toBe('dependency_unavailable');
+    } finally {
+      await cluster.resume();
+      sql = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+    }
+    expect(await answers(m(0).url, 'killed', queries)).toEqual(before);
+    expect(await answers(m(1).url, 'killed', queries)).toEqual(before);
+    const after = await job('after the restart');
+    expect(after.status).toBe(201);
+    expect((await waitForJob(orchestrator.url, after.body.id, isDone, 30_000)).status).toBe('succeeded');
+    const deadline = Date.now() + 30_000;
+    let learned = false;
+    while (!learned && Date.now() < deadline) {
+      learned = (await api(m(1).url, 'GET', '/api/v1/memory/restart?limit=10')).body.memories?.some((memory: any) => memory.job_id === after.body.id);
+      if (!learned) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(learned).toBe(true);
   });
 });

@@ -19,6 +19,8 @@ type ClaimedRow = (JobRow | { [K in keyof JobRow]: null }) & { outbox_id: string
 const BATCH = 20;
 /** A claimed row is not handed to another replica for this long (the delivery is under way). */
 const CLAIM_S = 120;
+/** The longest pause between two tries of one outcome. */
+const MAX_RETRY_S = 300;
 
 export function outcomeMemory(job: JobRow) {
   const durationS = job.started_at && job.finished_at ? Math.round((new Date(job.finished_at).getTime() - new Date(job.started_at).getTime()) / 1000) : null;
@@ -134,7 +136,9 @@ export class OutcomeOutbox {
           this.logger.error({ jobId: row.job_id, err: (error as Error).message }, 'the memory service refused a job outcome');
           await this.db.query(`delete from orchestrator.memory_outbox where id = $1`, [row.id]);
         } else {
-          const delayS = Math.min(3600, 5 * 2 ** Math.min(row.attempts, 10));
+          // 5 s doubling to 5 minutes: outcomes arrive within minutes of the service's return,
+          // however long it was away.
+          const delayS = Math.min(MAX_RETRY_S, 5 * 2 ** Math.min(row.attempts, 10));
           await this.db.query(
             `update orchestrator.memory_outbox set next_attempt_at = now() + make_interval(secs => $2::int), last_error = $3 where id = $1`,
             [row.id, delayS, (error as Error).message.slice(0, 1000)],

@@ -1,12 +1,12 @@
 // Recording an attempt's outcome, against the database: what a write tried again after a database
 // outage may and may not do. It never lands on a later attempt of the same job, and the run's
-// spend lands with the outcome even when the write made as the run ended was lost.
+// spend lands with the outcome (or the park) even when the write made as the run ended was lost.
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/platform/database/database.js';
 import { migrate } from '../../src/platform/database/migrate.js';
 import { claimJobs } from '../../src/orchestrator/scheduler/claimJobs.js';
-import { finishAttempt } from '../../src/orchestrator/scheduler/finishJob.js';
+import { finishAttempt, parkJob, spendOf } from '../../src/orchestrator/scheduler/finishJob.js';
 import type { JobRow } from '../../src/orchestrator/jobs/job.js';
 import { resetDb, sharedDb } from '../support/orchestrator.js';
 
@@ -67,6 +67,16 @@ describe('finishAttempt', () => {
     const plain = await claimedJob();
     await finishAttempt(db, plain, 'w', { status: 'succeeded', exitCode: 0, error: null, result: result(null) }, policy);
     expect(await spend(plain.id)).toMatchObject({ cost_usd: 0, usage: null, session_id: null, spent: false });
+  });
+
+  it('keeps the spend of a result the database refused (recorded without it) and of a parked run', async () => {
+    const refused = await claimedJob();
+    await finishAttempt(db, refused, 'w', { status: 'succeeded', exitCode: 0, error: 'its result could not be recorded', result: null, spend: spendOf(result(0.3)) }, policy);
+    expect(await spend(refused.id)).toMatchObject({ status: 'succeeded', cost_usd: 0.3, session_id: 'session-1', spent: true });
+
+    const parked = await claimedJob();
+    await parkJob(db, parked, 'w', { notBefore: new Date(Date.now() + 60_000), reason: 'rate limited', sessionId: 'session-1', result: result(0.2) });
+    expect(await spend(parked.id)).toMatchObject({ status: 'queued', cost_usd: 0.2, session_id: 'session-1', spent: true });
   });
 
   it('does not land on a later attempt: a failure recorded, the job claimed again, then the same write tried again', async () => {

@@ -340,8 +340,8 @@ export class LocalExecutor {
               const markRunning = () =>
                 db.query(
                   `update orchestrator.jobs set status = 'running', worktree_id = $3, worktree_path = $4, agent_pid = $5, runs = runs + 1, updated_at = now()
-                    where id = $1 and locked_by = $2 and status = 'preparing' and cancel_requested_at is null returning id`,
-                  [job.id, workerId, worktree.id, worktree.path, pid],
+                    where id = $1 and locked_by = $2 and status = 'preparing' and cancel_requested_at is null and attempt = $6 returning id`,
+                  [job.id, workerId, worktree.id, worktree.path, pid, job.attempt],
                   { reusePlan: true },
                 );
               void patiently(markRunning, control.signal, scoped)
@@ -349,7 +349,7 @@ export class LocalExecutor {
                   if (rows.length > 0) return;
                   // Cancelled while preparing (still ours: record it), recovered by another replica, or
                   // marked already (a try whose answer was lost to a failing connection).
-                  const [now] = await db.query<{ status: string; mine: boolean }>(`select status, locked_by = $2 as mine from orchestrator.jobs where id = $1`, [job.id, workerId]);
+                  const [now] = await db.query<{ status: string; mine: boolean }>(`select status, locked_by = $2 and attempt = $3 as mine from orchestrator.jobs where id = $1`, [job.id, workerId, job.attempt]);
                   if (now?.mine && now.status === 'running') return;
                   control.abort(now?.mine ? 'cancelled' : 'lease_lost');
                 })

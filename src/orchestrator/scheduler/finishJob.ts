@@ -11,6 +11,27 @@ export interface AttemptOutcome {
   result: JobResult | null;
   /** Never retried, whatever attempts remain (a stop over budget: another attempt would spend again). */
   final?: boolean;
+  /** The run's spend, when not the result's (a result the database refused is dropped, its spend kept). */
+  spend?: RunSpend | null;
+}
+
+/** What a run spent, as its result states it. */
+export type RunSpend = Pick<JobResult, 'cost_usd' | 'usage' | 'session_id'>;
+
+export function spendOf(result: JobResult | null): RunSpend | null {
+  return result ? { cost_usd: result.cost_usd, usage: result.usage, session_id: result.session_id } : null;
+}
+
+/**
+ * SET clauses that carry a run's spend ($n: a RunSpend as jsonb) into the job's columns with its
+ * outcome: the write made as the run ended may have met a database outage (the outcome is tried
+ * again; that write was not). Never takes recorded spend back; a JSON null changes nothing.
+ */
+function spendColumns(n: number): string {
+  const spend = `$${n}::jsonb`;
+  return `spent_at = case when (${spend}->>'cost_usd')::float8 > coalesce(cost_usd, 0) then now() else spent_at end,
+              cost_usd = greatest(cost_usd, (${spend}->>'cost_usd')::float8),
+              usage = coalesce(nullif(${spend}->'usage', 'null'::jsonb), usage)`;
 }
 
 export interface RetryPolicy {
@@ -52,12 +73,8 @@ export async function finishAttempt(
               run_at = now() + make_interval(secs => $5::double precision),
               finished_at = case when $3::boolean and cancel_requested_at is null then null else now() end,
               exit_code = $6, error = $7, result = $8::jsonb, qa_rounds = 0,
-              -- The run's spend lands with its outcome as well: the write as the run ended may have
-              -- met a database outage (the outcome is tried again; that write was not).
-              spent_at = case when ($8::jsonb->>'cost_usd')::float8 > coalesce(cost_usd, 0) then now() else spent_at end,
-              cost_usd = greatest(cost_usd, ($8::jsonb->>'cost_usd')::float8),
-              usage = coalesce(nullif($8::jsonb->'usage', 'null'::jsonb), usage),
-              session_id = coalesce($8::jsonb->>'session_id', session_id),
+              ${spendColumns(12)},
+              session_id = coalesce($12::jsonb->>'session_id', session_id),
               waiting_reason = case when $3::boolean and cancel_requested_at is null
                                     then 'retry backoff after attempt ' || attempt || ' ' || $4 else null end,
               external_run = coalesce($9::jsonb, external_run),
@@ -88,6 +105,7 @@ export async function finishAttempt(
       externalRun === undefined ? null : JSON.stringify(externalRun),
       Boolean(policy.recordOutcome),
       job.attempt,
+      jsonOrNull(outcome.spend === undefined ? spendOf(outcome.result) : outcome.spend),
     ],
     { reusePlan: true },
   );
@@ -137,6 +155,7 @@ export async function parkJob(db: Queryable, job: Pick<JobRow, 'id'>, workerId: 
               finished_at = case when cancel_requested_at is null then null else now() end,
               attempt = case when cancel_requested_at is null then greatest(0, attempt - 1) else attempt end,
               run_at = $3, waiting_reason = $4, session_id = coalesce($5, session_id), result = $6::jsonb, error = null, parks = parks + 1,
+              ${spendColumns(6)},
               qa_rounds = coalesce(($6::jsonb #>> '{qa,rounds}')::int, qa_rounds),
               locked_by = null, locked_at = null, lease_expires_at = null, agent_pid = null, updated_at = now()
         where id = $1 and locked_by = $2 and status in ('preparing', 'running')
@@ -150,4 +169,8 @@ export async function parkJob(db: Queryable, job: Pick<JobRow, 'id'>, workerId: 
     [job.id, workerId, parking.notBefore, parking.reason, parking.sessionId, parking.result === null ? null : JSON.stringify(parking.result)],
   );
   return rows[0];
+}
+
+function jsonOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
 }

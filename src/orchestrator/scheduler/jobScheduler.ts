@@ -2,10 +2,11 @@
 // renew leases, recover jobs whose replica died, and wait for a wake-up — a NOTIFY (a job was
 // submitted, finished or cancelled anywhere), a due retry, or its own finished job. Never a busy poll.
 import type { Config } from '../../platform/config.js';
-import { isDatabaseRefusal, isDatabaseUnavailable, retryWhileDatabaseUnavailable, type Database } from '../../platform/database/database.js';
+import { isConnectionLost, isDatabaseRefusal, retryWhileDatabaseUnavailable, type Database } from '../../platform/database/database.js';
 import { startEmbeddedVacuum } from '../../platform/database/embeddedVacuum.js';
 import type { Logger } from '../../platform/logger.js';
 import type { JobRow } from '../jobs/job.js';
+import { getJobRow } from '../jobs/jobQueries.js';
 import type { JobLogs } from '../logs/jobLogs.js';
 import type { StopReason } from '../agents/agentProcess.js';
 import { killProcessGroup } from '../agents/agentProcess.js';
@@ -13,7 +14,7 @@ import type { LocalExecutor } from '../executors/localExecutor.js';
 import type { GithubActionsExecutor } from '../executors/githubActionsExecutor.js';
 import type { WorktreeJanitor } from '../worktrees/worktreeJanitor.js';
 import { claimJobs, nextDueAt } from './claimJobs.js';
-import { finishAttempt, outcomePolicy, parkJob, requeueWithoutAttempt } from './finishJob.js';
+import { finishAttempt, outcomePolicy, parkJob, requeueWithoutAttempt, spendOf } from './finishJob.js';
 import { recoverJobs, renewLeases, type RecoveredJob } from './leases.js';
 import { isOrphanedAgent } from './orphanedAgents.js';
 import type { JobMetrics } from '../metrics.js';
@@ -128,8 +129,9 @@ export class JobScheduler {
     await vacuumStopped;
   }
 
+  /** A lost connection to the database (not a busy server's refusal) starts the recovery grace. */
   private noteFailure(error: unknown): void {
-    if (isDatabaseUnavailable(error)) this.databaseLostAt = Date.now();
+    if (isConnectionLost(error)) this.databaseLostAt = Date.now();
   }
 
   /** Whether the database has answered for a whole lease since this replica last found it away. */
@@ -157,9 +159,11 @@ export class JobScheduler {
   /** After missed cancel announcements: stop the running jobs whose cancel was asked for meanwhile. */
   private async catchUpOnCancels(): Promise<void> {
     if (this.running.size === 0) return;
-    const rows = await this.deps.db
-      .query<{ id: string }>(`select id from orchestrator.jobs where id = any($1::uuid[]) and cancel_requested_at is not null`, [[...this.running.keys()]])
-      .catch(() => []);
+    const cancelled = () => this.deps.db.query<{ id: string }>(`select id from orchestrator.jobs where id = any($1::uuid[]) and cancel_requested_at is not null`, [[...this.running.keys()]]);
+    const rows = await retryWhileDatabaseUnavailable(cancelled, { forMs: OUTCOME_PATIENCE_MS, signal: this.stopping.signal }).catch((error: Error) => {
+      this.deps.logger.warn({ err: error.message }, 'could not look for cancels missed while listening was down');
+      return [];
+    });
     for (const { id } of rows) this.abortJob(id, 'cancelled');
   }
 
@@ -175,6 +179,7 @@ export class JobScheduler {
       .catch((error: Error) => {
         this.deps.logger.error({ err: error.message }, 'scheduling pass failed');
         this.noteFailure(error);
+        if (this.stopped) return;
         // Nothing may announce the queued jobs again (a database that was away): look again soon,
         // due times included (this pass may have been the one to set the next).
         clearTimeout(this.retryPassTimer);
@@ -267,12 +272,16 @@ export class JobScheduler {
           if (!isDatabaseRefusal(error)) throw error;
           logger.warn({ jobId: job.id, err: error.message }, 'could not record the job result; recording the outcome without it');
           const note = `its result could not be recorded (${error.message})`;
-          return durably(() => finishAttempt(db, job, workerId, { ...outcome, result: null, error: outcome.error ? `${outcome.error}; ${note}` : note }, outcomePolicy(config)));
+          const without = { ...outcome, result: null, spend: spendOf(outcome.result), error: outcome.error ? `${outcome.error}; ${note}` : note };
+          return durably(() => finishAttempt(db, job, workerId, without, outcomePolicy(config)));
         });
-        if (finished) {
+        // A success recorded by a try whose answer was lost (the retry then matched nothing): it is
+        // still this attempt's, and its after-success step (a pull request) still due.
+        const ended = finished ?? (outcome.status === 'succeeded' ? await recordedSuccess(db, job) : undefined);
+        if (ended) {
           recorded = true;
-          metrics.jobFinished(finished.status, (Date.now() - startedAt) / 1000);
-          if (finished.status === 'succeeded') await this.deps.afterSuccess?.(finished).catch((error: Error) => logger.error({ jobId: job.id, err: error.message }, 'after-success step failed'));
+          metrics.jobFinished(ended.status, (Date.now() - startedAt) / 1000);
+          if (ended.status === 'succeeded') await this.deps.afterSuccess?.(ended).catch((error: Error) => logger.error({ jobId: job.id, err: error.message }, 'after-success step failed'));
         }
       } catch (error) {
         // Its lease is no longer renewed: once it lapses, recovery puts the job back in the queue (or fails it).
@@ -314,7 +323,13 @@ export class JobScheduler {
     if (expiredOnly && !(await this.databaseBackForALease())) return;
     let recovered: RecoveredJob[];
     try {
-      recovered = await recoverJobs(this.deps.db, { expiredOnly, exceptWorker: this.deps.workerId, running: [...this.running.keys()] });
+      recovered = await recoverJobs(this.deps.db, {
+        expiredOnly,
+        exceptWorker: this.deps.workerId,
+        running: [...this.running.keys()],
+        // A server restarted less than a lease ago: also seen by replicas that started after it.
+        serverGraceS: this.deps.db.kind === 'postgres' ? this.deps.config.jobs.leaseS : 0,
+      });
     } catch (error) {
       this.noteFailure(error);
       this.deps.logger.warn({ err: (error as Error).message }, 'recovery pass failed');
@@ -338,4 +353,10 @@ export class JobScheduler {
     await this.deps.janitor.sweep().catch(() => undefined);
     if (recovered.some((job) => job.status === 'queued')) this.wake();
   }
+}
+
+/** The job as this attempt's success recorded it, if that is what the database holds. */
+async function recordedSuccess(db: Database, job: JobRow): Promise<JobRow | undefined> {
+  const row = await getJobRow(db, job.id).catch(() => undefined);
+  return row && row.attempt === job.attempt && row.status === 'succeeded' ? row : undefined;
 }

@@ -28,12 +28,15 @@ export type RecoveredJob = Pick<JobRow, 'id' | 'status' | 'locked_by' | 'agent_p
  * when their lease lapsed because the event loop was blocked past it and this pass's timer fired
  * before the renewal's.
  */
-export async function recoverJobs(db: Queryable, options: { expiredOnly: boolean; exceptWorker: string; running?: readonly string[] }): Promise<RecoveredJob[]> {
+export async function recoverJobs(db: Queryable, options: { expiredOnly: boolean; exceptWorker: string; running?: readonly string[]; serverGraceS?: number }): Promise<RecoveredJob[]> {
   return db.query<RecoveredJob>(
     `with lost as (
        select id, locked_by as previous_owner from orchestrator.jobs
         where status in ('preparing', 'running') and executor = 'local'
           and case when $1::boolean then lease_expires_at < now() else locked_by is distinct from $2 end
+          -- A server that restarted less than a lease ago: every lease lapsed while it was down, the
+          -- live replicas' too; they get a lease to renew before anything is taken from them.
+          and (not $1::boolean or now() - pg_postmaster_start_time() > make_interval(secs => $4::int))
           and (locked_by is distinct from $2 or id <> all($3::uuid[]))
         for update skip locked
      )
@@ -56,6 +59,6 @@ export async function recoverJobs(db: Queryable, options: { expiredOnly: boolean
        select pg_notify('autobuild_jobs', 'recovered') from (select 1 from updated limit 1) any_row
      )
      select updated.* from updated left join notified on true`,
-    [options.expiredOnly, options.exceptWorker, options.running ?? []],
+    [options.expiredOnly, options.exceptWorker, options.running ?? [], options.serverGraceS ?? 0],
   );
 }

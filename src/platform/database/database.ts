@@ -81,6 +81,16 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 /**
+ * The connection to the database was lost or could not be made (not a busy server's refusal, such
+ * as a deadlock or too many connections): this replica was cut off from it.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (/^0800[0-467]|^57P0[1-3]$/.test(code) || UNAVAILABLE_SOCKET_ERRORS.has(code))) return true;
+  return typeof message === 'string' && /^Connection terminated|^Client has encountered a connection error/.test(message);
+}
+
+/**
  * fn, tried again while the database is unavailable (isDatabaseUnavailable: a server restarting,
  * unreachable for a moment), pausing 0.25 s and doubling to 5 s, for up to `forMs`; any other error,
  * or the last one once the time is up or `signal` aborts, is thrown. For background work that must

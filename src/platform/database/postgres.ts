@@ -153,7 +153,7 @@ export async function openPostgres(connectionString: string, logger: Logger, poo
       } catch (error) {
         await unsubscribe();
         // Not listening on it after all: the next subscriber's LISTEN must be sent.
-        if (first) listeners.delete(channel);
+        if (first && handlers.size === 0) listeners.delete(channel);
         throw error;
       }
       return unsubscribe;

@@ -64,6 +64,19 @@ describe('cancel', () => {
     expect(gitIn(repo, 'show', `${done.branch}:work.txt`)).toBe('partial');
     expect(done.result.files_changed).toEqual(['work.txt']);
   });
+
+  it('stops a job whose cancel was asked for without its announcement (a NOTIFY lost), at its next lease renewal', async () => {
+    t = await startTestOrchestrator({ env: { AUTOBUILD_LEASE_S: '3' } });
+    const repo = createTestRepo();
+    const started = path.join(tempDir(), 'started');
+    const job = await submit({ project_id: 'p', prompt: 'c', repo, agent: { type: 'command', command: ['sh', '-c', 'touch "$1"; sleep 300', 'sh', started] } });
+    await waitFor(() => existsSync(started), 10_000, 'agent start');
+    await waitForJob(t.url, job.body.id, (j) => j.status === 'running');
+    // What the cancel route writes, but no NOTIFY: as if the listening connection had been away.
+    await t.db.query(`update orchestrator.jobs set cancel_requested_at = now() where id = $1`, [job.body.id]);
+    const done = await waitForJob(t.url, job.body.id, isDone, 10_000);
+    expect(done.status).toBe('cancelled');
+  });
 });
 
 describe('timeouts and retries', () => {

@@ -302,12 +302,16 @@ export class JobScheduler {
   private async renew(): Promise<void> {
     if (this.running.size === 0) return;
     try {
-      const held = await renewLeases(this.deps.db, this.deps.workerId, this.deps.config.jobs.leaseS, [...this.running.keys()]);
+      const { held, cancelled } = await renewLeases(this.deps.db, this.deps.workerId, this.deps.config.jobs.leaseS, [...this.running.keys()]);
       for (const [jobId, entry] of this.running) {
+        if (entry.controller.signal.aborted) continue;
         // Recovered elsewhere while we were cut off: stop our copy and write nothing.
-        if (!held.has(jobId) && !entry.controller.signal.aborted) {
+        if (!held.has(jobId)) {
           this.deps.logger.warn({ jobId }, 'lost the lease of a running job; stopping it here');
           entry.controller.abort('lease_lost' satisfies StopReason);
+        } else if (cancelled.has(jobId)) {
+          // A cancel whose announcement never came: the renewal is the second way it arrives.
+          this.abortJob(jobId, 'cancelled');
         }
       }
     } catch (error) {

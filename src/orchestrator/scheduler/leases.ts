@@ -6,17 +6,20 @@ import type { JobRow } from '../jobs/job.js';
 
 /**
  * Renews this worker's leases of the jobs it is running (`jobIds`); returns the ids it still holds
- * (a missing one was recovered elsewhere). Only those: a job this worker claimed but no longer runs
- * (its outcome could not be recorded) lets its lease lapse, so recovery takes it back.
+ * (a missing one was recovered elsewhere), and those of them whose cancel was asked for: the
+ * cancel's NOTIFY may never have arrived (a listening connection that was away). Only those: a job
+ * this worker claimed but no longer runs (its outcome could not be recorded) lets its lease lapse,
+ * so recovery takes it back.
  */
-export async function renewLeases(db: Queryable, workerId: string, leaseS: number, jobIds: readonly string[]): Promise<Set<string>> {
-  const rows = await db.query<{ id: string }>(
+export async function renewLeases(db: Queryable, workerId: string, leaseS: number, jobIds: readonly string[]): Promise<{ held: Set<string>; cancelled: Set<string> }> {
+  const rows = await db.query<{ id: string; cancelled: boolean }>(
     `update orchestrator.jobs set lease_expires_at = now() + make_interval(secs => $2::int)
-      where locked_by = $1 and id = any($3::uuid[]) and status in ('preparing', 'running') returning id`,
+      where locked_by = $1 and id = any($3::uuid[]) and status in ('preparing', 'running')
+      returning id, cancel_requested_at is not null as cancelled`,
     [workerId, leaseS, jobIds],
     { reusePlan: true },
   );
-  return new Set(rows.map((r) => r.id));
+  return { held: new Set(rows.map((r) => r.id)), cancelled: new Set(rows.filter((r) => r.cancelled).map((r) => r.id)) };
 }
 
 export type RecoveredJob = Pick<JobRow, 'id' | 'status' | 'locked_by' | 'agent_pid' | 'worktree_id' | 'worktree_path' | 'repo' | 'project_id'>;

@@ -73,11 +73,8 @@ export async function withTransactionRetry<T>(attempt: () => Promise<T>, tries =
  * answering 503 and trying again, not a 500 that reads as a bug.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof code === 'string' && UNAVAILABLE_SQLSTATES.test(code)) return true;
-  // pg reports a connection that could not be made or was cut with the socket's error code.
-  if (typeof code === 'string' && UNAVAILABLE_SOCKET_ERRORS.has(code)) return true;
-  return typeof message === 'string' && /^Connection terminated|^Client has encountered a connection error/.test(message);
+  const code = (error as { code?: unknown } | null)?.code;
+  return isConnectionLost(error) || (typeof code === 'string' && BUSY_SQLSTATES.test(code));
 }
 
 /**
@@ -86,7 +83,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
  */
 export function isConnectionLost(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof code === 'string' && (/^0800[0-467]|^57P0[1-3]$/.test(code) || UNAVAILABLE_SOCKET_ERRORS.has(code))) return true;
+  // pg reports a connection that could not be made or was cut with the socket's error code.
+  if (typeof code === 'string' && (CONNECTION_SQLSTATES.test(code) || CONNECTION_SOCKET_ERRORS.has(code))) return true;
   return typeof message === 'string' && /^Connection terminated|^Client has encountered a connection error/.test(message);
 }
 
@@ -116,9 +114,11 @@ export async function retryWhileDatabaseUnavailable<T>(
   }
 }
 
-/** Connection exceptions (not 08P01, a protocol violation: a bug), insufficient resources, operator intervention, and the transaction rollbacks left after the retries. */
-const UNAVAILABLE_SQLSTATES = /^(0800[0-467]|53|57|40001$|40P01$)/;
-const UNAVAILABLE_SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** Connection exceptions (not 08P01, a protocol violation: a bug), and the server shutting down or starting. */
+const CONNECTION_SQLSTATES = /^(0800[0-467]|57P0[1-3])$/;
+const CONNECTION_SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** A busy server's refusals: insufficient resources, operator intervention, and the transaction rollbacks left after the retries. */
+const BUSY_SQLSTATES = /^(53|57|40001$|40P01$)/;
 
 /**
  * The database refused what it was asked to store or do (a value it cannot keep, a constraint, a
@@ -148,7 +148,7 @@ export async function takeNamedLock(q: Queryable, key: string, options: { wait: 
     const [row] = await q.query<{ held: boolean }>(`select pg_try_advisory_lock(hashtext('autobuild:exclusive'), hashtext($1)) as held`, [key]);
     if (row?.held) return true;
     if (!options.wait) return false;
-    await new Promise((resolve) => setTimeout(resolve, pause));
+    await sleep(pause);
   }
 }
 

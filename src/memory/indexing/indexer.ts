@@ -254,9 +254,11 @@ class IndexRun {
     }
     const changed = this.counts.chunks_added + this.counts.chunks_removed;
     if (changed === 0) return;
-    // Statistics are the table's, which every project shares: large is large against all its rows.
-    const [table] = await db.query<{ rows: number }>(`select greatest(reltuples, 0)::float8 as rows from pg_class where oid = 'memory.chunks'::regclass`);
-    if (changed < ANALYZE_MIN_CHANGES && changed < ANALYZE_SHARE * (table?.rows ?? 0)) return;
+    if (changed < ANALYZE_MIN_CHANGES) {
+      // Statistics are the table's, which every project shares: large is large against all its rows.
+      const [table] = await db.query<{ rows: number }>(`select greatest(reltuples, 0)::float8 as rows from pg_class where oid = 'memory.chunks'::regclass`);
+      if (changed < ANALYZE_SHARE * (table?.rows ?? 0)) return;
+    }
     if (await analyzeChunks(db)) this.deps.onAnalyzed?.();
   }
 

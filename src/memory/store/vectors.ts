@@ -38,8 +38,12 @@ export function embeddingExpression(dimension: number): string {
  * counts as none, and the next build replaces it.
  */
 export async function vectorIndexExists(q: Queryable, indexId: number): Promise<boolean> {
-  const rows = await q.query<{ valid: boolean }>(`select indisvalid as valid from pg_index where indexrelid = to_regclass($1)`, [`memory.${vectorIndexName(indexId)}`]);
-  return rows[0]?.valid === true;
+  return (await vectorIndexState(q, indexId)) === 'valid';
+}
+
+async function vectorIndexState(q: Queryable, indexId: number): Promise<'valid' | 'invalid' | 'none'> {
+  const [row] = await q.query<{ valid: boolean }>(`select indisvalid as valid from pg_index where indexrelid = to_regclass($1)`, [`memory.${vectorIndexName(indexId)}`]);
+  return row ? (row.valid ? 'valid' : 'invalid') : 'none';
 }
 
 // HNSW build parameters: m 16 (pgvector's default) and ef_construction 128 (twice the default).
@@ -51,17 +55,25 @@ export async function vectorIndexExists(q: Queryable, indexId: number): Promise<
 const HNSW_M = 16;
 const HNSW_EF_CONSTRUCTION = 128;
 // The build keeps the graph in memory when it fits (~2 kB per 384-d vector), which is far faster
-// than spilling to disk; the setting lasts for the building transaction only.
+// than spilling to disk; the setting lasts for the building transaction (PGlite) or the building
+// connection (a server) only.
 const BUILD_MEMORY = '256MB';
 /** The named lock HNSW builds and drops take on a server (see createVectorIndex). */
 const DDL_LOCK = 'memory:hnsw-ddl';
+
+type ServerSession = NonNullable<Database['session']>;
+
+/** The server's sessions of their own connection; undefined on PGlite (one connection, DDL in transactions). */
+function serverSession(db: Database): ServerSession | undefined {
+  return db.kind === 'postgres' && db.session ? db.session.bind(db) : undefined;
+}
 
 /**
  * fn on a server connection of its own that first holds DDL_LOCK (waited for, or with `ifFree`
  * not: then fn does not run). The lock is held by the very connection that runs the DDL, so it
  * lasts exactly as long as that backend's work, whatever happens to any other connection.
  */
-async function underDdlLock(session: NonNullable<Database['session']>, fn: (q: Queryable) => Promise<void>, ifFree = false): Promise<boolean> {
+async function underDdlLock(session: ServerSession, fn: (q: Queryable) => Promise<void>, ifFree = false): Promise<boolean> {
   return session(async (q) => {
     if (!(await takeNamedLock(q, DDL_LOCK, { wait: !ifFree }))) return false;
     await fn(q);
@@ -84,10 +96,10 @@ export async function createVectorIndex(db: Database, indexId: number, dimension
   const definition =
     `${name} on memory.chunks using hnsw ((${embeddingExpression(dimension)}) vector_cosine_ops) ` +
     `with (m = ${HNSW_M}, ef_construction = ${HNSW_EF_CONSTRUCTION}) where index_id = ${sqlInteger(indexId, 'index id')}`;
-  if (db.kind === 'postgres' && db.session) {
-    await underDdlLock(db.session.bind(db), async (q) => {
-      const [leftover] = await q.query<{ valid: boolean }>(`select indisvalid as valid from pg_index where indexrelid = to_regclass($1)`, [`memory.${name}`]);
-      if (leftover && !leftover.valid) await q.exec(`drop index concurrently if exists memory.${name}`);
+  const session = serverSession(db);
+  if (session) {
+    await underDdlLock(session, async (q) => {
+      if ((await vectorIndexState(q, indexId)) === 'invalid') await q.exec(`drop index concurrently if exists memory.${name}`);
       await q.query(`select set_config('maintenance_work_mem', $1, false)`, [BUILD_MEMORY]);
       await q.exec(`create index concurrently if not exists ${definition}`);
     });
@@ -107,7 +119,8 @@ export async function createVectorIndex(db: Database, indexId: number, dimension
  */
 export async function analyzeChunks(db: Database): Promise<boolean> {
   const sql = 'analyze memory.files; analyze memory.chunks';
-  if (db.kind === 'postgres' && db.session) return underDdlLock(db.session.bind(db), (q) => q.exec(sql), true);
+  const session = serverSession(db);
+  if (session) return underDdlLock(session, (q) => q.exec(sql), true);
   await db.exec(sql);
   return true;
 }
@@ -119,8 +132,9 @@ export async function analyzeChunks(db: Database): Promise<boolean> {
  */
 export async function dropVectorIndex(db: Database, indexId: number, inTransaction?: Queryable): Promise<void> {
   const name = `memory.${vectorIndexName(indexId)}`;
-  if (db.kind === 'postgres' && db.session) {
-    await underDdlLock(db.session.bind(db), (q) => q.exec(`drop index concurrently if exists ${name}`));
+  const session = serverSession(db);
+  if (session) {
+    await underDdlLock(session, (q) => q.exec(`drop index concurrently if exists ${name}`));
     return;
   }
   await (inTransaction ?? db).exec(`drop index if exists ${name}`);

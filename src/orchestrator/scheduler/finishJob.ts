@@ -101,8 +101,8 @@ export async function finishAttempt(
       retry ? retryDelayS(job.attempt, policy) : 0,
       outcome.exitCode,
       outcome.error,
-      outcome.result === null ? null : JSON.stringify(outcome.result),
-      externalRun === undefined ? null : JSON.stringify(externalRun),
+      jsonOrNull(outcome.result),
+      jsonOrNull(externalRun),
       Boolean(policy.recordOutcome),
       job.attempt,
       jsonOrNull(outcome.spend === undefined ? spendOf(outcome.result) : outcome.spend),
@@ -166,11 +166,12 @@ export async function parkJob(db: Queryable, job: Pick<JobRow, 'id'>, workerId: 
          from updated
      )
      select updated.* from updated left join notified on true`,
-    [job.id, workerId, parking.notBefore, parking.reason, parking.sessionId, parking.result === null ? null : JSON.stringify(parking.result)],
+    [job.id, workerId, parking.notBefore, parking.reason, parking.sessionId, jsonOrNull(parking.result)],
   );
   return rows[0];
 }
 
+/** A JSON parameter: null (SQL NULL) for null or undefined. */
 function jsonOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : JSON.stringify(value);
 }

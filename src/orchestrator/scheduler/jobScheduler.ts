@@ -90,7 +90,8 @@ export class JobScheduler {
         () => void this.catchUp(),
       ),
     );
-    this.unlisten.push(await db.listen(CANCEL_CHANNEL, (jobId) => this.abortJob(jobId, 'cancelled'), () => void this.catchUpOnCancels()));
+    // Cancels missed meanwhile: a lease renewal says which running jobs have one (see renew).
+    this.unlisten.push(await db.listen(CANCEL_CHANNEL, (jobId) => this.abortJob(jobId, 'cancelled'), () => void this.renew()));
     // The embedded database belongs to this process alone: whatever was active belonged to a
     // process that is gone. On a server, only lapsed leases are someone else's to recover.
     await this.recover(db.kind === 'postgres');
@@ -154,17 +155,6 @@ export class JobScheduler {
     this.wake();
     const due = await nextDueAt(this.deps.db).catch(() => undefined);
     if (due) this.wakeAt(due.getTime());
-  }
-
-  /** After missed cancel announcements: stop the running jobs whose cancel was asked for meanwhile. */
-  private async catchUpOnCancels(): Promise<void> {
-    if (this.running.size === 0) return;
-    const cancelled = () => this.deps.db.query<{ id: string }>(`select id from orchestrator.jobs where id = any($1::uuid[]) and cancel_requested_at is not null`, [[...this.running.keys()]]);
-    const rows = await retryWhileDatabaseUnavailable(cancelled, { forMs: OUTCOME_PATIENCE_MS, signal: this.stopping.signal }).catch((error: Error) => {
-      this.deps.logger.warn({ err: error.message }, 'could not look for cancels missed while listening was down');
-      return [];
-    });
-    for (const { id } of rows) this.abortJob(id, 'cancelled');
   }
 
   /** Ask for a scheduling pass; passes never overlap, and a wake during one causes another. */
